@@ -1,1 +1,26 @@
-//! placeholder
+//! tessera-core: the [`Tensor`] type, with PyTorch's semantics.
+//!
+//! Dtypes with PyTorch's type promotion, shared storage with views, broadcasting,
+//! elementwise math in PyTorch's three call forms, reductions, `matmul`, and
+//! torch-style printing. Most users depend on the `tessera` facade crate instead.
+#![warn(missing_docs)]
+
+mod device;
+mod display;
+pub mod dtype;
+mod error;
+pub mod layout;
+pub mod ops;
+mod scalar;
+pub mod storage;
+mod tensor;
+pub mod threads;
+
+pub use device::Device;
+pub use dtype::{result_type, Category, DType, Element, FloatElement, Operand};
+pub use error::{Error, Result};
+pub use layout::Layout;
+pub use scalar::Scalar;
+pub use storage::{Storage, StorageData, StorageElement};
+pub use tensor::{manual_seed, with_default_generator, Dims, Generator, Tensor, TensorLiteral};
+pub use threads::{get_num_threads, set_num_threads};

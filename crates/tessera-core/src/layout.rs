@@ -1,0 +1,318 @@
+//! Layout: shape, strides and offset of a tensor into its storage, broadcasting,
+//! and the strided walk that gathers elements in logical (row-major) order.
+
+/// Shape, strides (in elements) and starting offset of a view into a storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    shape: Vec<usize>,
+    strides: Vec<usize>,
+    offset: usize,
+}
+
+/// Row-major (C-contiguous) strides for a shape.
+pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![0; shape.len()];
+    let mut acc = 1usize;
+    for (s, &d) in strides.iter_mut().zip(shape).rev() {
+        *s = acc;
+        acc *= d.max(1);
+    }
+    strides
+}
+
+/// Normalizes a possibly negative `dim` for a tensor of rank `rank`.
+///
+/// # Panics
+/// With a message naming `op` when `dim` is outside `[-rank, rank)`.
+pub fn normalize_dim(op: &str, dim: isize, rank: usize) -> usize {
+    let r = rank.max(1) as isize;
+    let d = if dim < 0 { dim + r } else { dim };
+    assert!(
+        (0..r).contains(&d),
+        "{op}: dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+        -r,
+        r - 1
+    );
+    d as usize
+}
+
+/// The broadcast shape of two shapes, as in NumPy and PyTorch.
+///
+/// # Panics
+/// With a message naming `op` and both shapes if they do not broadcast.
+pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
+        out[i] = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            panic!(
+                "{op}: shapes {a:?} and {b:?} do not broadcast (size {da} vs {db} at dim {i} of the result)"
+            );
+        };
+    }
+    out
+}
+
+impl Layout {
+    /// A contiguous layout for `shape` at offset 0.
+    pub fn contiguous(shape: &[usize]) -> Layout {
+        Layout {
+            strides: contiguous_strides(shape),
+            shape: shape.to_vec(),
+            offset: 0,
+        }
+    }
+
+    /// A layout from its parts.
+    pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Layout {
+        assert_eq!(
+            shape.len(),
+            strides.len(),
+            "Layout: shape and strides ranks differ"
+        );
+        Layout {
+            shape,
+            strides,
+            offset,
+        }
+    }
+
+    /// The sizes of the dimensions.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The strides, in elements.
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+
+    /// Offset of the first element in the storage.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the elements are laid out row-major without gaps (size-1 dims ignored).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1usize;
+        for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
+            if d == 1 {
+                continue;
+            }
+            if d == 0 {
+                return true;
+            }
+            if s != expected {
+                return false;
+            }
+            expected *= d;
+        }
+        true
+    }
+
+    /// The range of storage indices the contiguous layout covers, if contiguous.
+    pub fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
+        self.is_contiguous()
+            .then(|| self.offset..self.offset + self.numel())
+    }
+
+    /// One past the largest storage index this layout touches (0 when empty).
+    pub fn storage_extent(&self) -> usize {
+        if self.numel() == 0 {
+            return 0;
+        }
+        self.offset
+            + self
+                .shape
+                .iter()
+                .zip(&self.strides)
+                .map(|(&d, &s)| (d - 1) * s)
+                .sum::<usize>()
+            + 1
+    }
+
+    /// This layout seen at a broadcast `shape` (stride 0 on new or size-1 dims).
+    ///
+    /// # Panics
+    /// If the layout's shape cannot be broadcast to `shape`.
+    pub fn broadcast_to(&self, op: &str, shape: &[usize]) -> Layout {
+        assert!(
+            shape.len() >= self.rank(),
+            "{op}: cannot expand shape {:?} to {shape:?} (target has fewer dims)",
+            self.shape
+        );
+        let lead = shape.len() - self.rank();
+        let mut strides = vec![0; shape.len()];
+        for (i, &target) in shape.iter().enumerate() {
+            if i < lead {
+                continue;
+            }
+            let (d, s) = (self.shape[i - lead], self.strides[i - lead]);
+            if d == target {
+                strides[i] = s;
+            } else if d == 1 {
+                strides[i] = 0;
+            } else {
+                panic!(
+                    "{op}: the size of dim {} ({d}) must match the target size ({target}) at non-singleton dimension {i}; shape {:?} -> {shape:?}",
+                    i - lead,
+                    self.shape
+                );
+            }
+        }
+        Layout::new(shape.to_vec(), strides, self.offset)
+    }
+
+    /// Calls `f` with the storage index of every element, in row-major order.
+    #[inline]
+    pub fn for_each_index(&self, mut f: impl FnMut(usize)) {
+        if self.numel() == 0 {
+            return;
+        }
+        if let Some(r) = self.contiguous_range() {
+            r.for_each(f);
+            return;
+        }
+        let rank = self.rank();
+        let (inner, inner_stride) = (self.shape[rank - 1], self.strides[rank - 1]);
+        let mut idx = vec![0usize; rank - 1];
+        let mut base = self.offset;
+        loop {
+            for j in 0..inner {
+                f(base + j * inner_stride);
+            }
+            // Advance the outer multi-index like an odometer.
+            let mut d = rank - 1;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                base += self.strides[d];
+                if idx[d] < self.shape[d] {
+                    break;
+                }
+                base -= self.strides[d] * self.shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// Copies the viewed elements out of `data` in row-major order.
+    pub fn gather<T: Copy>(&self, data: &[T]) -> Vec<T> {
+        if let Some(r) = self.contiguous_range() {
+            return data[r].to_vec();
+        }
+        let mut out = Vec::with_capacity(self.numel());
+        self.for_each_index(|i| out.push(data[i]));
+        out
+    }
+
+    /// Writes `values` (row-major) into the viewed elements of `data`.
+    pub fn scatter<T: Copy>(&self, data: &mut [T], values: &[T]) {
+        debug_assert_eq!(values.len(), self.numel());
+        if let Some(r) = self.contiguous_range() {
+            data[r].copy_from_slice(values);
+            return;
+        }
+        let mut k = 0;
+        self.for_each_index(|i| {
+            data[i] = values[k];
+            k += 1;
+        });
+    }
+
+    /// The storage index of a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds (negative indices count from the end).
+    pub fn index_of(&self, op: &str, index: &[isize]) -> usize {
+        assert_eq!(
+            index.len(),
+            self.rank(),
+            "{op}: index {index:?} has {} entries but the tensor has shape {:?}",
+            index.len(),
+            self.shape
+        );
+        let mut at = self.offset;
+        for (d, (&i, (&size, &stride))) in index
+            .iter()
+            .zip(self.shape.iter().zip(&self.strides))
+            .enumerate()
+        {
+            let j = if i < 0 { i + size as isize } else { i };
+            assert!(
+                (0..size as isize).contains(&j),
+                "{op}: index {i} is out of bounds for dimension {d} with size {size} (shape {:?})",
+                self.shape
+            );
+            at += j as usize * stride;
+        }
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_rules() {
+        assert_eq!(broadcast_shapes("t", &[3, 1], &[4]), vec![3, 4]);
+        assert_eq!(broadcast_shapes("t", &[], &[2, 3]), vec![2, 3]);
+        assert_eq!(broadcast_shapes("t", &[0, 1], &[1, 5]), vec![0, 5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "t: shapes [3] and [4] do not broadcast")]
+    fn broadcast_mismatch_panics() {
+        broadcast_shapes("t", &[3], &[4]);
+    }
+
+    #[test]
+    fn strided_walk() {
+        // transpose of a 2x3
+        let l = Layout::new(vec![3, 2], vec![1, 3], 0);
+        let data = [0, 1, 2, 3, 4, 5];
+        assert_eq!(l.gather(&data), vec![0, 3, 1, 4, 2, 5]);
+        assert!(!l.is_contiguous());
+        assert!(Layout::contiguous(&[2, 1, 3]).is_contiguous());
+    }
+
+    #[test]
+    fn negative_dims() {
+        assert_eq!(normalize_dim("op", -1, 3), 2);
+        assert_eq!(normalize_dim("op", 0, 0), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "sum: dimension out of range")]
+    fn dim_out_of_range() {
+        normalize_dim("sum", 3, 3);
+    }
+}

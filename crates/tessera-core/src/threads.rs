@@ -1,0 +1,135 @@
+//! The thread pool that large elementwise ops and reductions are split across.
+
+use rayon::prelude::*;
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Below this many elements an op stays on the calling thread: splitting costs more
+/// than it saves.
+pub const PARALLEL_THRESHOLD: usize = 32 * 1024;
+
+fn pool_cell() -> &'static RwLock<Arc<rayon::ThreadPool>> {
+    static POOL: OnceLock<RwLock<Arc<rayon::ThreadPool>>> = OnceLock::new();
+    POOL.get_or_init(|| RwLock::new(Arc::new(build_pool(default_threads()))))
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn build_pool(n: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("tessera-{i}"))
+        .build()
+        .expect("tessera: could not start the thread pool")
+}
+
+/// Sets how many threads tessera's ops use (`torch.set_num_threads`).
+///
+/// # Panics
+/// If `n` is 0.
+pub fn set_num_threads(n: usize) {
+    assert!(
+        n > 0,
+        "set_num_threads: the number of threads must be positive, got 0"
+    );
+    *pool_cell().write().unwrap_or_else(|e| e.into_inner()) = Arc::new(build_pool(n));
+}
+
+/// How many threads tessera's ops use (`torch.get_num_threads`); defaults to the
+/// number of cores.
+pub fn get_num_threads() -> usize {
+    pool().current_num_threads()
+}
+
+/// The current pool.
+pub fn pool() -> Arc<rayon::ThreadPool> {
+    pool_cell()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+fn chunk_len(n: usize) -> usize {
+    let threads = get_num_threads().max(1);
+    (n / (threads * 4)).max(PARALLEL_THRESHOLD / 2)
+}
+
+/// `f(input_chunk, output_chunk)` over matching chunks, in parallel when large.
+pub fn par_zip<A: Sync, B: Send>(a: &[A], out: &mut [B], f: impl Fn(&[A], &mut [B]) + Sync) {
+    debug_assert_eq!(a.len(), out.len());
+    if a.len() < PARALLEL_THRESHOLD {
+        return f(a, out);
+    }
+    let c = chunk_len(a.len());
+    pool().install(|| {
+        a.par_chunks(c)
+            .zip(out.par_chunks_mut(c))
+            .for_each(|(x, y)| f(x, y))
+    });
+}
+
+/// `f(a_chunk, b_chunk, output_chunk)` over matching chunks, in parallel when large.
+pub fn par_zip3<A: Sync, B: Sync, C: Send>(
+    a: &[A],
+    b: &[B],
+    out: &mut [C],
+    f: impl Fn(&[A], &[B], &mut [C]) + Sync,
+) {
+    if a.len() < PARALLEL_THRESHOLD {
+        return f(a, b, out);
+    }
+    let c = chunk_len(a.len());
+    pool().install(|| {
+        a.par_chunks(c)
+            .zip(b.par_chunks(c))
+            .zip(out.par_chunks_mut(c))
+            .for_each(|((x, y), z)| f(x, y, z))
+    });
+}
+
+/// `f(chunk)` over chunks of a mutable slice, in parallel when large.
+pub fn par_chunks_mut<A: Send>(a: &mut [A], f: impl Fn(&mut [A]) + Sync) {
+    if a.len() < PARALLEL_THRESHOLD {
+        return f(a);
+    }
+    let c = chunk_len(a.len());
+    pool().install(|| a.par_chunks_mut(c).for_each(&f));
+}
+
+/// Rows of `row_len` elements mapped by `f(row_index, input_row, output_row)`,
+/// in parallel when the total is large. `out` holds `out_len` elements per row.
+pub fn par_rows<A: Sync, B: Send>(
+    input: &[A],
+    row_len: usize,
+    out: &mut [B],
+    out_len: usize,
+    f: impl Fn(&[A], &mut [B]) + Sync,
+) {
+    if row_len == 0 || out_len == 0 {
+        // Rows of nothing still produce `out_len` outputs each (e.g. sums of empty rows).
+        if out_len > 0 {
+            for o in out.chunks_mut(out_len) {
+                f(&[], o);
+            }
+        }
+        return;
+    }
+    if input.len() < PARALLEL_THRESHOLD || input.len() / row_len < 2 {
+        for (i, o) in input.chunks(row_len).zip(out.chunks_mut(out_len)) {
+            f(i, o);
+        }
+        return;
+    }
+    let rows_per = (PARALLEL_THRESHOLD / 2 / row_len).max(1);
+    pool().install(|| {
+        input
+            .par_chunks(row_len * rows_per)
+            .zip(out.par_chunks_mut(out_len * rows_per))
+            .for_each(|(i, o)| {
+                for (r, s) in i.chunks(row_len).zip(o.chunks_mut(out_len)) {
+                    f(r, s);
+                }
+            })
+    });
+}
