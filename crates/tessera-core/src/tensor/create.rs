@@ -256,7 +256,7 @@ impl Tensor {
 
 #[cfg(test)]
 mod tests {
-    use crate::{tensor, DType, Tensor};
+    use crate::{DType, Tensor};
 
     #[test]
     fn literal_dtypes_and_shapes() {

@@ -4,8 +4,8 @@ use super::Tensor;
 use crate::layout::{contiguous_strides, normalize_dim, Layout};
 
 /// A list of dimension sizes or indices that may hold `-1` (`reshape(&[2, -1])`,
-/// `permute(&[1, 0])`). Implemented for arrays, slices and vectors of `i32`, `i64`,
-/// `isize` and `usize`.
+/// `permute(&[1, 0])`, `sum_dim(-1, false)`). Implemented for single integers and for
+/// arrays, slices and vectors of `i32`, `i64`, `isize` and `usize`.
 pub trait Dims {
     /// The entries as `isize`.
     fn to_dims(&self) -> Vec<isize>;
@@ -18,6 +18,9 @@ macro_rules! impl_dims {
         }
         impl<const N: usize> Dims for [$t; N] {
             fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+        }
+        impl Dims for $t {
+            fn to_dims(&self) -> Vec<isize> { vec![*self as isize] }
         }
         impl Dims for Vec<$t> {
             fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
@@ -48,7 +51,7 @@ fn infer_shape(op: &str, spec: &[isize], numel: usize, from: &[usize]) -> Vec<us
     let mut shape: Vec<usize> = spec.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = infer {
         assert!(
-            known != 0 && numel % known == 0,
+            known != 0 && numel.is_multiple_of(known),
             "{op}: shape {spec:?} is invalid for input of size {numel} (shape {from:?})"
         );
         shape[i] = numel / known;
@@ -375,52 +378,52 @@ mod tests {
 
     #[test]
     fn views_share_storage() {
-        let x = Tensor::arange(0, 12).reshape(&[3, 4]);
+        let x = Tensor::arange(0, 12).reshape([3, 4]);
         for v in [
             x.t(),
             x.narrow(1, 1, 2),
             x.select(0, -1),
             x.unsqueeze(0),
-            x.view(&[4, 3]),
+            x.view([4, 3]),
             x.flatten(),
         ] {
             assert!(v.shares_storage(&x));
         }
         assert_eq!(x.narrow(1, 1, 2).to_vec::<i64>(), vec![1, 2, 5, 6, 9, 10]);
         assert_eq!(x.select(1, -1).to_vec::<i64>(), vec![3, 7, 11]);
-        assert_eq!(x.permute(&[1, 0]).to_vec::<i64>(), x.t().to_vec::<i64>());
+        assert_eq!(x.permute([1, 0]).to_vec::<i64>(), x.t().to_vec::<i64>());
     }
 
     #[test]
     fn reshape_of_transposed_copies() {
-        let x = Tensor::arange(0, 6).reshape(&[2, 3]);
-        let r = x.t().reshape(&[-1]);
+        let x = Tensor::arange(0, 6).reshape([2, 3]);
+        let r = x.t().reshape([-1]);
         assert!(!r.shares_storage(&x));
         assert_eq!(r.to_vec::<i64>(), vec![0, 3, 1, 4, 2, 5]);
         // a view of a narrowed (non-contiguous) tensor that merges nothing across the gap
-        let n = Tensor::arange(0, 12).reshape(&[3, 4]).narrow(1, 0, 2);
-        assert_eq!(n.view(&[3, 2, 1]).to_vec::<i64>(), vec![0, 1, 4, 5, 8, 9]);
+        let n = Tensor::arange(0, 12).reshape([3, 4]).narrow(1, 0, 2);
+        assert_eq!(n.view([3, 2, 1]).to_vec::<i64>(), vec![0, 1, 4, 5, 8, 9]);
     }
 
     #[test]
     #[should_panic(expected = "view: size [6] is not compatible")]
     fn view_of_transposed_panics() {
-        Tensor::arange(0, 6).reshape(&[2, 3]).t().view(&[6]);
+        Tensor::arange(0, 6).reshape([2, 3]).t().view([6]);
     }
 
     #[test]
     #[should_panic(expected = "reshape: shape [4, -1] is invalid for input of size 6")]
     fn bad_reshape_panics() {
-        Tensor::arange(0, 6).reshape(&[4, -1]);
+        Tensor::arange(0, 6).reshape([4, -1]);
     }
 
     #[test]
     fn expand_and_squeeze() {
         let x = tensor!([[1], [2]]);
-        let e = x.expand(&[2, 3]);
+        let e = x.expand([2, 3]);
         assert_eq!(e.strides(), &[1, 0]);
         assert_eq!(e.to_vec::<i64>(), vec![1, 1, 1, 2, 2, 2]);
-        assert_eq!(x.expand(&[-1, 2]).shape(), &[2, 2]);
+        assert_eq!(x.expand([-1, 2]).shape(), &[2, 2]);
         assert_eq!(x.squeeze().shape(), &[2]);
         assert_eq!(x.squeeze_dim(0).shape(), &[2, 1]);
         assert_eq!(x.unsqueeze(-1).shape(), &[2, 1, 1]);
@@ -430,20 +433,20 @@ mod tests {
     #[test]
     #[should_panic(expected = "expand: the size of dim 0 (2) must match the target size (3)")]
     fn bad_expand_panics() {
-        tensor!([1, 2]).expand(&[3]);
+        tensor!([1, 2]).expand([3]);
     }
 
     #[test]
     #[should_panic(expected = "permute: repeated dim 0")]
     fn bad_permute_panics() {
-        Tensor::zeros(&[2, 2]).permute(&[0, -2]);
+        Tensor::zeros(&[2, 2]).permute([0, -2]);
     }
 
     #[test]
     fn zero_size_views() {
         let z = Tensor::zeros(&[0, 3]);
         assert_eq!(z.t().shape(), &[3, 0]);
-        assert_eq!(z.reshape(&[3, 0]).numel(), 0);
+        assert_eq!(z.reshape([3, 0]).numel(), 0);
         assert_eq!(Tensor::zeros(&[4]).narrow(0, 4, 0).numel(), 0);
         assert_eq!(z.flatten_dims(0, 1).shape(), &[0]);
     }

@@ -1,0 +1,506 @@
+//! Binary elementwise ops with broadcasting and PyTorch's type promotion:
+//! `add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, and their in-place forms.
+
+use super::arith::Arith;
+use crate::layout::{broadcast_shapes, Layout};
+use crate::storage::StorageElement;
+use crate::threads::{par_zip, par_zip3, PARALLEL_THRESHOLD};
+use crate::{dispatch, result_type, DType, Operand, Scalar, Tensor};
+
+/// The right-hand side of a binary op: a tensor or a Rust number (promoted as a
+/// Python scalar). Anything `Into<Rhs>` can be passed: `&Tensor`, `Tensor`, `f64`,
+/// `i32`, `bool`, ...
+#[derive(Clone, Debug)]
+pub enum Rhs {
+    /// A tensor operand.
+    Tensor(Tensor),
+    /// A number.
+    Scalar(Scalar),
+}
+
+impl From<&Tensor> for Rhs {
+    fn from(t: &Tensor) -> Rhs {
+        Rhs::Tensor(t.clone())
+    }
+}
+impl From<Tensor> for Rhs {
+    fn from(t: Tensor) -> Rhs {
+        Rhs::Tensor(t)
+    }
+}
+impl<S: Into<Scalar>> From<S> for Rhs {
+    fn from(s: S) -> Rhs {
+        Rhs::Scalar(s.into())
+    }
+}
+
+impl Rhs {
+    fn operand(&self) -> Operand {
+        match self {
+            Rhs::Tensor(t) if t.dim() == 0 => Operand::ZeroDim(t.dtype()),
+            Rhs::Tensor(t) => Operand::Dimensioned(t.dtype()),
+            Rhs::Scalar(s) => Operand::Scalar(s.category()),
+        }
+    }
+
+    /// The operand as a tensor of `dtype`.
+    pub(crate) fn to_tensor(&self, dtype: DType) -> Tensor {
+        match self {
+            Rhs::Tensor(t) => t.to_dtype(dtype),
+            Rhs::Scalar(s) => Tensor::full_dtype(&[], *s, dtype),
+        }
+    }
+
+    fn shape(&self) -> &[usize] {
+        match self {
+            Rhs::Tensor(t) => t.shape(),
+            Rhs::Scalar(_) => &[],
+        }
+    }
+}
+
+/// The promoted dtype of two operands (`torch.result_type`).
+pub fn promote(a: &Rhs, b: &Rhs) -> DType {
+    result_type(&[a.operand(), b.operand()])
+}
+
+/// Walks two layouts of the same shape together, calling `f(ia, ib)` with their
+/// storage indices in row-major order.
+fn for_each_pair(la: &Layout, lb: &Layout, mut f: impl FnMut(usize, usize)) {
+    let shape = la.shape();
+    if shape.contains(&0) {
+        return;
+    }
+    if shape.is_empty() {
+        return f(la.offset(), lb.offset());
+    }
+    let r = shape.len();
+    let (n, sa, sb) = (shape[r - 1], la.strides()[r - 1], lb.strides()[r - 1]);
+    let mut idx = vec![0usize; r - 1];
+    let (mut ba, mut bb) = (la.offset(), lb.offset());
+    loop {
+        for j in 0..n {
+            f(ba + j * sa, bb + j * sb);
+        }
+        let mut d = r - 1;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            idx[d] += 1;
+            ba += la.strides()[d];
+            bb += lb.strides()[d];
+            if idx[d] < shape[d] {
+                break;
+            }
+            ba -= la.strides()[d] * shape[d];
+            bb -= lb.strides()[d] * shape[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/// `f(a, b)` elementwise over the broadcast shape of two tensors of types `A`
+/// and `B`, giving a new contiguous tensor of type `O`.
+pub fn zip_map<A, B, O>(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(A, B) -> O + Sync) -> Tensor
+where
+    A: StorageElement,
+    B: StorageElement,
+    O: StorageElement,
+{
+    a.expect_dtype::<A>(op);
+    b.expect_dtype::<B>(op);
+    let shape = broadcast_shapes(op, a.shape(), b.shape());
+    let n: usize = shape.iter().product();
+    let mut out = vec![O::default(); n];
+    // Both operands may share one storage: lock it once.
+    let ga = a.storage().read();
+    let gb = if a.shares_storage(b) {
+        None
+    } else {
+        Some(b.storage().read())
+    };
+    let da = A::slice(&ga).expect("dtype checked");
+    let db = match &gb {
+        Some(g) => B::slice(g),
+        None => B::slice(&ga),
+    }
+    .expect("dtype checked");
+    let (la, lb) = (
+        a.layout().broadcast_to(op, &shape),
+        b.layout().broadcast_to(op, &shape),
+    );
+    let kernel = |x: &[A], y: &[B], o: &mut [O]| {
+        for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+            *o = f(x, y);
+        }
+    };
+    match (la.contiguous_range(), lb.contiguous_range()) {
+        (Some(ra), Some(rb)) => par_zip3(&da[ra], &db[rb], &mut out, kernel),
+        (Some(ra), None) if lb.strides().iter().all(|&s| s == 0) => {
+            let y = db[lb.offset()];
+            par_zip(&da[ra], &mut out, |x, o| {
+                o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x, y))
+            });
+        }
+        (None, Some(rb)) if la.strides().iter().all(|&s| s == 0) => {
+            let x = da[la.offset()];
+            par_zip(&db[rb], &mut out, |y, o| {
+                o.iter_mut().zip(y).for_each(|(o, &y)| *o = f(x, y))
+            });
+        }
+        _ if n >= PARALLEL_THRESHOLD => {
+            // Strided or broadcast: gather both into row-major order, then zip in parallel.
+            let (xa, xb) = (la.gather(da), lb.gather(db));
+            par_zip3(&xa, &xb, &mut out, kernel);
+        }
+        _ => {
+            let mut k = 0;
+            for_each_pair(&la, &lb, |i, j| {
+                out[k] = f(da[i], db[j]);
+                k += 1;
+            });
+        }
+    }
+    drop(gb);
+    drop(ga);
+    Tensor::from_vec(out, &shape)
+}
+
+/// Which arithmetic binary op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `a + b`
+    Add,
+    /// `a - b`
+    Sub,
+    /// `a * b`
+    Mul,
+    /// `a / b`, true division
+    Div,
+    /// `a ^ b`
+    Pow,
+    /// NaN-propagating max
+    Maximum,
+    /// NaN-propagating min
+    Minimum,
+}
+
+impl BinaryOp {
+    fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+        }
+    }
+
+    /// The dtype the op computes and returns for promoted dtype `d`.
+    fn result_dtype(self, d: DType) -> DType {
+        match self {
+            BinaryOp::Div => d.to_float(),
+            BinaryOp::Pow if d == DType::Bool => DType::I64,
+            _ => d,
+        }
+    }
+}
+
+fn compute<T: Arith>(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
+    let name = op.name();
+    match op {
+        BinaryOp::Add => zip_map(name, a, b, T::add),
+        BinaryOp::Sub => zip_map(name, a, b, T::sub),
+        BinaryOp::Mul => zip_map(name, a, b, T::mul),
+        BinaryOp::Div => zip_map(name, a, b, |x: T, y: T| {
+            T::from_f64(x.to_f64() / y.to_f64())
+        }),
+        BinaryOp::Pow => zip_map(name, a, b, T::pow),
+        BinaryOp::Maximum => zip_map(name, a, b, T::maximum),
+        BinaryOp::Minimum => zip_map(name, a, b, T::minimum),
+    }
+}
+
+/// Division kernels for floats, exact in their own type (the generic path goes
+/// through `f64`, which is exact for `f32` but not needed for `f64`).
+fn div_float<T: Arith + std::ops::Div<Output = T>>(a: &Tensor, b: &Tensor) -> Tensor {
+    zip_map("div", a, b, |x: T, y: T| x / y)
+}
+
+/// Runs a binary op on two operands with broadcasting and promotion.
+///
+/// # Panics
+/// If the shapes do not broadcast, on `bool - bool`, on integer powers with
+/// negative integer exponents.
+pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
+    let promoted = promote(a, b);
+    let name = op.name();
+    assert!(
+        !(op == BinaryOp::Sub && promoted == DType::Bool),
+        "sub: subtraction, the `-` operator, with two bool tensors is not supported; use the `^` or `logical_xor()` operator instead"
+    );
+    let dtype = op.result_dtype(promoted);
+    let (ta, tb) = (a.to_tensor(dtype), b.to_tensor(dtype));
+    if op == BinaryOp::Pow && dtype.is_int() {
+        let negative = tb
+            .to_dtype(DType::I64)
+            .with_contiguous(|s: &[i64]| s.iter().any(|&v| v < 0));
+        assert!(
+            !negative,
+            "pow: integers to negative integer powers are not allowed"
+        );
+    }
+    // Broadcast check first so the message names the op and both shapes.
+    broadcast_shapes(name, a.shape(), b.shape());
+    match (op, dtype) {
+        (BinaryOp::Div, DType::F32) => div_float::<f32>(&ta, &tb),
+        (BinaryOp::Div, DType::F64) => div_float::<f64>(&ta, &tb),
+        _ => dispatch!(dtype, T => compute::<T>(op, &ta, &tb)),
+    }
+}
+
+macro_rules! binary_methods {
+    ($($name:ident, $name_:ident, $op:ident, $doc:literal;)*) => {
+        impl Tensor {$(
+            #[doc = $doc]
+            ///
+            /// `other` is a tensor (broadcast against `self`) or a Rust number.
+            ///
+            /// # Panics
+            /// If the shapes do not broadcast (the message names both shapes).
+            pub fn $name(&self, other: impl Into<Rhs>) -> Tensor {
+                binary(BinaryOp::$op, &Rhs::from(self), &other.into())
+            }
+
+            #[doc = concat!("In-place [`Tensor::", stringify!($name), "`]: the result is written into `self`, whose shape and dtype stay. Returns `self`.")]
+            ///
+            /// # Panics
+            /// If `other` does not broadcast to `self`'s shape, or the result's dtype is
+            /// of a higher category than `self`'s (an integer tensor cannot take a float result).
+            pub fn $name_(&self, other: impl Into<Rhs>) -> &Tensor {
+                let r = binary(BinaryOp::$op, &Rhs::from(self), &other.into());
+                assert!(
+                    r.dtype().category() <= self.dtype().category(),
+                    concat!(stringify!($name_), ": result type {} can't be cast to the desired output type {}"),
+                    r.dtype(),
+                    self.dtype()
+                );
+                assert!(
+                    broadcast_shapes(stringify!($name_), r.shape(), self.shape()) == self.shape(),
+                    concat!(stringify!($name_), ": output with shape {:?} doesn't match the broadcast shape {:?}"),
+                    self.shape(),
+                    r.shape()
+                );
+                self.copy_(&r)
+            }
+        )*}
+    };
+}
+
+binary_methods! {
+    add, add_, Add, "`self + other` (`torch.add`).\n\n```\nuse tessera_core::tensor;\nlet y = tensor!([[1, 2], [3, 4]]).add(&tensor!([10, 20]));\nassert_eq!(y.to_vec::<i64>(), vec![11, 22, 13, 24]);\n```";
+    sub, sub_, Sub, "`self - other` (`torch.sub`).\n\nPanics on two bool operands, as PyTorch.";
+    mul, mul_, Mul, "`self * other` (`torch.mul`).";
+    div, div_, Div, "`self / other`, true division (`torch.div`): integer inputs give a float result.\n\n```\nlet y = tessera_core::tensor!([1, 2]).div(2);\nassert_eq!(y.to_vec::<f32>(), vec![0.5, 1.0]);\n```";
+    pow, pow_, Pow, "`self ^ other` (`torch.pow`).\n\nPanics on integer tensors raised to negative integer powers, as PyTorch.";
+    maximum, maximum_, Maximum, "The elementwise larger (`torch.maximum`); NaN if either is NaN.";
+    minimum, minimum_, Minimum, "The elementwise smaller (`torch.minimum`); NaN if either is NaN.";
+}
+
+impl Tensor {
+    /// `self` clamped to `[min, max]` (`torch.clamp`); either bound may be `None`.
+    /// NaN stays NaN. The result dtype follows promotion with the bounds (an integer
+    /// tensor clamped by float bounds becomes float).
+    ///
+    /// ```
+    /// let y = tessera_core::tensor!([-2.0, 0.5, 9.0]).clamp(Some(0.0), Some(1.0));
+    /// assert_eq!(y.to_vec::<f32>(), vec![0.0, 0.5, 1.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If both bounds are `None`, as PyTorch.
+    pub fn clamp(&self, min: Option<impl Into<Scalar>>, max: Option<impl Into<Scalar>>) -> Tensor {
+        let (min, max) = (min.map(Into::into), max.map(Into::into));
+        assert!(
+            min.is_some() || max.is_some(),
+            "clamp: at least one of 'min' or 'max' must not be None"
+        );
+        let mut r = self.clone();
+        if let Some(lo) = min {
+            r = clamp_bound(&r, lo, BinaryOp::Maximum);
+        }
+        if let Some(hi) = max {
+            r = clamp_bound(&r, hi, BinaryOp::Minimum);
+        }
+        r
+    }
+
+    /// In-place [`Tensor::clamp`]; returns `self`.
+    ///
+    /// # Panics
+    /// If both bounds are `None`, or a float bound is given for an integer tensor.
+    pub fn clamp_(
+        &self,
+        min: Option<impl Into<Scalar>>,
+        max: Option<impl Into<Scalar>>,
+    ) -> &Tensor {
+        let r = self.clamp(min, max);
+        assert!(
+            r.dtype() == self.dtype(),
+            "clamp_: result type {} can't be cast to the desired output type {}",
+            r.dtype(),
+            self.dtype()
+        );
+        self.copy_(&r)
+    }
+}
+
+/// One side of a clamp: NaN in the tensor stays NaN, a NaN bound gives NaN.
+fn clamp_bound(x: &Tensor, bound: Scalar, op: BinaryOp) -> Tensor {
+    binary(op, &Rhs::from(x), &Rhs::Scalar(bound))
+}
+
+/// [`Tensor::clamp`] written into `out`.
+///
+/// # Panics
+/// If `out`'s shape or dtype differs from the result's.
+pub fn clamp_out(
+    x: &Tensor,
+    min: Option<impl Into<Scalar>>,
+    max: Option<impl Into<Scalar>>,
+    out: &mut Tensor,
+) {
+    super::unary::write_out("clamp", &x.clamp(min, max), out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{tensor, DType, Tensor};
+
+    #[test]
+    fn broadcasting_edge_cases() {
+        let a = Tensor::arange(0, 6).reshape([2, 3, 1]);
+        let b = tensor!([10, 20]);
+        let c = a.add(&b);
+        assert_eq!(c.shape(), &[2, 3, 2]);
+        assert_eq!(c.to_vec::<i64>()[..4], [10, 20, 11, 21]);
+        // zero-size broadcasts
+        assert_eq!(
+            Tensor::zeros(&[0, 1]).add(Tensor::zeros(&[1, 4])).shape(),
+            &[0, 4]
+        );
+        // 0-dim with 0-dim
+        assert_eq!(tensor!(2.0).mul(tensor!(3.0)).item::<f32>(), 6.0);
+        // transposed and expanded inputs
+        let m = Tensor::arange(0, 6).reshape([2, 3]);
+        let s = m.t().add(m.t());
+        assert_eq!(s.to_vec::<i64>(), vec![0, 6, 2, 8, 4, 10]);
+        let e = tensor!([1]).expand([3]).mul(m.select(0, 1));
+        assert_eq!(e.to_vec::<i64>(), vec![3, 4, 5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "add: shapes [2, 3] and [2] do not broadcast")]
+    fn broadcast_failure_names_shapes() {
+        Tensor::zeros(&[2, 3]).add(Tensor::zeros(&[2]));
+    }
+
+    #[test]
+    fn promotion() {
+        assert_eq!(tensor!([1, 2]).add(1.5).dtype(), DType::F32);
+        assert_eq!(
+            tensor!([1, 2]).to_dtype(DType::I32).add(7).dtype(),
+            DType::I32
+        );
+        assert_eq!(
+            tensor!([1.0])
+                .add(tensor!([1.0], dtype = DType::F64))
+                .dtype(),
+            DType::F64
+        );
+        assert_eq!(
+            tensor!([1.0])
+                .add(tensor!(1.0, dtype = DType::F64))
+                .dtype(),
+            DType::F32
+        );
+        assert_eq!(tensor!([true]).add(true).dtype(), DType::Bool);
+        assert_eq!(
+            tensor!([true, false])
+                .add(tensor!([true, true]))
+                .to_vec::<bool>(),
+            vec![true, true]
+        );
+        assert_eq!(tensor!([3]).div(tensor!([2])).to_vec::<f32>(), vec![1.5]);
+        assert_eq!(tensor!([2]).pow(10).to_vec::<i64>(), vec![1024]);
+        assert_eq!(tensor!([4.0]).pow(0.5).to_vec::<f32>(), vec![2.0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "sub: subtraction, the `-` operator, with two bool tensors is not supported"
+    )]
+    fn bool_sub_panics() {
+        tensor!([true]).sub(tensor!([false]));
+    }
+
+    #[test]
+    #[should_panic(expected = "pow: integers to negative integer powers are not allowed")]
+    fn int_negative_pow_panics() {
+        tensor!([2]).pow(-1);
+    }
+
+    #[test]
+    fn nan_and_inf() {
+        let x = tensor!([f32::NAN, 1.0, f32::INFINITY]);
+        let m = x.maximum(tensor!([0.0, f32::NAN, 0.0])).to_vec::<f32>();
+        assert!(m[0].is_nan() && m[1].is_nan() && m[2] == f32::INFINITY);
+        let d = tensor!([1.0, -1.0, 0.0]).div(0.0).to_vec::<f32>();
+        assert_eq!(&d[..2], &[f32::INFINITY, f32::NEG_INFINITY]);
+        assert!(d[2].is_nan());
+        let c = tensor!([f32::NAN, -3.0, 3.0])
+            .clamp(Some(-1.0), Some(1.0))
+            .to_vec::<f32>();
+        assert!(c[0].is_nan());
+        assert_eq!(&c[1..], &[-1.0, 1.0]);
+    }
+
+    #[test]
+    fn inplace_binary_through_views() {
+        let x = Tensor::zeros(&[2, 2]);
+        x.select(1, 0).add_(tensor!([1.0, 2.0]));
+        assert_eq!(x.to_vec::<f32>(), vec![1.0, 0.0, 2.0, 0.0]);
+        let y = tensor!([1.0, 2.0]);
+        y.mul_(&y); // aliasing operand
+        assert_eq!(y.to_vec::<f32>(), vec![1.0, 4.0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "add_: result type torch.float32 can't be cast to the desired output type torch.int64"
+    )]
+    fn inplace_int_with_float_panics() {
+        tensor!([1]).add_(0.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "add_: output with shape [1] doesn't match the broadcast shape [2]")]
+    fn inplace_broadcast_growth_panics() {
+        tensor!([1.0]).add_(tensor!([1.0, 2.0]));
+    }
+
+    #[test]
+    fn large_strided_binary_matches_small_path() {
+        let a = Tensor::arange(0, 300 * 300)
+            .to_dtype(DType::F64)
+            .reshape([300, 300]);
+        let big = a.t().sub(&a);
+        let v = big.to_vec::<f64>();
+        assert_eq!(v[1], 300.0 - 1.0);
+        assert_eq!(v[300], 1.0 - 300.0);
+    }
+}

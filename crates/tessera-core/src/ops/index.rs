@@ -1,0 +1,122 @@
+//! Index-based selection: `gather` and `index_select`.
+
+use crate::layout::normalize_dim;
+use crate::{dispatch, DType, Tensor};
+
+impl Tensor {
+    /// Values picked along `dim` by `index` (`torch.gather`): for `dim = 1` of a
+    /// 2-D tensor, `out[i][j] = self[i][index[i][j]]`. The result has `index`'s shape.
+    ///
+    /// ```
+    /// use tessera_core::tensor;
+    /// let x = tensor!([[1, 2], [3, 4]]);
+    /// let y = x.gather(1, &tensor!([[1, 1], [0, 1]]));
+    /// assert_eq!(y.to_vec::<i64>(), vec![2, 2, 3, 4]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `index` is not `I64`, has another rank, is larger than `self` in a dim
+    /// other than `dim`, or holds an index out of range.
+    pub fn gather(&self, dim: isize, index: &Tensor) -> Tensor {
+        assert_eq!(
+            index.dtype(),
+            DType::I64,
+            "gather: expected dtype int64 for index, got {}",
+            index.dtype()
+        );
+        let rank = self.dim();
+        assert_eq!(
+            index.dim(),
+            rank,
+            "gather: index tensor must have the same number of dimensions as input tensor ({:?} vs {:?})",
+            index.shape(),
+            self.shape()
+        );
+        let d = normalize_dim("gather", dim, rank);
+        for k in 0..rank {
+            assert!(
+                k == d || index.shape()[k] <= self.shape()[k],
+                "gather: size does not match at dimension {k}: index {:?}, input {:?}",
+                index.shape(),
+                self.shape()
+            );
+        }
+        let idx = index.to_vec::<i64>();
+        let shape = index.shape().to_vec();
+        let size = if rank == 0 { 1 } else { self.shape()[d] as i64 };
+        let strides = self.strides().to_vec();
+        let mut offsets = Vec::with_capacity(idx.len());
+        let mut pos = vec![0usize; rank];
+        for &i in &idx {
+            assert!(
+                (0..size).contains(&i) || (-size..0).contains(&i),
+                "gather: index {i} is out of bounds for dimension {d} with size {size}"
+            );
+            let i = if i < 0 { i + size } else { i } as usize;
+            let mut at = self.storage_offset();
+            for k in 0..rank {
+                at += if k == d { i } else { pos[k] } * strides[k];
+            }
+            offsets.push(at);
+            for k in (0..rank).rev() {
+                pos[k] += 1;
+                if pos[k] < shape[k] {
+                    break;
+                }
+                pos[k] = 0;
+            }
+        }
+        let data = self.storage().read();
+        dispatch!(self.dtype(), T => {
+            let all = <T as crate::StorageElement>::slice(&data).expect("dtype matches storage");
+            Tensor::from_vec(offsets.iter().map(|&o| all[o]).collect::<Vec<T>>(), &shape)
+        })
+    }
+
+    /// The entries of `index` along `dim` (`torch.index_select`).
+    ///
+    /// # Panics
+    /// If `index` is not a 1-D `I64` tensor or holds an index out of range.
+    pub fn index_select(&self, dim: isize, index: &Tensor) -> Tensor {
+        assert!(
+            index.dim() <= 1 && index.dtype() == DType::I64,
+            "index_select: index must be a 1-D int64 tensor, got shape {:?} and dtype {}",
+            index.shape(),
+            index.dtype()
+        );
+        let d = normalize_dim("index_select", dim, self.dim());
+        let parts: Vec<Tensor> = index
+            .to_vec::<i64>()
+            .iter()
+            .map(|&i| self.select(d as isize, i as isize).unsqueeze(d as isize))
+            .collect();
+        if parts.is_empty() {
+            let mut shape = self.shape().to_vec();
+            shape[d] = 0;
+            return Tensor::zeros_dtype(&shape, self.dtype());
+        }
+        Tensor::cat(&parts, d as isize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{tensor, Tensor};
+
+    #[test]
+    fn gather_on_views() {
+        let x = Tensor::arange(0, 6).reshape([2, 3]).t(); // [[0,3],[1,4],[2,5]]
+        let g = x.gather(0, &tensor!([[2, 0]]));
+        assert_eq!(g.to_vec::<i64>(), vec![2, 3]);
+        assert_eq!(
+            x.index_select(1, &tensor!([1])).to_vec::<i64>(),
+            vec![3, 4, 5]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "gather: index 3 is out of bounds for dimension 1 with size 2")]
+    fn gather_out_of_range() {
+        tensor!([[1, 2]]).gather(1, &tensor!([[3]]));
+    }
+}

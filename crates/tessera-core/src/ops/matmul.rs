@@ -1,0 +1,280 @@
+//! `matmul`: 1-D, 2-D and batched matrix products with broadcasting of batch
+//! dims, through the `gemm` crate for floats (any strides, no copies).
+
+use crate::layout::broadcast_shapes;
+use crate::storage::StorageElement;
+use crate::threads::pool;
+use crate::{dispatch, result_type, DType, Element, Operand, Tensor};
+use rayon::prelude::*;
+
+/// One `m x k` by `k x n` product into a row-major `m x n` block, through `gemm`.
+///
+/// # Safety
+/// `lhs` and `rhs` with their strides must address valid elements for the sizes,
+/// and `dst` must hold `m * n` elements.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_block<T: 'static + Copy + Default>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [T],
+    lhs: *const T,
+    (lrs, lcs): (isize, isize),
+    rhs: *const T,
+    (rrs, rcs): (isize, isize),
+    one: T,
+    threads: usize,
+) {
+    let par = if threads > 1 && m * n * k > 64 * 64 * 64 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst.as_mut_ptr(),
+        1,
+        n as isize,
+        false,
+        lhs,
+        lcs,
+        lrs,
+        rhs,
+        rcs,
+        rrs,
+        T::default(),
+        one,
+        false,
+        false,
+        false,
+        par,
+    );
+}
+
+/// Naive product for integer dtypes (PyTorch has no fast integer GEMM either).
+fn int_block<T: Element>(m: usize, n: usize, k: usize, a: &[T], b: &[T], out: &mut [T]) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = 0i64;
+            for p in 0..k {
+                acc = acc.wrapping_add(a[i * k + p].to_i64().wrapping_mul(b[p * n + j].to_i64()));
+            }
+            out[i * n + j] = T::from_i64(acc);
+        }
+    }
+}
+
+fn batched<T: StorageElement>(
+    a: &Tensor,
+    b: &Tensor,
+    batch: &[usize],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Vec<T> {
+    let nb: usize = batch.iter().product();
+    let mut out = vec![T::default(); nb * m * n];
+    if out.is_empty() {
+        return out;
+    }
+    let mut a_shape = batch.to_vec();
+    a_shape.extend([m, k]);
+    let mut b_shape = batch.to_vec();
+    b_shape.extend([k, n]);
+    let (la, lb) = (
+        a.layout().broadcast_to("matmul", &a_shape),
+        b.layout().broadcast_to("matmul", &b_shape),
+    );
+    let (ga, gb) = (a.storage().read(), b.storage().read());
+    let (da, db) = (T::slice(&ga).unwrap(), T::slice(&gb).unwrap());
+    let r = batch.len();
+    // Storage offset of batch entry `i` for a layout.
+    let base = |l: &crate::Layout, mut i: usize| {
+        let mut off = l.offset();
+        for d in (0..r).rev() {
+            off += (i % batch[d]) * l.strides()[d];
+            i /= batch[d];
+        }
+        off
+    };
+    let st = |l: &crate::Layout| (l.strides()[r] as isize, l.strides()[r + 1] as isize);
+    let threads = crate::get_num_threads();
+    let run = |i: usize, dst: &mut [T]| {
+        let (oa, ob) = (base(&la, i), base(&lb, i));
+        if T::DTYPE.is_float() {
+            let one = T::from_f64(1.0);
+            if k == 0 {
+                return;
+            }
+            // SAFETY: the layouts were checked against their storages when the
+            // tensors were made, and the broadcast keeps every index in range.
+            unsafe {
+                let inner = if nb > 1 { 1 } else { threads };
+                gemm_block(
+                    m,
+                    n,
+                    k,
+                    dst,
+                    da.as_ptr().add(oa),
+                    st(&la),
+                    db.as_ptr().add(ob),
+                    st(&lb),
+                    one,
+                    inner,
+                )
+            }
+        } else {
+            let sub = |l: &crate::Layout, off, rows, cols| {
+                crate::Layout::new(
+                    vec![rows, cols],
+                    vec![l.strides()[r], l.strides()[r + 1]],
+                    off,
+                )
+            };
+            let av = sub(&la, oa, m, k).gather(da);
+            let bv = sub(&lb, ob, k, n).gather(db);
+            int_block(m, n, k, &av, &bv, dst);
+        }
+    };
+    if nb > 1 && nb * m * n * k > 32 * 1024 {
+        pool().install(|| {
+            out.par_chunks_mut(m * n)
+                .enumerate()
+                .for_each(|(i, d)| run(i, d))
+        });
+    } else if nb == 1 && threads > 1 {
+        pool().install(|| run(0, &mut out));
+    } else {
+        for (i, d) in out.chunks_mut(m * n).enumerate() {
+            run(i, d);
+        }
+    }
+    out
+}
+
+impl Tensor {
+    /// Matrix product with PyTorch's rules (`torch.matmul`): 1-D by 1-D is a dot
+    /// product (0-dim), a 1-D operand is treated as a row (left) or column (right)
+    /// vector and the added dim removed, and batch dims broadcast.
+    ///
+    /// ```
+    /// use tessera_core::tensor;
+    /// let a = tensor!([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(a.matmul(&a).to_vec::<f32>(), vec![7.0, 10.0, 15.0, 22.0]);
+    /// assert_eq!(tensor!([1, 2]).matmul(&tensor!([3, 4])).item::<i64>(), 11);
+    /// ```
+    ///
+    /// # Panics
+    /// If an operand is 0-dim, inner sizes differ, batch dims do not broadcast, or
+    /// the dtype is `Bool`.
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        assert!(
+            self.dim() > 0 && other.dim() > 0,
+            "matmul: both arguments need at least 1 dimension, but they are {}D and {}D",
+            self.dim(),
+            other.dim()
+        );
+        let dtype = result_type(&[
+            Operand::Dimensioned(self.dtype()),
+            Operand::Dimensioned(other.dtype()),
+        ]);
+        assert!(
+            dtype != DType::Bool,
+            "matmul: \"addmm_impl_cpu_\" not implemented for 'Bool'"
+        );
+        let (a, b) = (self.to_dtype(dtype), other.to_dtype(dtype));
+        let a2 = if a.dim() == 1 {
+            a.unsqueeze(0)
+        } else {
+            a.clone()
+        };
+        let b2 = if b.dim() == 1 {
+            b.unsqueeze(1)
+        } else {
+            b.clone()
+        };
+        let (m, k) = (a2.shape()[a2.dim() - 2], a2.shape()[a2.dim() - 1]);
+        let (k2, n) = (b2.shape()[b2.dim() - 2], b2.shape()[b2.dim() - 1]);
+        assert_eq!(
+            k,
+            k2,
+            "matmul: mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n}); shapes {:?} and {:?}",
+            self.shape(),
+            other.shape()
+        );
+        let batch = broadcast_shapes(
+            "matmul",
+            &a2.shape()[..a2.dim() - 2],
+            &b2.shape()[..b2.dim() - 2],
+        );
+        let v = dispatch!(dtype, T => Tensor::from_vec(batched::<T>(&a2, &b2, &batch, m, k, n), &{
+            let mut s = batch.clone();
+            s.extend([m, n]);
+            s
+        }));
+        match (self.dim(), other.dim()) {
+            (1, 1) => v.reshape(&[] as &[isize]),
+            (1, _) => v.squeeze_dim(-2),
+            (_, 1) => v.squeeze_dim(-1),
+            _ => v,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{tensor, DType, Tensor};
+
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut o = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                o[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        o
+    }
+
+    #[test]
+    fn shapes_follow_torch() {
+        let v = tensor!([1.0, 2.0]);
+        let m = tensor!([[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(v.matmul(&m).to_vec::<f32>(), vec![7.0, 10.0]);
+        assert_eq!(m.matmul(&v).to_vec::<f32>(), vec![5.0, 11.0]);
+        let b = Tensor::ones(&[4, 1, 2, 3]);
+        assert_eq!(b.matmul(&Tensor::ones(&[5, 3, 2])).shape(), &[4, 5, 2, 2]);
+        assert_eq!(
+            Tensor::ones(&[2, 0])
+                .matmul(&Tensor::ones(&[0, 3]))
+                .to_vec::<f32>(),
+            vec![0.0; 6]
+        );
+        assert_eq!(
+            Tensor::ones(&[0, 2]).matmul(&Tensor::ones(&[2, 3])).shape(),
+            &[0, 3]
+        );
+    }
+
+    #[test]
+    fn strided_and_large_match_naive() {
+        for &(m, k, n) in &[(3, 4, 5), (70, 90, 80), (130, 7, 129)] {
+            let a = Tensor::randn(&[k, m]).to_dtype(DType::F64).t(); // non-contiguous
+            let b = Tensor::randn(&[k, n]).to_dtype(DType::F64);
+            let c = a.matmul(&b).to_vec::<f64>();
+            let r = naive(&a.contiguous().to_vec::<f64>(), &b.to_vec::<f64>(), m, k, n);
+            for (x, y) in c.iter().zip(&r) {
+                assert!((x - y).abs() < 1e-10 * (1.0 + y.abs()), "{x} vs {y}");
+            }
+        }
+        let ia = Tensor::arange(0, 6).reshape([2, 3]);
+        assert_eq!(ia.matmul(&ia.t()).to_vec::<i64>(), vec![5, 14, 14, 50]);
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)")]
+    fn inner_mismatch_panics() {
+        Tensor::zeros(&[2, 3]).matmul(&Tensor::zeros(&[2, 3]));
+    }
+}
