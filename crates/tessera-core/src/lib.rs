@@ -17,6 +17,7 @@ mod tensor;
 pub mod threads;
 
 pub use device::Device;
+pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, FloatElement, Operand};
 pub use error::{Error, Result};
 pub use layout::Layout;
