@@ -159,7 +159,7 @@ impl Tensor {
 }
 
 /// Python's `str(tuple(shape))`: `()`, `(5,)`, `(2, 3)`.
-fn shape_tuple(shape: &[usize]) -> String {
+pub(crate) fn shape_tuple(shape: &[usize]) -> String {
     match shape {
         [] => "()".to_string(),
         [n] => format!("({n},)"),
