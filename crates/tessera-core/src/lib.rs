@@ -10,6 +10,7 @@ mod display;
 pub mod dtype;
 mod error;
 pub mod layout;
+mod ndarray_interop;
 mod npy;
 pub mod ops;
 mod scalar;
