@@ -102,9 +102,20 @@ impl PrintOptions {
 }
 
 impl fmt::Display for Tensor {
-    /// Formats as PyTorch's `str(t)` with the default [`PrintOptions`].
+    /// Formats as PyTorch's `str(t)` with the default [`PrintOptions`]; a precision
+    /// in the format string (`{:.2}`) sets [`PrintOptions::precision`].
+    ///
+    /// ```
+    /// let x = tessera_core::tensor!([[1.0, -2.5], [0.125, 4.0]]);
+    /// assert_eq!(x.to_string(), "tensor([[ 1.0000, -2.5000],\n        [ 0.1250,  4.0000]])");
+    /// assert_eq!(format!("{x:.1}"), "tensor([[ 1.0, -2.5],\n        [ 0.1,  4.0]])");
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.format_with(&PrintOptions::default()))
+        let mut opts = PrintOptions::default();
+        if let Some(p) = f.precision() {
+            opts.precision = p;
+        }
+        f.write_str(&self.format_with(&opts))
     }
 }
 
@@ -240,7 +251,6 @@ fn fmt_sci(v: f64, precision: usize) -> String {
 /// `torch._tensor_str._Formatter`: chooses the notation and the column width from
 /// the values that will be printed.
 struct Formatter {
-    floating: bool,
     int_mode: bool,
     sci_mode: bool,
     max_width: usize,
@@ -248,14 +258,18 @@ struct Formatter {
 }
 
 impl Formatter {
-    fn new(floating: bool, values: &[Value], opts: &PrintOptions) -> Formatter {
-        let mut f = Formatter {
-            floating,
+    /// The state before looking at any value: width 1, fixed notation.
+    fn initial(precision: usize) -> Formatter {
+        Formatter {
             int_mode: true,
             sci_mode: false,
             max_width: 1,
-            precision: opts.precision,
-        };
+            precision,
+        }
+    }
+
+    fn new(floating: bool, values: &[Value], opts: &PrintOptions) -> Formatter {
+        let mut f = Formatter::initial(opts.precision);
         if !floating {
             for &v in values {
                 f.max_width = f.max_width.max(f.format_plain(v).len());
@@ -297,7 +311,7 @@ impl Formatter {
     /// The value without padding.
     fn format_plain(&self, v: Value) -> String {
         match v {
-            Value::Float(x) if self.floating => {
+            Value::Float(x) => {
                 if self.sci_mode {
                     fmt_sci(x, self.precision)
                 } else if self.int_mode {
@@ -310,7 +324,6 @@ impl Formatter {
                     fmt_fixed(x, self.precision)
                 }
             }
-            Value::Float(x) => x.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Bool(b) => if b { "True" } else { "False" }.to_string(),
         }
@@ -344,13 +357,8 @@ impl<'a> Printer<'a> {
             offset: t.storage_offset(),
             summarize: t.numel() > opts.threshold,
             get,
-            formatter: Formatter {
-                floating: false,
-                int_mode: true,
-                sci_mode: false,
-                max_width: 1,
-                precision: opts.precision,
-            },
+            // Replaced below, once the values to print are known.
+            formatter: Formatter::initial(opts.precision),
         };
         let mut values = Vec::new();
         p.collect_summarized(0, p.offset, &mut values);

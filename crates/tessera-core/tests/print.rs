@@ -174,3 +174,19 @@ fn debug_is_display() {
         assert_eq!(format!("{:?}", c.tensor), c.expected, "case {}", c.name);
     }
 }
+
+#[test]
+fn format_precision_sets_print_precision() {
+    let mut checked = 0;
+    for c in parse_cases() {
+        let Some(o) = &c.opts else { continue };
+        if *o != PrintOptions::default().precision(o.precision) {
+            continue;
+        }
+        let p = o.precision;
+        assert_eq!(format!("{:.p$}", c.tensor), c.expected, "case {}", c.name);
+        assert_eq!(format!("{:.p$?}", c.tensor), c.expected, "case {}", c.name);
+        checked += 1;
+    }
+    assert!(checked >= 2, "only {checked} precision-only cases");
+}
