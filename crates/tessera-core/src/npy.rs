@@ -365,15 +365,18 @@ impl Tensor {
     /// [`Error::Format`] if the bytes are not a valid `.npy` file of a supported dtype.
     pub fn from_npy_bytes(bytes: &[u8]) -> Result<Tensor> {
         let (h, data) = split(bytes)?;
-        let numel = h
+        let size = h.dtype.size_in_bytes();
+        // The byte size of the non-zero dims must be addressable, even when a zero dim
+        // makes the array empty: strides are products of the dims.
+        let too_large = || err(format!("shape {:?} is too large", h.shape));
+        let extent = h
             .shape
             .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d))
-            .ok_or_else(|| err(format!("shape {:?} is too large", h.shape)))?;
-        let size = h.dtype.size_in_bytes();
-        let expected = numel
-            .checked_mul(size)
-            .ok_or_else(|| err(format!("shape {:?} is too large", h.shape)))?;
+            .filter(|&&d| d != 0)
+            .try_fold(size, |n, &d| n.checked_mul(d))
+            .filter(|&n| n <= isize::MAX as usize)
+            .ok_or_else(too_large)?;
+        let expected = if h.shape.contains(&0) { 0 } else { extent };
         if data.len() != expected {
             return Err(err(format!(
                 "shape {:?} of {} needs {expected} data bytes but the file has {}",
