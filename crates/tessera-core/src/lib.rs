@@ -10,6 +10,8 @@ mod display;
 pub mod dtype;
 mod error;
 pub mod layout;
+mod ndarray_interop;
+mod npy;
 pub mod ops;
 mod scalar;
 pub mod storage;
@@ -17,6 +19,7 @@ mod tensor;
 pub mod threads;
 
 pub use device::Device;
+pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, FloatElement, Operand};
 pub use error::{Error, Result};
 pub use layout::Layout;

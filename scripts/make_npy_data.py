@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Writes the .npy test files in crates/tessera-core/tests/data/npy/ with NumPy.
+
+Run from anywhere with NumPy installed:
+
+    python3 scripts/make_npy_data.py
+
+Besides the .npy files it writes `manifest.txt`, which tests/npy.rs reads (no Python
+at test time). Each readable file has a record:
+
+    file <name>.npy
+    dtype <numpy name of the dtype tessera should read: bool, uint8, ..., float64>
+    shape <sizes separated by spaces; nothing for 0-dim>
+    exact <1 if tessera's writer must reproduce the file byte for byte, else 0>
+    values <elements in C order: floats as the hex bits of the IEEE value, integers
+            in decimal, bools as 0 or 1>
+    end
+
+and each file tessera must reject (a dtype it does not have) a line `unsupported <name>.npy`.
+"""
+
+import os
+
+import numpy as np
+from numpy.lib import format as npformat
+
+OUT = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "..",
+    "crates",
+    "tessera-core",
+    "tests",
+    "data",
+    "npy",
+)
+
+records = []
+unsupported = []
+
+
+def encode_values(a):
+    a = np.ascontiguousarray(a).reshape(-1)
+    if a.dtype.kind == "f":
+        native = a.astype(a.dtype.newbyteorder("<"))
+        bits = native.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
+        width = 2 * a.dtype.itemsize
+        return [f"{int(x):0{width}x}" for x in bits]
+    if a.dtype.kind == "b":
+        return ["1" if x else "0" for x in a]
+    return [str(int(x)) for x in a]
+
+
+def save(name, a, version=None, exact=None):
+    """Saves `a` as `name`.npy; `exact` says whether tessera's writer must match the bytes."""
+    path = os.path.join(OUT, name + ".npy")
+    with open(path, "wb") as f:
+        npformat.write_array(f, a, version=version)
+    if exact is None:
+        exact = (
+            version is None
+            and (a.flags.c_contiguous or not a.flags.f_contiguous or a.ndim <= 1)
+            and a.dtype.byteorder in "=<|"
+        )
+    records.append((name, a, exact))
+
+
+def save_unsupported(name, a):
+    with open(os.path.join(OUT, name + ".npy"), "wb") as f:
+        npformat.write_array(f, a)
+    unsupported.append(name)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(20261127)
+
+    # every dtype, C order, little endian (numpy's default on this machine)
+    save("c_bool", rng.random((2, 3)) > 0.5)
+    save("c_uint8", rng.integers(0, 256, (3, 4), dtype=np.uint8))
+    save("c_int8", rng.integers(-128, 128, (3, 4), dtype=np.int8))
+    save("c_int32", rng.integers(-(2**31), 2**31, (2, 5), dtype=np.int32))
+    save("c_int64", np.array([-(2**63), 2**63 - 1, 0, -1, 12345678901234], dtype=np.int64))
+    save("c_float32", rng.standard_normal((3, 4)).astype(np.float32))
+    save("c_float64", rng.standard_normal((4, 3)))
+    save("c_float32_special", np.array([np.nan, np.inf, -np.inf, -0.0, 1e-45, 3.4028235e38], dtype=np.float32))
+    save("c_float64_special", np.array([np.nan, -np.inf, -0.0, 5e-324, 1.7976931348623157e308]))
+    save("c_int64_4d", np.arange(120, dtype=np.int64).reshape(2, 3, 4, 5))
+    save("c_float64_long_dim", np.linspace(0, 1, 1234))
+
+    # big endian
+    save("be_int32", np.arange(-3, 3, dtype=">i4").reshape(2, 3))
+    save("be_int64", np.array([-(2**40), 7, 2**62], dtype=">i8"))
+    save("be_float32", rng.standard_normal((2, 2)).astype(">f4"))
+    save("be_float64", np.array([np.pi, -np.e, np.nan, -0.0], dtype=">f8"))
+
+    # Fortran order
+    save("fortran_float64_2d", np.asfortranarray(rng.standard_normal((3, 4))))
+    save("fortran_int32_3d", np.asfortranarray(np.arange(24, dtype=np.int32).reshape(2, 3, 4)))
+    save("fortran_bool_2d", np.asfortranarray(rng.random((4, 2)) > 0.3))
+    save("fortran_be_float32_2d", np.asfortranarray(np.arange(6, dtype=">f4").reshape(2, 3)))
+
+    # 0-dim and zero-size
+    save("scalar_float64", np.array(2.5))
+    save("scalar_int64", np.array(-42, dtype=np.int64))
+    save("scalar_bool", np.array(True))
+    save("empty_float32_0x3", np.zeros((0, 3), dtype=np.float32))
+    save("empty_int64", np.zeros((0,), dtype=np.int64))
+    save("empty_uint8_2x0x4", np.zeros((2, 0, 4), dtype=np.uint8))
+
+    # other format versions
+    save("v2_float32", rng.standard_normal((2, 3)).astype(np.float32), version=(2, 0))
+    save("v3_int8", np.arange(-5, 5, dtype=np.int8), version=(3, 0))
+
+    # dtypes tessera does not have
+    save_unsupported("unsupported_float16", np.ones(3, dtype=np.float16))
+    save_unsupported("unsupported_int16", np.ones(3, dtype=np.int16))
+    save_unsupported("unsupported_uint32", np.ones(3, dtype=np.uint32))
+    save_unsupported("unsupported_complex128", np.ones(3, dtype=np.complex128))
+    save_unsupported("unsupported_unicode", np.array(["ab", "c"]))
+    save_unsupported("unsupported_structured", np.zeros(2, dtype=[("a", "<f4"), ("b", "<i8")]))
+
+    with open(os.path.join(OUT, "manifest.txt"), "w") as f:
+        f.write(f"# Generated by scripts/make_npy_data.py with numpy {np.__version__}; do not edit.\n")
+        for name, a, exact in records:
+            f.write(f"file {name}.npy\n")
+            f.write(f"dtype {a.dtype.newbyteorder('=').name}\n")
+            f.write("shape " + " ".join(str(s) for s in a.shape) + "\n")
+            f.write(f"exact {1 if exact else 0}\n")
+            f.write("values " + " ".join(encode_values(a)) + "\n")
+            f.write("end\n")
+        for name in unsupported:
+            f.write(f"unsupported {name}.npy\n")
+    print(f"wrote {len(records)} readable and {len(unsupported)} unsupported files to {os.path.normpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()
