@@ -1,1 +1,41 @@
-//! placeholder
+//! # tessera
+//!
+//! PyTorch's tensor semantics in Rust, with the numerics done right.
+//!
+//! A PyTorch program ports function by function: `torch.tensor` is [`tensor!`],
+//! `x.expm1()` is [`Tensor::expm1`], `x.expm1_()` is [`Tensor::expm1_`], and
+//! `torch.expm1(x, out=y)` is [`expm1_out`]. Dtypes follow PyTorch's promotion,
+//! views share storage, and printing matches PyTorch's.
+//!
+//! ```
+//! use tessera::prelude::*;
+//!
+//! let x = tensor!([1.0, 2.0, 3.0]);
+//! let y = x.expm1(); // e^x - 1, not e^x
+//! assert!((y.get::<f32>(&[0]) - 1.718_281_8).abs() < 1e-6);
+//!
+//! // accurate where exp(x) - 1 cancels
+//! let tiny = tensor!([1e-10]);
+//! assert_eq!((tiny.exp() - 1.0).item::<f32>(), 0.0);
+//! assert!((tiny.expm1().item::<f32>() - 1e-10).abs() < 1e-16);
+//! ```
+//!
+//! The crates behind it: `tessera-kernels` (vectorized, correctly rounded
+//! elementwise kernels on slices), `tessera-core` (the tensor), and one crate per
+//! area, re-exported here as modules.
+#![warn(missing_docs)]
+
+pub use tessera_core::ops::unary::*;
+pub use tessera_core::*;
+
+/// The slice kernels (`tessera_kernels`): `expm1_f32(&x, &mut y)` and friends,
+/// usable without tensors.
+pub use tessera_kernels as kernels;
+
+/// What most programs need: `use tessera::prelude::*;`.
+pub mod prelude {
+    pub use tessera_core::ops::Tolerance;
+    pub use tessera_core::{
+        manual_seed, tensor, DType, Device, Error, Generator, Result, Scalar, Tensor,
+    };
+}

@@ -423,9 +423,7 @@ mod tests {
             DType::F64
         );
         assert_eq!(
-            tensor!([1.0])
-                .add(tensor!(1.0, dtype = DType::F64))
-                .dtype(),
+            tensor!([1.0]).add(tensor!(1.0, dtype = DType::F64)).dtype(),
             DType::F32
         );
         assert_eq!(tensor!([true]).add(true).dtype(), DType::Bool);

@@ -1,0 +1,87 @@
+//! The tutorial on `torch.Tensor.expm1`, done right.
+//!
+//! Run with `cargo run --release --example seed_tour`.
+
+use tessera::prelude::*;
+
+fn section(title: &str) {
+    println!("\n=== {title} ===");
+}
+
+fn main() {
+    section("expm1 computes e^x - 1");
+    let x = tensor!([1.0, 2.0, 3.0]);
+    println!("x          = {x}");
+    println!("x.expm1()  = {}", x.expm1());
+    println!(
+        "x.exp()    = {}   (e^x, which is not what expm1 returns)",
+        x.exp()
+    );
+
+    section("The three call forms");
+    let y = x.expm1();
+    let z = x.deep_clone();
+    z.expm1_();
+    let mut out = Tensor::zeros(&[3]);
+    tessera::expm1_out(&x, &mut out);
+    println!("x.expm1()            = {y}");
+    println!("x.expm1_() (in place)= {z}");
+    println!("expm1_out(&x, &mut y)= {out}");
+
+    section("Sigmoid: 1 / (1 + e^-x), not 1 / (1 + expm1(-x))");
+    let s = tensor!([-3.0, 0.0, 3.0]);
+    let wrong = 1.0 / (1.0 + (-&s).expm1());
+    println!("x                       = {s}");
+    println!("x.sigmoid()             = {}", s.sigmoid());
+    println!("tutorial's 1/(1+expm1(-x)) = {wrong}   (wrong: that is 1/e^-x = e^x)");
+    println!(
+        "sigmoid(-1000)          = {}   (no overflow)",
+        tensor!([-1000.0, 1000.0]).sigmoid()
+    );
+
+    section("Softmax: exp(x - max) / sum, not expm1(x) / sum(expm1(x))");
+    let l = tensor!([1.0, 2.0, 3.0]);
+    let e = l.expm1();
+    let wrong_softmax = &e / e.sum();
+    println!("x.softmax(-1)                 = {}", l.softmax(-1));
+    println!("tutorial's expm1(x)/sum(...)  = {wrong_softmax}   (wrong)");
+    println!(
+        "softmax of [1000, 1000]       = {}   (stable)",
+        tensor!([1000.0, 1000.0]).softmax(-1)
+    );
+    println!(
+        "logsumexp of [-1000, -1000]   = {}",
+        tensor!([-1000.0, -1000.0]).logsumexp(-1, false)
+    );
+
+    section("Why expm1 exists: exp(x) - 1 cancels for tiny x");
+    for dtype in [DType::F32, DType::F64] {
+        let t = tensor!([1e-10], dtype = dtype);
+        println!(
+            "{dtype}: exp(1e-10) - 1 = {:e}   expm1(1e-10) = {:e}",
+            (t.exp() - 1.0).item::<f64>(),
+            t.expm1().item::<f64>()
+        );
+    }
+
+    section("The tutorial's element loop, y[i] = exp(x[i]) - 1");
+    let xs = tensor!([0.5, 1.0, 1.5], dtype = DType::F64);
+    let ys = xs.zeros_like();
+    for i in 0..xs.numel() as isize {
+        ys.set(&[i], xs.get::<f64>(&[i]).exp() - 1.0);
+    }
+    println!("loop     = {ys}");
+    println!("expm1    = {}", xs.expm1());
+    println!(
+        "max diff = {:e}",
+        (&ys - xs.expm1()).abs().max().item::<f64>()
+    );
+
+    section("ndarray round trip");
+    let a = ndarray::array![[0.0f64, 1.0], [2.0, 3.0]].into_dyn();
+    let t = Tensor::from(a.clone());
+    let back = t.expm1().to_ndarray::<f64>();
+    println!("ndarray in  =\n{a}");
+    println!("as a tensor = {t}");
+    println!("expm1, back to ndarray =\n{back}");
+}
