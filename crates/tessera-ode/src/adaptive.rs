@@ -104,7 +104,7 @@ pub(crate) fn integrate_adaptive(
             ));
         }
         let t1 = if t + h >= t_end { t_end } else { t + h };
-        if !(h > 4.0 * f64::EPSILON * t.abs()) || t1 <= t {
+        if h.is_nan() || h <= 4.0 * f64::EPSILON * t.abs() || t1 <= t {
             return Err(Error::numerical(
                 "odeint",
                 format!(
@@ -117,7 +117,13 @@ pub(crate) fn integrate_adaptive(
         let step = rk_step(rhs, tab, t, t1, &y, Some(f.clone()));
         let hs = t1 - t;
         let err = weighted_sum(&step.k, tab.e, hs).expect("adaptive tableaus have error weights");
-        let ratio = norm.error_ratio(&host(&err), &host(&y), &host(&step.y1), opts.rtol, opts.atol);
+        let ratio = norm.error_ratio(
+            &host(&err),
+            &host(&y),
+            &host(&step.y1),
+            opts.rtol,
+            opts.atol,
+        );
         if ratio <= 1.0 {
             stats.n_accepted += 1;
             let f1 = step.k[step.k.len() - 1].clone();

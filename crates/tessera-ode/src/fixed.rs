@@ -37,7 +37,11 @@ pub(crate) fn integrate_fixed(
         let h = (b - a) / n as f64;
         for j in 0..n {
             let t0 = a + j as f64 * h;
-            let t1 = if j + 1 == n { b } else { a + (j + 1) as f64 * h };
+            let t1 = if j + 1 == n {
+                b
+            } else {
+                a + (j + 1) as f64 * h
+            };
             y = rk_step(rhs, tab, t0, t1, &y, None).y1;
             stats.n_accepted += 1;
             if !all_finite(&y) {

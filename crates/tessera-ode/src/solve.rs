@@ -76,7 +76,12 @@ where
 ///
 /// # Panics
 /// As [`odeint`].
-pub fn odeint_with_stats<F>(f: F, y0: &Tensor, t: &Tensor, options: &Options) -> Result<(Tensor, Stats)>
+pub fn odeint_with_stats<F>(
+    f: F,
+    y0: &Tensor,
+    t: &Tensor,
+    options: &Options,
+) -> Result<(Tensor, Stats)>
 where
     F: Fn(&Tensor, &Tensor) -> Tensor,
 {

@@ -52,7 +52,11 @@ pub(crate) fn rk_step(
     k.push(k0.unwrap_or_else(|| rhs.eval(t0, y0)));
     let mut y_last = None;
     for i in 1..tab.stages() {
-        let ti = if tab.c[i] == 1.0 { t1 } else { t0 + tab.c[i] * h };
+        let ti = if tab.c[i] == 1.0 {
+            t1
+        } else {
+            t0 + tab.c[i] * h
+        };
         let yi = advance(y0, &k, tab.a[i], h);
         k.push(rhs.eval(ti, &yi));
         y_last = Some(yi);

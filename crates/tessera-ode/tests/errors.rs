@@ -1,0 +1,144 @@
+//! Failures are errors that name the time: blow-up, step-size underflow, step
+//! budget, non-finite initial state; bad arguments panic with a clear message.
+
+mod common;
+use common::*;
+use tessera_core::{Error, Tensor};
+use tessera_ode::{odeint, Method, Options};
+
+/// dx/dt = e^x from x(0) = 0: x = -ln(1 - t), which blows up at t = 1.
+fn exp_rhs(_t: &Tensor, x: &Tensor) -> Tensor {
+    x.exp()
+}
+
+#[test]
+fn adaptive_methods_report_the_blow_up_near_t_1() {
+    for method in [Method::Dopri5, Method::Tsit5] {
+        let err = odeint(
+            exp_rhs,
+            &scalar(0.0),
+            &f64s(&[0.0, 2.0]),
+            &Options::default().method(method),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Numerical { .. }), "{msg}");
+        assert!(
+            msg.contains(method.name()) && msg.contains("blows up"),
+            "{msg}"
+        );
+        let at = time_in(&msg);
+        // The numerical solution's singularity is within the tolerance of t = 1.
+        assert!(
+            (at - 1.0).abs() < 1e-5,
+            "{method}: blow-up reported at {at}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn adaptive_methods_are_accurate_up_to_the_blow_up() {
+    let t = f64s(&[0.0, 0.5, 0.9, 0.99, 0.999]);
+    for method in [Method::Dopri5, Method::Tsit5] {
+        let xs = odeint(
+            exp_rhs,
+            &scalar(0.0),
+            &t,
+            &Options::default().method(method),
+        )
+        .unwrap();
+        for (x, t) in vals(&xs).iter().zip(vals(&t)) {
+            let exact = -(1.0 - t).ln();
+            assert!(
+                (x - exact).abs() < 1e-5 * (1.0 + exact),
+                "{method} t={t}: {x} vs {exact}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fixed_step_methods_report_where_the_state_became_non_finite() {
+    let opts = Options::default().method(Method::Euler).step_size(0.1);
+    let err = odeint(exp_rhs, &scalar(0.0), &f64s(&[0.0, 3.0]), &opts).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("non-finite") && msg.contains("euler"), "{msg}");
+    // Euler's x_{n+1} = x_n + 0.1 e^{x_n} overflows a few steps after t = 1.
+    let at = time_in(&msg);
+    assert!(at > 1.0 && at < 2.0, "{msg}");
+    let opts = Options::default().method(Method::Rk4).step_size(0.01);
+    let msg = odeint(exp_rhs, &scalar(0.0), &f64s(&[0.0, 3.0]), &opts)
+        .unwrap_err()
+        .to_string();
+    let at = time_in(&msg);
+    assert!(at > 0.99 && at < 1.1, "{msg}");
+}
+
+#[test]
+fn step_budget_is_an_error_naming_the_time() {
+    let opts = Options::default().max_num_steps(10);
+    let msg = odeint(
+        |t, y| y * t.cos(),
+        &f64s(&[1.0]),
+        &f64s(&[0.0, 100.0]),
+        &opts,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(msg.contains("max_num_steps (10) exceeded"), "{msg}");
+    let at = time_in(&msg);
+    assert!(at > 0.0 && at < 100.0, "{msg}");
+}
+
+/// A right-hand side that is NaN past t = 1: the step size shrinks until it
+/// underflows at t = 1, instead of returning NaN.
+#[test]
+fn nan_right_hand_side_is_an_error_not_a_nan() {
+    let f = |t: &Tensor, y: &Tensor| {
+        if t.item::<f64>() > 1.0 {
+            y * f64::NAN
+        } else {
+            -y
+        }
+    };
+    let msg = odeint(f, &f64s(&[1.0]), &f64s(&[0.0, 2.0]), &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("underflow"), "{msg}");
+    assert!((time_in(&msg) - 1.0).abs() < 1e-9, "{msg}");
+}
+
+#[test]
+fn non_finite_initial_state_is_an_error() {
+    let msg = odeint(
+        |_t, y| -y,
+        &f64s(&[f64::NAN]),
+        &f64s(&[0.0, 1.0]),
+        &Options::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(msg.contains("y0 is not finite at t = 0"), "{msg}");
+}
+
+#[test]
+#[should_panic(expected = "strictly increasing or strictly decreasing")]
+fn non_monotonic_times_panic() {
+    let _ = odeint(
+        |_t, y| -y,
+        &f64s(&[1.0]),
+        &f64s(&[0.0, 1.0, 0.5]),
+        &Options::default(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "returned shape [2] and dtype torch.float64 for a state of shape [1]")]
+fn wrong_shaped_derivative_panics() {
+    let _ = odeint(
+        |_t, _y| f64s(&[1.0, 2.0]),
+        &f64s(&[1.0]),
+        &f64s(&[0.0, 1.0]),
+        &Options::default(),
+    );
+}
