@@ -190,3 +190,20 @@ fn a_single_time_returns_y0() {
         assert_eq!(s.nfe, 0);
     }
 }
+
+/// Dense output: asking for 200 times inside the interval costs no extra steps, and
+/// the interpolated values are as accurate as the steps.
+#[test]
+fn dense_output_adds_no_steps() {
+    let f = |t: &Tensor, y: &Tensor| y * t.cos();
+    for method in ADAPTIVE {
+        let opts = Options::default().method(method).rtol(1e-8).atol(1e-10);
+        let (_, ends) = odeint_with_stats(f, &f64s(&[1.0]), &f64s(&[0.0, 10.0]), &opts).unwrap();
+        let t = Tensor::linspace_dtype(0.0, 10.0, 201, DType::F64);
+        let (ys, dense) = odeint_with_stats(f, &f64s(&[1.0]), &t, &opts).unwrap();
+        assert_eq!(ends, dense, "{method}");
+        for (y, t) in vals(&ys).iter().zip(vals(&t)) {
+            assert!((y - t.sin().exp()).abs() < 1e-6, "{method} t={t}: {y}");
+        }
+    }
+}
