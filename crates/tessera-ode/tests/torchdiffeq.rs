@@ -9,7 +9,11 @@ use common::*;
 use tessera_core::{DType, Tensor};
 use tessera_ode::{odeint_with_stats, Options};
 
-fn problem(name: &str) -> (Box<dyn Fn(&Tensor, &Tensor) -> Tensor>, Tensor, Tensor) {
+/// A right-hand side.
+type Rhs = Box<dyn Fn(&Tensor, &Tensor) -> Tensor>;
+
+/// The problem's right-hand side, initial state and times.
+fn problem(name: &str) -> (Rhs, Tensor, Tensor) {
     match name {
         "exp_sin" => (
             Box::new(|t, y| y * t.cos()),
