@@ -15,7 +15,7 @@ pub(crate) type GradSlot = Arc<Mutex<Option<Tensor>>>;
 
 /// What an op's backward reads, so in-place changes to it can be detected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Saves {
+pub enum Saves {
     /// Nothing (e.g. `add`).
     Nothing,
     /// The inputs (e.g. `mul`).
