@@ -33,7 +33,13 @@ fn python_times() -> Option<Vec<(String, f64, f64)>> {
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("python benchmark skipped: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+        eprintln!(
+            "python benchmark skipped: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
         return None;
     }
     Some(
@@ -55,7 +61,10 @@ fn main() {
     let mut rows: Vec<(&str, f64)> = Vec::new();
 
     let small = Tensor::linspace(-1.0, 1.0, 100);
-    rows.push(("expm1_f32_n100_call", time(20_000, 9, || drop(small.expm1()))));
+    rows.push((
+        "expm1_f32_n100_call",
+        time(20_000, 9, || drop(small.expm1())),
+    ));
 
     let big32 = Tensor::linspace(-10.0, 10.0, 10_000_000);
     let big64 = Tensor::linspace_dtype(-10.0, 10.0, 10_000_000, DType::F64);
@@ -68,8 +77,14 @@ fn main() {
     manual_seed(0);
     let m = Tensor::randn(&[1000, 1000]);
     rows.push(("softmax_f32_1000x1000", time(10, 9, || drop(m.softmax(-1)))));
-    rows.push(("log_softmax_f32_1000x1000", time(10, 9, || drop(m.log_softmax(-1)))));
-    rows.push(("logsumexp_f32_1000x1000", time(10, 9, || drop(m.logsumexp(-1, false)))));
+    rows.push((
+        "log_softmax_f32_1000x1000",
+        time(10, 9, || drop(m.log_softmax(-1))),
+    ));
+    rows.push((
+        "logsumexp_f32_1000x1000",
+        time(10, 9, || drop(m.logsumexp(-1, false))),
+    ));
     let a = Tensor::randn(&[512, 512]);
     rows.push(("matmul_f32_512", time(5, 7, || drop(a.matmul(&a)))));
     rows.push(("sum_f32_1e7", time(5, 7, || drop(big32.sum()))));
@@ -85,9 +100,28 @@ fn main() {
             .as_ref()
             .and_then(|p| p.iter().find(|r| r.0 == name).map(|r| (r.1, r.2)))
             .unwrap_or((f64::NAN, f64::NAN));
-        let fmt = |s: f64| if s.is_nan() { "-".to_string() } else { format!("{:.3} us", s * 1e6) };
-        let ratio = |s: f64| if s.is_nan() { "-".to_string() } else { format!("{:.2}x", s / t) };
-        println!("{name:<28} {:>12} {:>12} {:>12} {:>9} {:>9}", fmt(t), fmt(tt), fmt(tn), ratio(tt), ratio(tn));
+        let fmt = |s: f64| {
+            if s.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:.3} us", s * 1e6)
+            }
+        };
+        let ratio = |s: f64| {
+            if s.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:.2}x", s / t)
+            }
+        };
+        println!(
+            "{name:<28} {:>12} {:>12} {:>12} {:>9} {:>9}",
+            fmt(t),
+            fmt(tt),
+            fmt(tn),
+            ratio(tt),
+            ratio(tn)
+        );
     }
     println!("(ratios > 1 mean tessera is faster; times are medians per call)");
 }

@@ -15,7 +15,10 @@
 use super::arith::Arith;
 use crate::autograd::{record, Saves};
 use crate::storage::StorageElement;
-use crate::threads::{par_chunks_mut, par_zip};
+use crate::threads::{par_chunks_indexed, par_chunks_mut, par_zip};
+
+/// Elements gathered at a time from a strided input (fits in L1 with its output).
+const GATHER_CHUNK: usize = 2048;
 use crate::{dispatch, DType, Tensor};
 
 /// The slice kernels of one float op.
@@ -65,11 +68,15 @@ fn map_float<T: KernelFloat>(x: &Tensor, k: &FloatKernel) -> Tensor {
             out
         }
         None => {
-            // Strided input: gather once, then run the in-place kernel on the copy.
-            let mut v = x.layout().gather(all);
-            drop(data);
-            par_chunks_mut(&mut v, f_inplace);
-            v
+            // Strided input: gather a cache-sized chunk, then run the in-place
+            // kernel on it while it is hot.
+            let mut out = vec![T::default(); x.numel()];
+            let layout = x.layout();
+            par_chunks_indexed(&mut out, GATHER_CHUNK, |start, chunk| {
+                layout.gather_into(all, start, chunk);
+                f_inplace(chunk);
+            });
+            out
         }
     };
     Tensor::from_vec(out, x.shape())
@@ -458,6 +465,18 @@ mod tests {
         assert_eq!(Tensor::zeros(&[0, 3]).exp().shape(), &[0, 3]);
         let s = tensor!(0.0).expm1();
         assert_eq!((s.dim(), s.item::<f32>()), (0, 0.0));
+    }
+
+    #[test]
+    fn large_strided_inputs_use_chunked_gather() {
+        let x = Tensor::linspace_dtype(-3.0, 3.0, 300 * 401, DType::F64).reshape([300, 401]);
+        let y = x.t().expm1();
+        let want = x.t().contiguous().to_vec::<f64>();
+        let got = y.to_vec::<f64>();
+        assert_eq!(y.shape(), &[401, 300]);
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(*g, w.exp_m1());
+        }
     }
 
     #[test]
