@@ -233,6 +233,47 @@ impl Layout {
         out
     }
 
+    /// Copies the viewed elements `start..start + out.len()` (in row-major order)
+    /// out of `data`: one chunk of [`Layout::gather`], for chunked strided kernels.
+    pub fn gather_into<T: Copy>(&self, data: &[T], start: usize, out: &mut [T]) {
+        if out.is_empty() {
+            return;
+        }
+        if let Some(r) = self.contiguous_range() {
+            out.copy_from_slice(&data[r.start + start..r.start + start + out.len()]);
+            return;
+        }
+        let rank = self.rank();
+        // Multi-index of `start`, then walk like an odometer.
+        let mut idx = vec![0usize; rank];
+        let mut rem = start;
+        let mut at = self.offset;
+        for d in (0..rank).rev() {
+            idx[d] = rem % self.shape[d];
+            rem /= self.shape[d];
+            at += idx[d] * self.strides[d];
+        }
+        let (inner, inner_stride) = (self.shape[rank - 1], self.strides[rank - 1]);
+        let mut k = 0;
+        while k < out.len() {
+            let run = (inner - idx[rank - 1]).min(out.len() - k);
+            for (j, o) in out[k..k + run].iter_mut().enumerate() {
+                *o = data[at + j * inner_stride];
+            }
+            k += run;
+            at += run * inner_stride;
+            idx[rank - 1] += run;
+            let mut d = rank - 1;
+            while idx[d] == self.shape[d] && d > 0 {
+                at -= idx[d] * self.strides[d];
+                idx[d] = 0;
+                d -= 1;
+                idx[d] += 1;
+                at += self.strides[d];
+            }
+        }
+    }
+
     /// Writes `values` (row-major) into the viewed elements of `data`.
     pub fn scatter<T: Copy>(&self, data: &mut [T], values: &[T]) {
         debug_assert_eq!(values.len(), self.numel());
@@ -302,6 +343,21 @@ mod tests {
         assert_eq!(l.gather(&data), vec![0, 3, 1, 4, 2, 5]);
         assert!(!l.is_contiguous());
         assert!(Layout::contiguous(&[2, 1, 3]).is_contiguous());
+    }
+
+    #[test]
+    fn chunked_gather_matches_full_gather() {
+        let data: Vec<i32> = (0..60).collect();
+        // a permuted, narrowed 3-D view
+        let l = Layout::new(vec![3, 4, 2], vec![2, 12, 1], 3);
+        let full = l.gather(&data);
+        for chunk in [1, 3, 5, 24] {
+            let mut out = vec![0; 24];
+            for (c, o) in out.chunks_mut(chunk).enumerate() {
+                l.gather_into(&data, c * chunk, o);
+            }
+            assert_eq!(out, full, "chunk {chunk}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! torch-style printing. Most users depend on the `tessera` facade crate instead.
 #![warn(missing_docs)]
 
+pub mod autograd;
 mod device;
 mod display;
 pub mod dtype;

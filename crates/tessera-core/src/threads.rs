@@ -97,6 +97,22 @@ pub fn par_chunks_mut<A: Send>(a: &mut [A], f: impl Fn(&mut [A]) + Sync) {
     pool().install(|| a.par_chunks_mut(c).for_each(&f));
 }
 
+/// `f(start, chunk)` over chunks of `chunk` elements of a mutable slice, `start`
+/// being the chunk's first index; in parallel when the slice is large.
+pub fn par_chunks_indexed<A: Send>(a: &mut [A], chunk: usize, f: impl Fn(usize, &mut [A]) + Sync) {
+    if a.len() < PARALLEL_THRESHOLD {
+        for (i, c) in a.chunks_mut(chunk).enumerate() {
+            f(i * chunk, c);
+        }
+        return;
+    }
+    pool().install(|| {
+        a.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * chunk, c))
+    });
+}
+
 /// Rows of `row_len` elements mapped by `f(row_index, input_row, output_row)`,
 /// in parallel when the total is large. `out` holds `out_len` elements per row.
 pub fn par_rows<A: Sync, B: Send>(

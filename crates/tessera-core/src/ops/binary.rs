@@ -2,6 +2,7 @@
 //! `add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, and their in-place forms.
 
 use super::arith::Arith;
+use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::{broadcast_shapes, Layout};
 use crate::storage::StorageElement;
 use crate::threads::{par_zip, par_zip3, PARALLEL_THRESHOLD};
@@ -256,10 +257,67 @@ pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
     }
     // Broadcast check first so the message names the op and both shapes.
     broadcast_shapes(name, a.shape(), b.shape());
-    match (op, dtype) {
+    let forward = || match (op, dtype) {
         (BinaryOp::Div, DType::F32) => div_float::<f32>(&ta, &tb),
         (BinaryOp::Div, DType::F64) => div_float::<f64>(&ta, &tb),
         _ => dispatch!(dtype, T => compute::<T>(op, &ta, &tb)),
+    };
+    let saves = match op {
+        BinaryOp::Add | BinaryOp::Sub => Saves::Nothing,
+        BinaryOp::Div | BinaryOp::Pow => Saves::Both,
+        _ => Saves::Inputs,
+    };
+    record(name, &[&ta, &tb], saves, forward, move |g, out, inputs| {
+        let (a, b) = (&inputs[0], &inputs[1]);
+        vec![
+            a.requires_grad()
+                .then(|| sum_to_shape(&binary_grad(op, Side::Left, g, a, b, out), a.shape())),
+            b.requires_grad()
+                .then(|| sum_to_shape(&binary_grad(op, Side::Right, g, a, b, out), b.shape())),
+        ]
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Left,
+    Right,
+}
+
+/// Gradient of `out = a op b` with respect to one side, at the broadcast shape.
+fn binary_grad(
+    op: BinaryOp,
+    side: Side,
+    g: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    out: &Tensor,
+) -> Tensor {
+    let left = side == Side::Left;
+    match op {
+        BinaryOp::Add => g.clone(),
+        BinaryOp::Sub if left => g.clone(),
+        BinaryOp::Sub => -g,
+        BinaryOp::Mul => g * if left { b } else { a },
+        BinaryOp::Div if left => g / b,
+        BinaryOp::Div => -(g * out / b),
+        // d/da = b a^(b-1); d/db = a^b ln a, taken as 0 where a = 0 and b >= 0.
+        BinaryOp::Pow if left => g * b * a.pow(&(b - 1.0)),
+        BinaryOp::Pow => (g * out * a.log()).where_(&a.ne(0.0).logical_or(&b.lt(0.0)), 0.0),
+        // The larger (smaller) side takes the gradient; ties split it, as PyTorch.
+        BinaryOp::Maximum | BinaryOp::Minimum => {
+            let wins = if op == BinaryOp::Maximum {
+                a.gt(b)
+            } else {
+                a.lt(b)
+            };
+            let weight_a = wins.to_dtype(g.dtype()) + a.eq(b).to_dtype(g.dtype()) * 0.5;
+            if left {
+                g * weight_a
+            } else {
+                g * (1.0 - weight_a)
+            }
+        }
     }
 }
 
@@ -282,6 +340,7 @@ macro_rules! binary_methods {
             /// If `other` does not broadcast to `self`'s shape, or the result's dtype is
             /// of a higher category than `self`'s (an integer tensor cannot take a float result).
             pub fn $name_(&self, other: impl Into<Rhs>) -> &Tensor {
+                self.check_inplace(stringify!($name_));
                 let r = binary(BinaryOp::$op, &Rhs::from(self), &other.into());
                 assert!(
                     r.dtype().category() <= self.dtype().category(),
@@ -329,14 +388,34 @@ impl Tensor {
             min.is_some() || max.is_some(),
             "clamp: at least one of 'min' or 'max' must not be None"
         );
-        let mut r = self.clone();
-        if let Some(lo) = min {
-            r = clamp_bound(&r, lo, BinaryOp::Maximum);
-        }
-        if let Some(hi) = max {
-            r = clamp_bound(&r, hi, BinaryOp::Minimum);
-        }
-        r
+        let forward = || {
+            let mut r = self.clone();
+            if let Some(lo) = min {
+                r = clamp_bound(&r, lo, BinaryOp::Maximum);
+            }
+            if let Some(hi) = max {
+                r = clamp_bound(&r, hi, BinaryOp::Minimum);
+            }
+            r
+        };
+        // The gradient passes where min <= x <= max, bounds included, as PyTorch.
+        record(
+            "clamp",
+            &[self],
+            Saves::Inputs,
+            forward,
+            move |g, _, inputs| {
+                let x = &inputs[0];
+                let mut inside = x.eq(x);
+                if let Some(lo) = min {
+                    inside = inside.logical_and(&x.ge(lo));
+                }
+                if let Some(hi) = max {
+                    inside = inside.logical_and(&x.le(hi));
+                }
+                vec![Some(g.where_(&inside, 0.0))]
+            },
+        )
     }
 
     /// In-place [`Tensor::clamp`]; returns `self`.

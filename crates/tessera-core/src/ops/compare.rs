@@ -2,6 +2,7 @@
 //! and `where_`.
 
 use super::binary::{promote, zip_map, Rhs};
+use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
 use crate::{dispatch, DType, Tensor};
 
@@ -69,18 +70,34 @@ impl Tensor {
             &broadcast_shapes("where", cond.shape(), a.shape()),
             b.shape(),
         );
-        let (c, a, b) = (
-            cond.expand(&shape[..]),
-            a.expand(&shape[..]),
-            b.expand(&shape[..]),
-        );
-        dispatch!(dtype, T => {
-            let av = a.to_vec::<T>();
-            let bv = b.to_vec::<T>();
-            let cv = c.to_vec::<bool>();
-            let v: Vec<T> = cv.iter().zip(av.iter().zip(&bv)).map(|(&k, (&x, &y))| if k { x } else { y }).collect();
-            Tensor::from_vec(v, &shape)
-        })
+        let forward = || {
+            let (c, a, b) = (
+                cond.expand(&shape[..]),
+                a.expand(&shape[..]),
+                b.expand(&shape[..]),
+            );
+            dispatch!(dtype, T => {
+                let av = a.to_vec::<T>();
+                let bv = b.to_vec::<T>();
+                let cv = c.to_vec::<bool>();
+                let v: Vec<T> = cv.iter().zip(av.iter().zip(&bv)).map(|(&k, (&x, &y))| if k { x } else { y }).collect();
+                Tensor::from_vec(v, &shape)
+            })
+        };
+        let mask = cond.clone();
+        record(
+            "where",
+            &[&a, &b],
+            Saves::Nothing,
+            forward,
+            move |g, _, inputs| {
+                let zero = g.zeros_like();
+                vec![
+                    Some(sum_to_shape(&g.where_(&mask, 0.0), inputs[0].shape())),
+                    Some(sum_to_shape(&zero.where_(&mask, g), inputs[1].shape())),
+                ]
+            },
+        )
     }
 
     /// Elementwise logical not (`torch.logical_not`): `Bool` result, true where zero.

@@ -1,7 +1,76 @@
 //! Index-based selection: `gather` and `index_select`.
 
+use super::arith::Arith;
+use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
+use crate::StorageElement;
 use crate::{dispatch, DType, Tensor};
+
+/// Checks an index tensor for `gather`/`scatter_add`; returns the normalized dim.
+fn check_index(op: &str, x: &Tensor, dim: isize, index: &Tensor) -> usize {
+    assert_eq!(
+        index.dtype(),
+        DType::I64,
+        "{op}: expected dtype int64 for index, got {}",
+        index.dtype()
+    );
+    let rank = x.dim();
+    assert_eq!(
+        index.dim(),
+        rank,
+        "{op}: index tensor must have the same number of dimensions as input tensor ({:?} vs {:?})",
+        index.shape(),
+        x.shape()
+    );
+    let d = normalize_dim(op, dim, rank);
+    for k in 0..rank {
+        assert!(
+            k == d || index.shape()[k] <= x.shape()[k],
+            "{op}: size does not match at dimension {k}: index {:?}, input {:?}",
+            index.shape(),
+            x.shape()
+        );
+    }
+    d
+}
+
+/// Storage offsets, in `index`'s row-major order, of the elements `index` picks
+/// along `d` from a tensor of `shape` with `strides` and `offset`.
+fn index_offsets(
+    op: &str,
+    shape: &[usize],
+    strides: &[usize],
+    offset: usize,
+    d: usize,
+    index: &Tensor,
+) -> Vec<usize> {
+    let rank = shape.len();
+    let idx = index.to_vec::<i64>();
+    let ishape = index.shape();
+    let size = if rank == 0 { 1 } else { shape[d] as i64 };
+    let mut offsets = Vec::with_capacity(idx.len());
+    let mut pos = vec![0usize; rank];
+    for &i in &idx {
+        assert!(
+            (-size..size).contains(&i),
+            "{op}: index {i} is out of bounds for dimension {d} with size {size}"
+        );
+        let i = if i < 0 { i + size } else { i } as usize;
+        let mut at = offset;
+        for k in 0..rank {
+            at += if k == d { i } else { pos[k] } * strides[k];
+        }
+        offsets.push(at);
+        for k in (0..rank).rev() {
+            pos[k] += 1;
+            if pos[k] < ishape[k] {
+                break;
+            }
+            pos[k] = 0;
+        }
+    }
+    offsets
+}
 
 impl Tensor {
     /// Values picked along `dim` by `index` (`torch.gather`): for `dim = 1` of a
@@ -18,59 +87,88 @@ impl Tensor {
     /// If `index` is not `I64`, has another rank, is larger than `self` in a dim
     /// other than `dim`, or holds an index out of range.
     pub fn gather(&self, dim: isize, index: &Tensor) -> Tensor {
-        assert_eq!(
-            index.dtype(),
-            DType::I64,
-            "gather: expected dtype int64 for index, got {}",
-            index.dtype()
+        let d = check_index("gather", self, dim, index);
+        let offsets = index_offsets(
+            "gather",
+            self.shape(),
+            self.strides(),
+            self.storage_offset(),
+            d,
+            index,
         );
-        let rank = self.dim();
+        let forward = || {
+            let data = self.storage().read();
+            dispatch!(self.dtype(), T => {
+                let all = <T as StorageElement>::slice(&data).expect("dtype matches storage");
+                Tensor::from_vec(offsets.iter().map(|&o| all[o]).collect::<Vec<T>>(), index.shape())
+            })
+        };
+        let idx = index.clone();
+        record(
+            "gather",
+            &[self],
+            Saves::Nothing,
+            forward,
+            move |g, _, inputs| {
+                vec![Some(
+                    inputs[0].zeros_like().scatter_add(d as isize, &idx, g),
+                )]
+            },
+        )
+    }
+
+    /// `self` with `src` added at the positions `index` gives along `dim`
+    /// (`torch.scatter_add`, out of place): for `dim = 1` of a 2-D tensor,
+    /// `out[i][index[i][j]] += src[i][j]`. Only the part of `src` of `index`'s shape is used.
+    ///
+    /// ```
+    /// use tessera_core::{tensor, Tensor};
+    /// let y = Tensor::zeros(&[3]).scatter_add(0, &tensor!([0, 2, 0]), &tensor!([1.0, 2.0, 3.0]));
+    /// assert_eq!(y.to_vec::<f32>(), vec![4.0, 0.0, 2.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::gather`], and if `src` is smaller than `index` in some dim or
+    /// has another dtype.
+    pub fn scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Tensor {
+        let d = check_index("scatter_add", self, dim, index);
         assert_eq!(
-            index.dim(),
-            rank,
-            "gather: index tensor must have the same number of dimensions as input tensor ({:?} vs {:?})",
+            src.dtype(),
+            self.dtype(),
+            "scatter_add: expected src dtype {} to match self dtype {}",
+            src.dtype(),
+            self.dtype()
+        );
+        assert!(
+            src.dim() == index.dim() && index.shape().iter().zip(src.shape()).all(|(i, s)| i <= s),
+            "scatter_add: index {:?} must not be larger than src {:?}",
             index.shape(),
-            self.shape()
+            src.shape()
         );
-        let d = normalize_dim("gather", dim, rank);
-        for k in 0..rank {
-            assert!(
-                k == d || index.shape()[k] <= self.shape()[k],
-                "gather: size does not match at dimension {k}: index {:?}, input {:?}",
-                index.shape(),
-                self.shape()
-            );
+        let mut part = src.clone();
+        for (k, &n) in index.shape().iter().enumerate() {
+            part = part.narrow(k as isize, 0, n);
         }
-        let idx = index.to_vec::<i64>();
-        let shape = index.shape().to_vec();
-        let size = if rank == 0 { 1 } else { self.shape()[d] as i64 };
-        let strides = self.strides().to_vec();
-        let mut offsets = Vec::with_capacity(idx.len());
-        let mut pos = vec![0usize; rank];
-        for &i in &idx {
-            assert!(
-                (0..size).contains(&i) || (-size..0).contains(&i),
-                "gather: index {i} is out of bounds for dimension {d} with size {size}"
-            );
-            let i = if i < 0 { i + size } else { i } as usize;
-            let mut at = self.storage_offset();
-            for k in 0..rank {
-                at += if k == d { i } else { pos[k] } * strides[k];
-            }
-            offsets.push(at);
-            for k in (0..rank).rev() {
-                pos[k] += 1;
-                if pos[k] < shape[k] {
-                    break;
+        let strides = crate::layout::contiguous_strides(self.shape());
+        let targets = index_offsets("scatter_add", self.shape(), &strides, 0, d, index);
+        let forward = || {
+            dispatch!(self.dtype(), T => {
+                let mut out = self.to_vec::<T>();
+                let vals = part.to_vec::<T>();
+                for (&t, &v) in targets.iter().zip(&vals) {
+                    out[t] = <T as Arith>::add(out[t], v);
                 }
-                pos[k] = 0;
-            }
-        }
-        let data = self.storage().read();
-        dispatch!(self.dtype(), T => {
-            let all = <T as crate::StorageElement>::slice(&data).expect("dtype matches storage");
-            Tensor::from_vec(offsets.iter().map(|&o| all[o]).collect::<Vec<T>>(), &shape)
-        })
+                Tensor::from_vec(out, self.shape())
+            })
+        };
+        let idx = index.clone();
+        record(
+            "scatter_add",
+            &[self, &part],
+            Saves::Nothing,
+            forward,
+            move |g, _, _| vec![Some(g.clone()), Some(g.gather(d as isize, &idx))],
+        )
     }
 
     /// The entries of `index` along `dim` (`torch.index_select`).

@@ -1,5 +1,6 @@
 //! Joining tensors: `cat` and `stack`.
 
+use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
 use crate::{dispatch, result_type, Operand, Tensor};
 
@@ -55,19 +56,40 @@ impl Tensor {
             shape[d] += t.shape()[d];
         }
         let outer: usize = shape[..d].iter().product();
-        dispatch!(dtype, T => {
-            let blocks: Vec<(Vec<T>, usize)> = parts
-                .iter()
-                .map(|t| (t.to_dtype(dtype).to_vec::<T>(), t.shape()[d..].iter().product()))
-                .collect();
-            let mut out = Vec::with_capacity(shape.iter().product());
-            for o in 0..outer {
-                for (v, block) in &blocks {
-                    out.extend_from_slice(&v[o * block..(o + 1) * block]);
+        let parts: Vec<Tensor> = parts.iter().map(|t| t.to_dtype(dtype)).collect();
+        let forward = || {
+            dispatch!(dtype, T => {
+                let blocks: Vec<(Vec<T>, usize)> = parts
+                    .iter()
+                    .map(|t| (t.to_vec::<T>(), t.shape()[d..].iter().product()))
+                    .collect();
+                let mut out = Vec::with_capacity(shape.iter().product());
+                for o in 0..outer {
+                    for (v, block) in &blocks {
+                        out.extend_from_slice(&v[o * block..(o + 1) * block]);
+                    }
                 }
-            }
-            Tensor::from_vec(out, &shape)
-        })
+                Tensor::from_vec(out, &shape)
+            })
+        };
+        let inputs: Vec<&Tensor> = parts.iter().collect();
+        record(
+            "cat",
+            &inputs,
+            Saves::Nothing,
+            forward,
+            move |g, _, inputs| {
+                let mut at = 0;
+                inputs
+                    .iter()
+                    .map(|t| {
+                        let n = t.shape()[d];
+                        at += n;
+                        Some(g.narrow(d as isize, at - n, n))
+                    })
+                    .collect()
+            },
+        )
     }
 
     /// Stacks same-shaped tensors along a new `dim` (`torch.stack`).

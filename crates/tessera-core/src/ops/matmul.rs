@@ -1,6 +1,7 @@
 //! `matmul`: 1-D, 2-D and batched matrix products with broadcasting of batch
 //! dims, through the `gemm` crate for floats (any strides, no copies).
 
+use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
 use crate::storage::StorageElement;
 use crate::threads::pool;
@@ -209,11 +210,25 @@ impl Tensor {
             &a2.shape()[..a2.dim() - 2],
             &b2.shape()[..b2.dim() - 2],
         );
-        let v = dispatch!(dtype, T => Tensor::from_vec(batched::<T>(&a2, &b2, &batch, m, k, n), &{
-            let mut s = batch.clone();
-            s.extend([m, n]);
-            s
-        }));
+        let mut out_shape = batch.clone();
+        out_shape.extend([m, n]);
+        let forward = || dispatch!(dtype, T => Tensor::from_vec(batched::<T>(&a2, &b2, &batch, m, k, n), &out_shape));
+        // dA = dC B^T and dB = A^T dC, summed over broadcast batch dims.
+        let v = record(
+            "matmul",
+            &[&a2, &b2],
+            Saves::Inputs,
+            forward,
+            |g, _, inputs| {
+                let (a, b) = (&inputs[0], &inputs[1]);
+                vec![
+                    a.requires_grad()
+                        .then(|| sum_to_shape(&g.matmul(&b.mt()), a.shape())),
+                    b.requires_grad()
+                        .then(|| sum_to_shape(&a.mt().matmul(g), b.shape())),
+                ]
+            },
+        );
         match (self.dim(), other.dim()) {
             (1, 1) => v.reshape(&[] as &[isize]),
             (1, _) => v.squeeze_dim(-2),

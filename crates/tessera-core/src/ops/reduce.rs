@@ -6,6 +6,7 @@
 //! so results are at least as accurate as PyTorch's. Integer and bool sums give
 //! `I64`, as in PyTorch.
 
+use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
 use crate::storage::StorageElement;
 use crate::threads::{par_rows, pool, PARALLEL_THRESHOLD};
@@ -124,13 +125,23 @@ impl Tensor {
     /// If a dim is out of range or repeated.
     pub fn sum_dim(&self, dims: impl Dims, keepdim: bool) -> Tensor {
         let dims = dims.to_dims();
-        dispatch!(self.dtype(), T => {
-            if self.dtype().is_float() {
-                reduce_rows("sum", self, Some(&dims), keepdim, |r: &[T]| T::from_f64(sum_f64(r)))
-            } else {
-                reduce_rows("sum", self, Some(&dims), keepdim, |r: &[T]| sum_i64(r))
-            }
-        })
+        let forward = || {
+            dispatch!(self.dtype(), T => {
+                if self.dtype().is_float() {
+                    reduce_rows("sum", self, Some(&dims), keepdim, |r: &[T]| T::from_f64(sum_f64(r)))
+                } else {
+                    reduce_rows("sum", self, Some(&dims), keepdim, |r: &[T]| sum_i64(r))
+                }
+            })
+        };
+        let ds = reduced_dims("sum", self, Some(&dims));
+        record(
+            "sum",
+            &[self],
+            Saves::Nothing,
+            forward,
+            move |g, _, inputs| vec![Some(expand_reduced(g, inputs[0].shape(), &ds, keepdim))],
+        )
     }
 
     /// Mean of all elements (`x.mean()`); NaN for an empty tensor.
@@ -152,7 +163,19 @@ impl Tensor {
             self.dtype()
         );
         let dims = dims.to_dims();
-        dispatch!(self.dtype(), T => reduce_rows("mean", self, Some(&dims), keepdim, |r: &[T]| T::from_f64(sum_f64(r) / r.len() as f64)))
+        let forward = || dispatch!(self.dtype(), T => reduce_rows("mean", self, Some(&dims), keepdim, |r: &[T]| T::from_f64(sum_f64(r) / r.len() as f64)));
+        let ds = reduced_dims("mean", self, Some(&dims));
+        record(
+            "mean",
+            &[self],
+            Saves::Nothing,
+            forward,
+            move |g, _, inputs| {
+                let x = &inputs[0];
+                let n: usize = ds.iter().map(|&d| x.shape()[d]).product();
+                vec![Some(expand_reduced(g, x.shape(), &ds, keepdim) / n as f64)]
+            },
+        )
     }
 
     /// Product of all elements (`x.prod()`); bool and integers give `I64`.
@@ -166,13 +189,23 @@ impl Tensor {
     /// If a dim is out of range.
     pub fn prod_dim(&self, dims: impl Dims, keepdim: bool) -> Tensor {
         let dims = dims.to_dims();
-        dispatch!(self.dtype(), T => {
-            if self.dtype().is_float() {
-                reduce_rows("prod", self, Some(&dims), keepdim, |r: &[T]| T::from_f64(r.iter().fold(1.0, |a, v| a * v.to_f64())))
-            } else {
-                reduce_rows("prod", self, Some(&dims), keepdim, |r: &[T]| r.iter().fold(1i64, |a, v| a.wrapping_mul(v.to_i64())))
-            }
-        })
+        let forward = || {
+            dispatch!(self.dtype(), T => {
+                if self.dtype().is_float() {
+                    reduce_rows("prod", self, Some(&dims), keepdim, |r: &[T]| T::from_f64(r.iter().fold(1.0, |a, v| a * v.to_f64())))
+                } else {
+                    reduce_rows("prod", self, Some(&dims), keepdim, |r: &[T]| r.iter().fold(1i64, |a, v| a.wrapping_mul(v.to_i64())))
+                }
+            })
+        };
+        let ds = reduced_dims("prod", self, Some(&dims));
+        record(
+            "prod",
+            &[self],
+            Saves::Inputs,
+            forward,
+            move |g, _, inputs| vec![Some(prod_backward(g, &inputs[0], &ds, keepdim))],
+        )
     }
 
     /// Whether every element is nonzero, as a 0-dim `Bool` (`x.all()`); true when empty.
@@ -316,6 +349,31 @@ impl Tensor {
             Some(_) => r,
         }
     }
+}
+
+/// `g` of a reduction over `dims` broadcast back to the input's `shape`.
+pub(crate) fn expand_reduced(g: &Tensor, shape: &[usize], dims: &[usize], keepdim: bool) -> Tensor {
+    let mut g = g.clone();
+    if !keepdim {
+        for &d in dims {
+            g = g.unsqueeze(d as isize);
+        }
+    }
+    g.expand(shape)
+}
+
+/// Gradient of `prod` over `dims`: the product of the other elements, which is
+/// `out / x` without zeros; with one zero in a reduced group only the zero gets
+/// the product of the rest; with two or more, every gradient is 0.
+fn prod_backward(g: &Tensor, x: &Tensor, dims: &[usize], keepdim: bool) -> Tensor {
+    let ds: Vec<isize> = dims.iter().map(|&d| d as isize).collect();
+    let zero = x.eq(0.0);
+    let zeros_in_group = zero.sum_dim(&ds[..], true);
+    let nonzero_prod = x.where_(&zero.logical_not(), 1.0).prod_dim(&ds[..], true);
+    let others = (&nonzero_prod / x)
+        .where_(&zeros_in_group.eq(0), nonzero_prod.where_(&zero, 0.0))
+        .where_(&zeros_in_group.le(1), 0.0);
+    expand_reduced(g, x.shape(), dims, keepdim) * others
 }
 
 /// Index of the first largest (or smallest) element; the first NaN wins.

@@ -1,7 +1,8 @@
 //! `softmax`, `log_softmax` and `logsumexp`, computed stably (the row maximum is
 //! subtracted first) by the row kernels of `tessera-kernels`.
 
-use super::reduce::{reduced_dims, rows_last};
+use super::reduce::{expand_reduced, reduce_rows, reduced_dims, rows_last};
+use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
 use crate::threads::par_rows;
 use crate::{DType, Dims, Tensor};
@@ -57,10 +58,13 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        match x.dtype() {
+        let forward = || match x.dtype() {
             DType::F32 => along_dim::<f32>("softmax", &x, dim, tessera_kernels::softmax_f32),
             _ => along_dim::<f64>("softmax", &x, dim, tessera_kernels::softmax_f64),
-        }
+        };
+        record("softmax", &[&x], Saves::Output, forward, move |g, y, _| {
+            vec![Some(y * (g - (g * y).sum_dim(dim, true)))]
+        })
     }
 
     /// `x - logsumexp(x)` along `dim` (`torch.log_softmax`), stable for any magnitude.
@@ -69,12 +73,19 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn log_softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        match x.dtype() {
+        let forward = || match x.dtype() {
             DType::F32 => {
                 along_dim::<f32>("log_softmax", &x, dim, tessera_kernels::log_softmax_f32)
             }
             _ => along_dim::<f64>("log_softmax", &x, dim, tessera_kernels::log_softmax_f64),
-        }
+        };
+        record(
+            "log_softmax",
+            &[&x],
+            Saves::Output,
+            forward,
+            move |g, y, _| vec![Some(g - y.exp() * g.sum_dim(dim, true))],
+        )
     }
 
     /// `log(sum(exp(x)))` over `dims` (`torch.logsumexp`), stable for any magnitude.
@@ -91,23 +102,36 @@ impl Tensor {
     pub fn logsumexp(&self, dims: impl Dims, keepdim: bool) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
         let dims = dims.to_dims();
-        reduced_dims("logsumexp", &x, Some(&dims));
-        match x.dtype() {
-            DType::F32 => super::reduce::reduce_rows(
-                "logsumexp",
-                &x,
-                Some(&dims),
-                keepdim,
-                tessera_kernels::logsumexp_f32,
-            ),
-            _ => super::reduce::reduce_rows(
-                "logsumexp",
-                &x,
-                Some(&dims),
-                keepdim,
-                tessera_kernels::logsumexp_f64,
-            ),
-        }
+        let ds = reduced_dims("logsumexp", &x, Some(&dims));
+        let forward = || {
+            let k = match x.dtype() {
+                DType::F32 => tessera_kernels::logsumexp_f32 as fn(&[f32]) -> f32,
+                _ => {
+                    return reduce_rows(
+                        "logsumexp",
+                        &x,
+                        Some(&dims),
+                        keepdim,
+                        tessera_kernels::logsumexp_f64,
+                    )
+                }
+            };
+            reduce_rows("logsumexp", &x, Some(&dims), keepdim, k)
+        };
+        // d/dx logsumexp(x) = softmax(x) = exp(x - out).
+        record(
+            "logsumexp",
+            &[&x],
+            Saves::Both,
+            forward,
+            move |g, out, inputs| {
+                let x = &inputs[0];
+                let out = expand_reduced(out, x.shape(), &ds, keepdim);
+                vec![Some(
+                    expand_reduced(g, x.shape(), &ds, keepdim) * (x - out).exp(),
+                )]
+            },
+        )
     }
 }
 

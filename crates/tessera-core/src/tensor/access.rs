@@ -1,6 +1,7 @@
 //! Reading and writing elements, dtype conversion, copies.
 
 use super::Tensor;
+use crate::autograd::{record, Saves};
 use crate::storage::StorageElement;
 use crate::{dispatch, DType, Element, Scalar};
 
@@ -69,6 +70,7 @@ impl Tensor {
     /// If the index has the wrong length or is out of bounds.
     pub fn set(&self, index: &[isize], v: impl Into<Scalar>) {
         let at = self.layout().index_of("set", index);
+        self.check_inplace("set");
         let v = v.into();
         let mut data = self.storage().write();
         dispatch!(self.dtype(), S => S::slice_mut(&mut data).unwrap()[at] = v.to_element::<S>())
@@ -82,12 +84,17 @@ impl Tensor {
         if dtype == self.dtype() {
             return self.clone();
         }
-        dispatch!(self.dtype(), S => self.with_contiguous(|src: &[S]| {
-            dispatch!(dtype, D => {
-                let v: Vec<D> = src.iter().map(|&x| D::cast_from(x)).collect();
-                Tensor::from_vec(v, self.shape())
-            })
-        }))
+        let forward = || {
+            dispatch!(self.dtype(), S => self.with_contiguous(|src: &[S]| {
+                dispatch!(dtype, D => {
+                    let v: Vec<D> = src.iter().map(|&x| D::cast_from(x)).collect();
+                    Tensor::from_vec(v, self.shape())
+                })
+            }))
+        };
+        record("to", &[self], Saves::Nothing, forward, |g, _, inputs| {
+            vec![Some(g.to_dtype(inputs[0].dtype()))]
+        })
     }
 
     /// A contiguous tensor with the same values: `self` if already contiguous, else a copy.
@@ -101,7 +108,10 @@ impl Tensor {
     /// A contiguous copy that shares nothing with `self` (`x.clone()` in PyTorch;
     /// [`Clone::clone`] only copies the handle).
     pub fn deep_clone(&self) -> Tensor {
-        dispatch!(self.dtype(), S => Tensor::from_vec(self.with_contiguous(|s: &[S]| s.to_vec()), self.shape()))
+        let forward = || dispatch!(self.dtype(), S => Tensor::from_vec(self.with_contiguous(|s: &[S]| s.to_vec()), self.shape()));
+        record("clone", &[self], Saves::Nothing, forward, |g, _, _| {
+            vec![Some(g.clone())]
+        })
     }
 
     /// Copies `src` into `self` in place (`x.copy_(src)`), broadcasting `src` to
@@ -110,6 +120,7 @@ impl Tensor {
     /// # Panics
     /// If `src` does not broadcast to `self`'s shape.
     pub fn copy_(&self, src: &Tensor) -> &Tensor {
+        self.check_inplace("copy_");
         let src = src.expand(self.shape()).to_dtype(self.dtype());
         dispatch!(self.dtype(), S => {
             // Gather first: `src` may be a view of `self`'s own storage.

@@ -9,10 +9,12 @@ pub use create::TensorLiteral;
 pub use random::{manual_seed, with_default_generator, Generator};
 pub use views::Dims;
 
+use crate::autograd::{GradSlot, Node};
 use crate::layout::Layout;
 use crate::storage::{Storage, StorageData, StorageElement};
 use crate::{DType, Device};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 /// An n-dimensional array with a runtime dtype, PyTorch's `torch.Tensor`.
 ///
@@ -37,6 +39,25 @@ pub(crate) struct TensorImpl {
     pub(crate) storage: Arc<Storage>,
     pub(crate) layout: Layout,
     pub(crate) dtype: DType,
+    /// Set on leaves by `requires_grad_`.
+    pub(crate) requires_grad: AtomicBool,
+    /// The accumulated gradient (leaves, retained non-leaves); allocated on first use.
+    pub(crate) grad: OnceLock<GradSlot>,
+    /// The recorded op that made this tensor.
+    pub(crate) grad_fn: Option<Arc<Node>>,
+}
+
+impl TensorImpl {
+    fn new(storage: Arc<Storage>, layout: Layout, dtype: DType) -> TensorImpl {
+        TensorImpl {
+            storage,
+            layout,
+            dtype,
+            requires_grad: AtomicBool::new(false),
+            grad: OnceLock::new(),
+            grad_fn: None,
+        }
+    }
 }
 
 impl Tensor {
@@ -56,11 +77,7 @@ impl Tensor {
         );
         drop(data);
         Tensor {
-            inner: Arc::new(TensorImpl {
-                storage,
-                layout,
-                dtype,
-            }),
+            inner: Arc::new(TensorImpl::new(storage, layout, dtype)),
         }
     }
 
@@ -69,22 +86,35 @@ impl Tensor {
         let dtype = data.dtype();
         debug_assert_eq!(data.len(), shape.iter().product::<usize>());
         Tensor {
-            inner: Arc::new(TensorImpl {
-                storage: Arc::new(Storage::new(data)),
-                layout: Layout::contiguous(shape),
+            inner: Arc::new(TensorImpl::new(
+                Arc::new(Storage::new(data)),
+                Layout::contiguous(shape),
                 dtype,
-            }),
+            )),
         }
     }
 
-    /// A view of the same storage with another layout.
+    /// A view of the same storage with another layout, outside the graph.
     pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
         Tensor {
-            inner: Arc::new(TensorImpl {
-                storage: self.inner.storage.clone(),
+            inner: Arc::new(TensorImpl::new(
+                self.inner.storage.clone(),
                 layout,
-                dtype: self.inner.dtype,
-            }),
+                self.inner.dtype,
+            )),
+        }
+    }
+
+    /// The same view, made by the recorded op `node`.
+    pub(crate) fn with_grad_fn(&self, node: Arc<Node>) -> Tensor {
+        let mut imp = TensorImpl::new(
+            self.inner.storage.clone(),
+            self.inner.layout.clone(),
+            self.inner.dtype,
+        );
+        imp.grad_fn = Some(node);
+        Tensor {
+            inner: Arc::new(imp),
         }
     }
 
@@ -227,6 +257,7 @@ impl Tensor {
             values.len(),
             self.shape()
         );
+        self.check_inplace("write_values");
         let mut data = self.inner.storage.write();
         let all = T::slice_mut(&mut data).expect("dtype checked");
         self.inner.layout.scatter(all, values);
@@ -239,6 +270,7 @@ impl Tensor {
     /// If the dtype is not `T`'s.
     pub(crate) fn modify<T: StorageElement>(&self, op: &str, f: impl FnOnce(&mut [T])) {
         self.expect_dtype::<T>(op);
+        self.check_inplace(op);
         let mut data = self.inner.storage.write();
         let all = T::slice_mut(&mut data).expect("dtype checked");
         match self.inner.layout.contiguous_range() {

@@ -1,6 +1,7 @@
 //! Views: new layouts over the same storage (reshape, permute, expand, narrow, ...).
 
 use super::Tensor;
+use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::{contiguous_strides, normalize_dim, Layout};
 
 /// A list of dimension sizes or indices that may hold `-1` (`reshape(&[2, -1])`,
@@ -101,7 +102,52 @@ fn view_strides(layout: &Layout, shape: &[usize]) -> Option<Vec<usize>> {
     (view_d == -1).then_some(new_strides)
 }
 
+/// Backward of shape-only views: the gradient reshaped to the input's shape.
+fn reshape_back(g: &Tensor, x: &Tensor) -> Tensor {
+    g.reshape(x.shape())
+}
+
+/// `g` placed at `start..start + len` of dim `dim` of zeros of size `size` there
+/// (backward of `narrow` and `select`), through `cat` so it stays differentiable.
+fn pad_dim(g: &Tensor, dim: usize, start: usize, size: usize) -> Tensor {
+    let len = g.shape()[dim];
+    let zeros = |n: usize| {
+        let mut s = g.shape().to_vec();
+        s[dim] = n;
+        Tensor::zeros_dtype(&s, g.dtype())
+    };
+    let mut parts = Vec::with_capacity(3);
+    if start > 0 {
+        parts.push(zeros(start));
+    }
+    parts.push(g.clone());
+    if start + len < size {
+        parts.push(zeros(size - start - len));
+    }
+    if parts.len() == 1 {
+        return g.clone();
+    }
+    Tensor::cat(&parts, dim as isize)
+}
+
 impl Tensor {
+    /// A view with `layout` recorded as op `name`, whose backward maps the output
+    /// gradient to the input's (given the gradient and the input).
+    fn view_op(
+        &self,
+        name: &'static str,
+        layout: Layout,
+        backward: impl Fn(&Tensor, &Tensor) -> Tensor + Send + Sync + 'static,
+    ) -> Tensor {
+        record(
+            name,
+            &[self],
+            Saves::Nothing,
+            || self.with_layout(layout),
+            move |g, _, inputs| vec![Some(backward(g, &inputs[0]))],
+        )
+    }
+
     /// A view with another shape (`x.view(shape)`); one entry may be `-1`.
     ///
     /// # Panics
@@ -116,7 +162,11 @@ impl Tensor {
                 self.strides()
             )
         });
-        self.with_layout(Layout::new(shape, strides, self.storage_offset()))
+        self.view_op(
+            "view",
+            Layout::new(shape, strides, self.storage_offset()),
+            reshape_back,
+        )
     }
 
     /// `x.reshape(shape)`: a view when the strides allow it, else a contiguous copy.
@@ -132,8 +182,18 @@ impl Tensor {
     pub fn reshape(&self, shape: impl Dims) -> Tensor {
         let shape = infer_shape("reshape", &shape.to_dims(), self.numel(), self.shape());
         match view_strides(self.layout(), &shape) {
-            Some(strides) => self.with_layout(Layout::new(shape, strides, self.storage_offset())),
-            None => self.deep_clone().with_layout(Layout::contiguous(&shape)),
+            Some(strides) => self.view_op(
+                "reshape",
+                Layout::new(shape, strides, self.storage_offset()),
+                reshape_back,
+            ),
+            None => record(
+                "reshape",
+                &[self],
+                Saves::Nothing,
+                || self.deep_clone().with_layout(Layout::contiguous(&shape)),
+                |g, _, inputs| vec![Some(reshape_back(g, &inputs[0]))],
+            ),
         }
     }
 
@@ -152,14 +212,20 @@ impl Tensor {
         );
         let mut seen = vec![false; r];
         let (mut shape, mut strides) = (Vec::with_capacity(r), Vec::with_capacity(r));
-        for &d in &dims {
+        let mut inverse = vec![0usize; r];
+        for (i, &d) in dims.iter().enumerate() {
             let d = normalize_dim("permute", d, r);
             assert!(!seen[d], "permute: repeated dim {d} in {dims:?}");
             seen[d] = true;
+            inverse[d] = i;
             shape.push(self.shape()[d]);
             strides.push(self.strides()[d]);
         }
-        self.with_layout(Layout::new(shape, strides, self.storage_offset()))
+        self.view_op(
+            "permute",
+            Layout::new(shape, strides, self.storage_offset()),
+            move |g, _| g.permute(&inverse[..]),
+        )
     }
 
     /// Swaps two dimensions (`x.transpose(d0, d1)`).
@@ -235,7 +301,11 @@ impl Tensor {
     fn keep_dims(&self, keep: &[usize]) -> Tensor {
         let shape = keep.iter().map(|&d| self.shape()[d]).collect();
         let strides = keep.iter().map(|&d| self.strides()[d]).collect();
-        self.with_layout(Layout::new(shape, strides, self.storage_offset()))
+        self.view_op(
+            "squeeze",
+            Layout::new(shape, strides, self.storage_offset()),
+            reshape_back,
+        )
     }
 
     /// Inserts a size-1 dim at `dim` (`x.unsqueeze(dim)`); `dim` may be in `[-rank-1, rank]`.
@@ -253,7 +323,11 @@ impl Tensor {
         };
         shape.insert(d, 1);
         strides.insert(d, stride);
-        self.with_layout(Layout::new(shape, strides, self.storage_offset()))
+        self.view_op(
+            "unsqueeze",
+            Layout::new(shape, strides, self.storage_offset()),
+            reshape_back,
+        )
     }
 
     /// A broadcast view at `shape` (`x.expand(shape)`); `-1` keeps a dim's size.
@@ -283,7 +357,11 @@ impl Tensor {
         if shape == self.shape() {
             return self.clone();
         }
-        self.with_layout(self.layout().broadcast_to("expand", &shape))
+        self.view_op(
+            "expand",
+            self.layout().broadcast_to("expand", &shape),
+            |g, x| sum_to_shape(g, x.shape()),
+        )
     }
 
     /// Expands to `other`'s shape.
@@ -314,7 +392,12 @@ impl Tensor {
         } else {
             self.storage_offset() + start * self.strides()[d]
         };
-        self.with_layout(Layout::new(shape, self.strides().to_vec(), offset))
+        let size = self.shape()[d];
+        self.view_op(
+            "narrow",
+            Layout::new(shape, self.strides().to_vec(), offset),
+            move |g, _| pad_dim(g, d, start, size),
+        )
     }
 
     /// The slice at `index` of `dim`, which is removed (`x.select(dim, i)`, `x[i]`).
@@ -338,9 +421,14 @@ impl Tensor {
         let mut shape = self.shape().to_vec();
         let mut strides = self.strides().to_vec();
         let offset = self.storage_offset() + i as usize * strides[d];
+        let size = self.shape()[d];
         shape.remove(d);
         strides.remove(d);
-        self.with_layout(Layout::new(shape, strides, offset))
+        self.view_op(
+            "select",
+            Layout::new(shape, strides, offset),
+            move |g, _| pad_dim(&g.unsqueeze(d as isize), d, i as usize, size),
+        )
     }
 
     /// All dims flattened into one (`x.flatten()`): a view when possible. A 0-dim

@@ -1,0 +1,74 @@
+"""Times torch (2 threads) and numpy on the inputs of examples/bench_tensor.rs.
+
+Prints `case torch_seconds numpy_seconds` per line (nan where a library has no
+equivalent). Called by `cargo run --release --example bench_tensor`.
+"""
+import math
+import time
+
+import numpy as np
+import torch
+
+torch.set_num_threads(2)
+
+
+def timeit(iters, reps, f):
+    f()
+    v = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(iters):
+            f()
+        v.append((time.perf_counter() - t) / iters)
+    v.sort()
+    return v[reps // 2]
+
+
+def np_softmax(a):
+    m = a.max(axis=-1, keepdims=True)
+    e = np.exp(a - m)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def np_log_softmax(a):
+    m = a.max(axis=-1, keepdims=True)
+    s = a - m
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+def np_logsumexp(a):
+    m = a.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(a - m).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+def np_sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+small = torch.linspace(-1, 1, 100)
+small_np = small.numpy()
+big32 = torch.linspace(-10, 10, 10_000_000)
+big64 = torch.linspace(-10, 10, 10_000_000, dtype=torch.float64)
+b32, b64 = big32.numpy(), big64.numpy()
+m = torch.randn(1000, 1000)
+mn = m.numpy()
+a = torch.randn(512, 512)
+an = a.numpy()
+
+cases = [
+    ("expm1_f32_n100_call", 20000, 9, lambda: torch.expm1(small), lambda: np.expm1(small_np)),
+    ("expm1_f32_1e7", 3, 7, lambda: torch.expm1(big32), lambda: np.expm1(b32)),
+    ("expm1_f64_1e7", 3, 7, lambda: torch.expm1(big64), lambda: np.expm1(b64)),
+    ("exp_f32_1e7", 3, 7, lambda: torch.exp(big32), lambda: np.exp(b32)),
+    ("tanh_f32_1e7", 3, 7, lambda: torch.tanh(big32), lambda: np.tanh(b32)),
+    ("sigmoid_f32_1e7", 3, 7, lambda: torch.sigmoid(big32), lambda: np_sigmoid(b32)),
+    ("softmax_f32_1000x1000", 10, 9, lambda: torch.softmax(m, -1), lambda: np_softmax(mn)),
+    ("log_softmax_f32_1000x1000", 10, 9, lambda: torch.log_softmax(m, -1), lambda: np_log_softmax(mn)),
+    ("logsumexp_f32_1000x1000", 10, 9, lambda: torch.logsumexp(m, -1), lambda: np_logsumexp(mn)),
+    ("matmul_f32_512", 5, 7, lambda: a @ a, lambda: an @ an),
+    ("sum_f32_1e7", 5, 7, lambda: big32.sum(), lambda: b32.sum()),
+]
+for name, iters, reps, ft, fn in cases:
+    tt = timeit(iters, reps, ft)
+    tn = timeit(iters, reps, fn) if fn else math.nan
+    print(name, tt, tn, flush=True)
