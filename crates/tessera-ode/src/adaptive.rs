@@ -10,10 +10,12 @@ use crate::solve::Stats;
 use crate::step::{advance, rk_step, weighted_sum};
 use crate::tableau::tableau;
 use crate::{Method, Options};
+use tessera_core::autograd::no_grad;
 use tessera_core::{Error, Result, Tensor};
 
 /// Hairer, Nørsett & Wanner, "Solving ODEs I", II.4: a first step from the sizes of
 /// `y0`, `f0` and a difference quotient of `f`, for a method of the given order.
+/// Runs without recording gradients (the step size is not differentiated).
 fn initial_step(
     rhs: &Rhs,
     t0: f64,
@@ -23,6 +25,7 @@ fn initial_step(
     opts: &Options,
     norm: &Norm,
 ) -> f64 {
+    let _g = no_grad();
     let (yv, fv) = (host(y0), host(f0));
     let scale: Vec<f64> = yv.iter().map(|y| opts.atol + y.abs() * opts.rtol).collect();
     let d0 = norm.scaled(&yv, &scale);

@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 mod adaptive;
+mod adjoint;
 mod fixed;
 mod interp;
 mod norm;
@@ -40,5 +41,6 @@ mod solve;
 mod step;
 mod tableau;
 
+pub use adjoint::{odeint_adjoint, AdjointGradients, AdjointSolution};
 pub use options::{Method, Options, UnknownMethod};
 pub use solve::{odeint, odeint_with_stats, Stats};

@@ -6,7 +6,12 @@ use tessera_core::{DType, Tensor};
 
 /// A copy of the elements as `f64`, outside any autograd graph.
 pub(crate) fn host(t: &Tensor) -> Vec<f64> {
-    t.to_dtype(DType::F64).to_vec::<f64>()
+    let t = t.detach();
+    if t.dtype() == DType::F64 {
+        t.to_vec::<f64>()
+    } else {
+        t.to_dtype(DType::F64).to_vec::<f64>()
+    }
 }
 
 /// Whether every element is finite.
@@ -36,7 +41,6 @@ impl Norm {
     }
 
     /// The largest of the RMS norms over consecutive segments of these lengths.
-    #[allow(dead_code)] // the adjoint's augmented state uses it
     pub fn mixed(segments: Vec<usize>) -> Norm {
         Norm { segments }
     }
