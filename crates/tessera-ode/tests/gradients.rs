@@ -139,7 +139,8 @@ fn adjoint_gradients_match_the_analytic_ones() {
             let k = leaf(&[kv]);
             let y0 = f64s(&[y0v]);
             let f = |_t: &Tensor, y: &Tensor| -(y * &k);
-            let sol = odeint_adjoint(&f, &y0, &f64s(&[t0, t1]), &[k.clone()], &opts).unwrap();
+            let sol =
+                odeint_adjoint(&f, &y0, &f64s(&[t0, t1]), std::slice::from_ref(&k), &opts).unwrap();
             assert!(!sol.ys().requires_grad());
             let g = sol
                 .backward(&f64s(&[0.0, 1.0]).reshape(&[2usize, 1][..]))
@@ -233,7 +234,7 @@ fn adjoint_leaves_grad_fields_alone() {
         f,
         &f64s(&[1.0]),
         &f64s(&[0.0, 1.0]),
-        &[k.clone()],
+        std::slice::from_ref(&k),
         &Options::default(),
     )
     .unwrap();
