@@ -10,7 +10,8 @@
 use crate::norm::Norm;
 use crate::solve::{solve, times_of, Stats};
 use crate::Options;
-use tessera_core::autograd::{self, enable_grad, no_grad};
+use std::sync::Arc;
+use tessera_core::autograd::{self, enable_grad, no_grad, Saves};
 use tessera_core::{Result, Tensor};
 
 /// Solves like [`odeint`](crate::odeint) with gradient recording off, keeping what
@@ -72,6 +73,7 @@ where
         );
     }
     let times = times_of("odeint_adjoint", t);
+    let input = y0.clone();
     let y0 = y0.detach();
     let (ys, stats) = {
         let _g = no_grad();
@@ -80,6 +82,7 @@ where
     Ok(AdjointSolution {
         ys: Tensor::stack(&ys, 0),
         f,
+        input,
         y0,
         times,
         params: params.to_vec(),
@@ -93,6 +96,9 @@ where
 pub struct AdjointSolution<F> {
     ys: Tensor,
     f: F,
+    /// The `y0` given, a node of the caller's graph.
+    input: Tensor,
+    /// The same, detached.
     y0: Tensor,
     times: Vec<f64>,
     params: Vec<Tensor>,
@@ -196,6 +202,61 @@ where
         })
     }
 
+    /// The solution as a tensor recorded in the autograd graph, like the return value
+    /// of torchdiffeq's `odeint_adjoint`: `backward()` on anything computed from it
+    /// runs [`AdjointSolution::backward`] and accumulates `dL/dy0` into the `y0`
+    /// given (if it requires grad) and `dL/dp` into the parameters' `.grad`. The op
+    /// saves `y0` and the parameters, so modifying them in place before `backward()`
+    /// is detected.
+    ///
+    /// ```
+    /// use tessera_core::{tensor, DType, Tensor};
+    /// use tessera_ode::{odeint_adjoint, Options};
+    ///
+    /// let k = tensor!([0.7], dtype = DType::F64);
+    /// k.requires_grad_(true);
+    /// let y0 = tensor!([2.0], dtype = DType::F64);
+    /// y0.requires_grad_(true);
+    /// let t = tensor!([0.0, 1.0], dtype = DType::F64);
+    /// // The graph keeps f: it owns what it captures (a handle to the same k).
+    /// let kf = k.clone();
+    /// let f = move |_t: &Tensor, y: &Tensor| -(y * &kf);
+    /// let ys = odeint_adjoint(f, &y0, &t, &[k.clone()], &Options::default()).unwrap().into_tensor();
+    /// ys.select(0, 1).sum().backward();
+    /// let e = (-0.7f64).exp();
+    /// assert!((y0.grad().unwrap().item::<f64>() - e).abs() < 1e-7);
+    /// assert!((k.grad().unwrap().item::<f64>() + 2.0 * e).abs() < 1e-7);
+    /// ```
+    ///
+    /// # Panics
+    /// In `backward()`, if the adjoint solve fails (a backward pass cannot return an
+    /// error); [`AdjointSolution::backward`] returns it instead.
+    pub fn into_tensor(self) -> Tensor
+    where
+        F: Send + Sync + 'static,
+    {
+        let ys = self.ys.clone();
+        let mut inputs = vec![self.input.clone()];
+        inputs.extend(self.params.iter().cloned());
+        let refs: Vec<&Tensor> = inputs.iter().collect();
+        let dtype = self.input.dtype();
+        let sol = Arc::new(self);
+        autograd::custom_op(
+            "odeint_adjoint",
+            &refs,
+            Saves::Inputs,
+            move || ys,
+            move |g, _, _| {
+                let grads = sol
+                    .backward(g)
+                    .unwrap_or_else(|e| panic!("odeint_adjoint backward: {e}"));
+                std::iter::once(Some(grads.y0.to_dtype(dtype)))
+                    .chain(grads.params.into_iter().map(Some))
+                    .collect()
+            },
+        )
+    }
+
     /// The augmented dynamics `[f, -a^T df/dy, -a^T df/dp]` at `[y, a, a_p]`.
     fn augmented(&self, t: &Tensor, aug: &Tensor, shape: &[usize], sizes: &[usize]) -> Tensor {
         let m = self.y0.numel();
@@ -208,8 +269,10 @@ where
         let mut inputs = Vec::with_capacity(1 + self.params.len());
         inputs.push(y.clone());
         inputs.extend(self.params.iter().cloned());
+        // retain_graph: f may capture tensors computed from the parameters (w = 2 p),
+        // whose recorded history every evaluation walks again.
         let vjps = if fy.requires_grad() {
-            autograd::grad(std::slice::from_ref(&fy), &inputs, &[-&adj], false, false)
+            autograd::grad(std::slice::from_ref(&fy), &inputs, &[-&adj], true, false)
         } else {
             vec![None; inputs.len()]
         };

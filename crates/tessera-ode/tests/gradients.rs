@@ -244,3 +244,58 @@ fn adjoint_leaves_grad_fields_alone() {
     assert!(k.grad().is_none());
     assert!(autograd::is_grad_enabled());
 }
+
+/// `into_tensor`: the adjoint as an op of the graph, so `backward()` fills `.grad`
+/// like backpropagation through the solver does; f may capture tensors computed
+/// from the parameters.
+#[test]
+fn adjoint_in_the_graph_matches_direct_backpropagation() {
+    let t = f64s(&[0.0, 0.5, 1.5]);
+    let w = Tensor::from_vec(vec![0.3, -1.0, 0.0, 2.0, 1.0, 0.5], &[3, 2]);
+    let run = |adjoint: bool| {
+        let p = leaf(&[0.9, -0.3]);
+        let y0 = leaf(&[1.0, 0.2]);
+        let scaled = &p * 2.0; // a non-leaf that f captures
+        let f = move |t: &Tensor, y: &Tensor| (y * &scaled).tanh() - y * t.sin();
+        let ys = if adjoint {
+            odeint_adjoint(
+                f,
+                &y0,
+                &t,
+                std::slice::from_ref(&p),
+                &Options::default().rtol(1e-10).atol(1e-12),
+            )
+            .unwrap()
+            .into_tensor()
+        } else {
+            odeint(f, &y0, &t, &Options::default().rtol(1e-10).atol(1e-12)).unwrap()
+        };
+        (&ys * &w).sum().backward();
+        (vals(&y0.grad().unwrap()), vals(&p.grad().unwrap()))
+    };
+    let (direct, adjoint) = (run(false), run(true));
+    for (x, y) in direct
+        .0
+        .iter()
+        .chain(&direct.1)
+        .zip(adjoint.0.iter().chain(&adjoint.1))
+    {
+        assert!(
+            (x - y).abs() < 1e-6 * (1.0 + x.abs()),
+            "direct {direct:?} vs adjoint {adjoint:?}"
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "must be a float tensor that requires grad")]
+fn adjoint_parameters_must_require_grad() {
+    let k = f64s(&[0.5]);
+    let _ = odeint_adjoint(
+        |_t, y| -(y * &k),
+        &f64s(&[1.0]),
+        &f64s(&[0.0, 1.0]),
+        std::slice::from_ref(&k),
+        &Options::default(),
+    );
+}
