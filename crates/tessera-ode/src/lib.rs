@@ -9,6 +9,22 @@
 //! [`Error::Numerical`](tessera_core::Error::Numerical) that says at which time it
 //! happened, never a silent NaN or an endless loop.
 //!
+//! Gradients: the solvers compute with tensor ops, so `backward()` on anything made
+//! from [`odeint`]'s result reaches `y0` and every tensor `f` captures, through the
+//! steps and the dense output (step-size decisions are not differentiated, as in
+//! torchdiffeq; nor are the times `t`). [`odeint_adjoint`] computes the same
+//! gradients by the adjoint method, in memory that does not grow with the number of
+//! steps: [`AdjointSolution::backward`] returns them for given `dL/dys`, and
+//! [`AdjointSolution::into_tensor`] puts the solve into the autograd graph like
+//! torchdiffeq's `odeint_adjoint`.
+//!
+//! Differences from torchdiffeq, all deliberate: with `step_size`, fixed-step methods
+//! land exactly on every requested time instead of interpolating linearly from a
+//! global grid (which loses their order); the adaptive methods shorten their last step
+//! to end at the final time instead of stepping past it (so `f` is never evaluated
+//! outside the requested interval); `max_num_steps` bounds the whole solve rather than
+//! each interval; Tsit5 propagates its fifth-order solution.
+//!
 //! ```
 //! use tessera_core::{tensor, DType, Tensor};
 //! use tessera_ode::{odeint, Method, Options};

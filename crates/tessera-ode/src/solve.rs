@@ -26,8 +26,9 @@ pub struct Stats {
 /// `y`'s shape and dtype. `t` is strictly increasing or strictly decreasing (a
 /// decreasing `t` integrates backwards in time). The solver's arithmetic is made of
 /// tensor ops, so gradients reach `y0` and any tensor `f` captures by
-/// backpropagating through the steps; [`odeint_adjoint`](crate::odeint_adjoint)
-/// computes them with memory independent of the number of steps.
+/// backpropagating through the steps (not to `t`);
+/// [`odeint_adjoint`](crate::odeint_adjoint) computes them with memory independent
+/// of the number of steps.
 ///
 /// ```
 /// use tessera_core::{tensor, DType, Tensor};

@@ -71,3 +71,42 @@ fn tsit5_is_fifth_order() {
     let p = measured_order(Method::Tsit5, &halvings(1.0 / 8.0), 10.0);
     assert!((p - 5.0).abs() < 0.25, "tsit5 order {p}");
 }
+
+/// The error of the dense output at t = 4/3, inside a step for every h = 2^-k, with
+/// steps of exactly h: a fourth-order interpolant keeps the order of the steps (its
+/// local error is O(h^5) and does not accumulate); a lower-order one would not.
+fn dense_order(method: Method) -> f64 {
+    let hs = halvings(1.0 / 8.0);
+    let t_star = 4.0 / 3.0;
+    let errs: Vec<f64> = hs
+        .iter()
+        .map(|&h| {
+            let opts = Options::default()
+                .method(method)
+                .first_step(h)
+                .rtol(1e6)
+                .atol(1e6)
+                .ifactor(1.0);
+            let t = f64s(&[0.0, t_star, 2.0]);
+            let ys = odeint(
+                |t: &Tensor, y: &Tensor| y * t.cos(),
+                &f64s(&[1.0]),
+                &t,
+                &opts,
+            )
+            .unwrap();
+            (ys.get::<f64>(&[1, 0]) - t_star.sin().exp()).abs()
+        })
+        .collect();
+    let p = slope(&hs, &errs);
+    println!("{method} dense output: errors {errs:?}, measured order {p:.3}");
+    p
+}
+
+#[test]
+fn dense_output_keeps_the_order() {
+    for method in [Method::Dopri5, Method::Tsit5] {
+        let p = dense_order(method);
+        assert!(p > 4.5, "{method} dense output order {p}");
+    }
+}
