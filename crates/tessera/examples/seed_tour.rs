@@ -2,6 +2,7 @@
 //!
 //! Run with `cargo run --release --example seed_tour`.
 
+use tessera::ode::{self, Method, Options};
 use tessera::prelude::*;
 
 fn section(title: &str) {
@@ -76,6 +77,43 @@ fn main() {
         "max diff = {:e}",
         (&ys - xs.expm1()).abs().max().item::<f64>()
     );
+
+    section("The tutorial's ODE dx/dt = e^x, x(0) = 0: exact solution -ln(1 - t), not e");
+    let rhs = |_t: &Tensor, x: &Tensor| x.exp();
+    let x0 = Tensor::scalar(0.0f64);
+    let grid = Tensor::linspace_dtype(0.0, 1.0, 11, DType::F64);
+    let euler = ode::odeint(rhs, &x0, &grid, &Options::default().method(Method::Euler))
+        .expect("Euler takes fixed steps");
+    println!(
+        "Euler, dt = 0.1, 10 steps: x(1) = {:.4} (the tutorial calls this e; the true x(1) is +inf)",
+        euler.get::<f64>(&[10])
+    );
+    let to_09 = grid.narrow(0, 0, 10);
+    let rk4 = ode::odeint(rhs, &x0, &to_09, &Options::default().method(Method::Rk4)).expect("rk4");
+    let times = tensor!([0.0, 0.5, 0.9], dtype = DType::F64);
+    let dopri5 = ode::odeint(rhs, &x0, &times, &Options::default()).expect("dopri5 before t = 1");
+    println!(
+        "{:>5} {:>12} {:>12} {:>12} {:>12}",
+        "t", "Euler", "RK4", "dopri5", "-ln(1-t)"
+    );
+    for (i, j, t) in [(5, 1, 0.5f64), (9, 2, 0.9)] {
+        println!(
+            "{t:>5} {:>12.8} {:>12.8} {:>12.8} {:>12.8}",
+            euler.get::<f64>(&[i]),
+            rk4.get::<f64>(&[i]),
+            dopri5.get::<f64>(&[j]),
+            -(1.0 - t).ln()
+        );
+    }
+    match ode::odeint(
+        rhs,
+        &x0,
+        &tensor!([0.0, 1.5], dtype = DType::F64),
+        &Options::default(),
+    ) {
+        Ok(_) => println!("dopri5 to t = 1.5: no error (unexpected)"),
+        Err(e) => println!("dopri5 to t = 1.5: Err({e})"),
+    }
 
     section("ndarray round trip");
     let a = ndarray::array![[0.0f64, 1.0], [2.0, 3.0]].into_dyn();

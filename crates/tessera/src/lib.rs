@@ -32,8 +32,13 @@ pub use tessera_core::*;
 /// usable without tensors.
 pub use tessera_kernels as kernels;
 
+/// ODE solvers with torchdiffeq's interface (`odeint`, `odeint_adjoint`):
+/// Euler, midpoint, RK4, dopri5 and tsit5, differentiable through autograd.
+pub use tessera_ode as ode;
+
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {
+    pub use tessera_core::autograd::{self, no_grad};
     pub use tessera_core::ops::Tolerance;
     pub use tessera_core::{
         manual_seed, tensor, DType, Device, Error, Generator, Result, Scalar, Tensor,
