@@ -411,6 +411,15 @@ def reduce_case(op, x, dims=None, keepdim=False):
             return getattr(torch, op)(x, dim=dims[0], keepdim=keepdim)
         if op in ("all", "any") and len(dims) > 1:
             return getattr(torch, op)(x, dim=tuple(dims), keepdim=keepdim)
+        if op == "prod" and len(dims) > 1:
+            # torch.prod takes one dim; tessera takes several: torch's prod over the
+            # reduced dims moved last and flattened is the same product in the same order
+            rank = x.dim()
+            ds = sorted(d % rank for d in dims)
+            keep = [d for d in range(rank) if d not in ds]
+            rowlen = math.prod(x.shape[d] for d in ds)
+            r = torch.prod(x.permute(keep + ds).reshape([x.shape[d] for d in keep] + [rowlen]), -1)
+            return r.reshape([1 if d in ds else x.shape[d] for d in range(rank)]) if keepdim else r
         return getattr(torch, op)(x, dim=dims if len(dims) > 1 else dims[0], keepdim=keepdim)
 
     try:
@@ -459,41 +468,54 @@ reduce_case("sum", torch.tensor([1e30, 1e30, -1e30, 1.0]))
 reduce_case("logsumexp", torch.tensor([1000.0, 1000.0]), [0])
 reduce_case("logsumexp", torch.tensor([-1000.0, -1000.0], dtype=torch.float64), [0])
 reduce_case("logsumexp", torch.tensor([[3, 1], [2, 2]]), [1])
+reduce_case("logsumexp", torch.tensor([0.0, -100.0]), [0])
+reduce_case("logsumexp", torch.tensor([-30.0, -1000.0], dtype=torch.float64), [0])
 reduce_case("sum", torch.tensor([[1.0, 2.0]]), [2])  # dim out of range
 reduce_case("max", torch.zeros(0, 3))
 
 # ---------------------------------------------------------------- softmax
 SM_ROWS = [[1000.0, 1000.0], [-inf, -inf], [inf, 1.0], [nan, 1.0], [1.0, 2.0], [-1000.0, 0.0],
-           [0.0, -inf], [88.0, 89.0], [-50.0, 50.0]]
+           [0.0, -inf], [88.0, 89.0], [-50.0, 50.0], [0.0, -100.0]]
+
+
+def softmax_ref(op, x, dim, ty):
+    """Exact softmax / log_softmax along `dim` for rows of finite values (else torch's)."""
+    xs = np.moveaxis(x.double().numpy(), dim, -1)
+    out = np.empty(xs.shape, dtype=object)
+    for idx in np.ndindex(xs.shape[:-1]):
+        r = xs[idx].tolist()
+        if not all(math.isfinite(v) for v in r):
+            out[idx] = [None] * len(r)
+            continue
+        tot = mpmath.fsum(mpmath.exp(mp(v)) for v in r)
+        out[idx] = [mpmath.exp(mp(v)) / tot if op == "softmax" else mp(v) - mpmath.log(tot) for v in r]
+    out = np.moveaxis(out, -1, dim)
+    return enc(ref_tensor(out.reshape(-1).tolist(), ty))
+
+
+def softmax_case(op, x, dim, torch_input=None):
+    """torch_input: what torch computes on when it takes no `x` (integer tensors)."""
+    t_in = x if torch_input is None else torch_input
+    y = run(lambda: getattr(torch, op)(t_in, dim))
+    ref, tol = None, None
+    if y != "ERR" and t_in.dim() > 0:
+        ref, tol = softmax_ref(op, t_in, dim, getattr(torch, op)(t_in, dim)), 2
+    emit("softmax", op=op, x=enc(x), dim=dim, y=y, ref=ref, tol=tol)
+
+
 for d in [torch.float32, torch.float64]:
-    x = torch.tensor(SM_ROWS, dtype=d)
     for op in ["softmax", "log_softmax"]:
         for dim in [0, 1, -1]:
-            y = run(lambda: getattr(torch, op)(x, dim))
-            ref, tol = None, None
-            if y != "ERR":
-                ty = getattr(torch, op)(x, dim)
-                xs = x if dim % 2 == 1 else x.t()
-                vals = []
-                for r in xs.tolist():
-                    fin = all(math.isfinite(v) for v in r)
-                    if not fin:
-                        vals.append([None] * len(r))
-                        continue
-                    s = mpmath.fsum(mpmath.exp(mp(v)) for v in r)
-                    vals.append([mpmath.exp(mp(v)) / s if op == "softmax" else mp(v) - mpmath.log(s) for v in r])
-                vt = np.array(vals, dtype=object)
-                if dim % 2 == 0:
-                    vt = vt.T
-                ref = enc(ref_tensor(vt.reshape(-1).tolist(), ty))
-                tol = 2
-            emit("softmax", op=op, x=enc(x), dim=dim, y=y, ref=ref, tol=tol)
-x3 = torch.tensor([[[1, 2, 3], [4, 5, 6]]])  # int input -> default float
+            softmax_case(op, torch.tensor(SM_ROWS, dtype=d), dim)
+x3 = torch.tensor([[[1, 2, 3], [4, 5, 6]]])
 for dim in [0, 1, 2, -2]:
     for op in ["softmax", "log_softmax"]:
-        y = getattr(torch, op)(x3.float(), dim)
-        emit("softmax", op=op, x=enc(x3), dim=dim, y=enc(y), ref=None, tol=None, torchint=1)
-emit("softmax", op="softmax", x=enc(torch.tensor([1.0])), dim=1, y="ERR")
+        # torch has no softmax for int64; tessera promotes to the default float, so the
+        # expected result is torch's on the float32 copy
+        softmax_case(op, x3, dim, torch_input=x3.float())
+softmax_case("softmax", torch.tensor([1.0]), 1)
+softmax_case("log_softmax", torch.zeros(2, 0), 1)
+softmax_case("softmax", torch.tensor(3.0), 0)
 
 # ---------------------------------------------------------------- matmul
 gm = torch.Generator().manual_seed(3)
