@@ -622,12 +622,46 @@ for args in [(0, 10, 1), (0, 10, 3), (10, 0, -3), (-5, 5, 2), (0, 1, 0.1), (1, 2
              (0, 5, -1), (0.5, 100.25, 0.25), (0, -1e-3, -1e-4)]:
     y = run(lambda: torch.arange(*args))
     emit("arange", start=enc_scalar(args[0]), end=enc_scalar(args[1]), step=enc_scalar(args[2]), y=y)
+
+
+def linspace_scalar_loop(start, end, steps, d):
+    """PyTorch's scalar linspace loop (RangeFactoriesKernel.cpp), in the dtype's arithmetic.
+
+    torch's SIMD loop computes chunks of 2 * (vector width) values as `base + j * step` with
+    `base = start + step * idx`, one more rounding that depends on the machine's vector width
+    (AVX2 / AVX-512 / NEON); its first vector and the scalar tail are this loop's values."""
+    if steps == 1:
+        return torch.tensor([start], dtype=torch.float64).to(d)
+    if d.is_floating_point:
+        t = np.float32 if d == torch.float32 else np.float64
+        a, b = t(start), t(end)
+        step = (b - a) / t(steps - 1)
+        of = t
+    else:
+        a, b = float(math.trunc(start)), float(math.trunc(end))
+        step = (b - a) / (steps - 1)
+        of = float
+    # torch's build contracts `start + step * i` into one fused multiply-add: exact
+    # product and sum, rounded once to the dtype (to f64 for integer dtypes, then truncated)
+    rd = d if d.is_floating_point else torch.float64
+    vals = [round_to(mp(a) + mp(step) * i, rd) if i < steps // 2
+            else round_to(mp(b) - mp(step) * (steps - 1 - i), rd) for i in range(steps)]
+    return torch.tensor(np.array(vals, dtype=np.float64)).to(d)
+
+
 for start, end, steps in [(0, 1, 5), (-3.3, 7.1, 11), (0, 1, 1), (2, 2, 3), (0, 1, 0), (1, -1, 7),
-                          (0.1, 0.7, 100), (-1e3, 1e-3, 33), (0, 1, 2), (1e-8, 1.0, 10), (3, 10, 8)]:
+                          (0.1, 0.7, 100), (-1e3, 1e-3, 33), (0, 1, 2), (1e-8, 1.0, 10), (3, 10, 8),
+                          (-2.5, 2.5, 8), (0.3, 0.9, 16)]:
     for d in [torch.float32, torch.float64, torch.int64, torch.int32]:
-        y = run(lambda: torch.linspace(start, end, steps, dtype=d))
+        t = torch.linspace(start, end, steps, dtype=d)
+        loop = linspace_scalar_loop(start, end, steps, d)
+        width = 64 // t.element_size()  # smallest SIMD chunk in torch's loop (2 x 256 bits)
+        if steps < width or not d.is_floating_point:
+            # torch runs the scalar loop only (or its SIMD path rounds the same way)
+            assert torch.equal(t, loop), (start, end, steps, d, t, loop)
+        ref, tol = (enc(loop), 0) if d.is_floating_point else (None, None)
         emit("linspace", start=enc_scalar(float(start)), end=enc_scalar(float(end)), steps=steps,
-             dtype=DNAME[d], y=y)
+             dtype=DNAME[d], y=enc(t), ref=ref, tol=tol)
 for n, m in [(3, 3), (2, 4), (4, 2), (0, 0), (1, 1)]:
     for d in [torch.float32, torch.int64, torch.bool]:
         emit("eye", n=n, m=m, dtype=DNAME[d], y=enc(torch.eye(n, m, dtype=d)))
