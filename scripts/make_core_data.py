@@ -23,7 +23,8 @@ accuracy bound tessera documents for that op). Without `ref`, values must equal 
 bit for bit (NaN payloads aside).
 
 Kinds: unary, clamp, binary (add sub mul div pow maximum minimum eq ne lt le gt ge),
-where, reduce, softmax, matmul, view, cat, stack, arange, linspace, eye.
+rbinary (Python scalar on the left), where, isclose, cast, gather, index_select, reduce,
+softmax, matmul, view, cat, stack, arange, linspace, eye.
 tests/common/mod.rs parses the file; no Python at test time.
 """
 
@@ -364,6 +365,58 @@ for dx in DTYPES:
         emit("where", cond=enc(cond), x=enc(x), other=enc_any(other), y=y)
 emit("where", cond=enc(torch.tensor([1, 0])), x=enc(torch.tensor([1.0, 2.0])), other=enc_scalar(0.0),
      y=run(lambda: torch.where(torch.tensor([1, 0]), torch.tensor([1.0, 2.0]), 0.0)))
+
+# scalar on the left: `2 - x`, `1.5 / x`, `2 ** x` (torch.sub(2, x) etc.)
+for op in ["add", "sub", "mul", "div", "pow"]:
+    for x in [torch.tensor([1, -2, 3]), torch.tensor([0.5, -2.0, 0.0]), torch.tensor([True, False]),
+              torch.tensor([2, 3], dtype=torch.uint8), torch.tensor([0, 1, -1], dtype=torch.int8)]:
+        for sc in [2, -1.5, True]:
+            fn = {"add": lambda: sc + x, "sub": lambda: sc - x, "mul": lambda: sc * x,
+                  "div": lambda: sc / x, "pow": lambda: sc ** x}[op]
+            emit("rbinary", op=op, s=enc_scalar(sc), x=enc(x), y=run(fn))
+
+# isclose near the tolerance boundary, in each float dtype, with specials
+gi = torch.Generator().manual_seed(5)
+for d in [torch.float32, torch.float64]:
+    b = (torch.rand(64, generator=gi, dtype=torch.float64) * 8 - 4).to(d)
+    for rtol, atol in [(1e-5, 1e-8), (1e-3, 0.0), (0.0, 1e-6), (0.1, 0.1)]:
+        # differences straddling the allowed error atol + rtol * |b|
+        k = torch.linspace(0.9, 1.1, 64, dtype=torch.float64)
+        a = (b.double() + k * (atol + rtol * b.double().abs())).to(d)
+        emit("isclose", a=enc(a), b=enc(b), rtol=enc_scalar(rtol), atol=enc_scalar(atol), equal_nan=0,
+             y=run(lambda: torch.isclose(a, b, rtol=rtol, atol=atol)))
+    sp = torch.tensor([nan, nan, inf, inf, -inf, 0.0, -0.0, 1.0, 1e-9], dtype=d)
+    sq = torch.tensor([nan, 1.0, inf, -inf, -inf, -0.0, 1e-9, inf, 0.0], dtype=d)
+    for en in [False, True]:
+        emit("isclose", a=enc(sp), b=enc(sq), rtol=enc_scalar(1e-5), atol=enc_scalar(1e-8), equal_nan=int(en),
+             y=run(lambda: torch.isclose(sp, sq, equal_nan=en)))
+ia, ib = torch.tensor([100, 5, -7, 2**40]), torch.tensor([101, 5, -6, 2**40 + 1])
+emit("isclose", a=enc(ia), b=enc(ib), rtol=enc_scalar(0.01), atol=enc_scalar(0.0), equal_nan=0,
+     y=run(lambda: torch.isclose(ia, ib, rtol=0.01, atol=0.0)))
+
+# dtype casts (x.to(dtype)) where C++ defines the result
+CASTS = [torch.tensor([-2.7, -0.5, 0.0, 0.5, 1.9, 100.99, -0.0]), torch.tensor([nan, inf, -inf, 0.0]),
+         torch.tensor([-129, -1, 0, 255, 256, 2**40 + 3]), torch.tensor([True, False]),
+         torch.tensor([1e10, -1e10, 16777217.0], dtype=torch.float64), torch.tensor([127, -128, 5], dtype=torch.int8)]
+for x in CASTS:
+    for d in DTYPES:
+        if not d.is_floating_point and d != torch.bool and x.is_floating_point() and not torch.isfinite(x).all():
+            continue  # NaN/inf to integer is undefined in C++
+        if not d.is_floating_point and d != torch.bool and x.dtype == torch.float64:
+            continue  # out of range float to integer is undefined in C++
+        if d in (torch.uint8,) and x.is_floating_point() and (x < 0).any():
+            continue  # negative float to uint8 is undefined in C++
+        emit("cast", x=enc(x), dtype=DNAME[d], y=enc(x.to(d)))
+
+# gather and index_select
+gx = torch.arange(12.0).reshape(3, 4)
+for dim, idx in [(0, [[0, 1, 2, 0], [2, 2, 1, 0]]), (1, [[3], [0], [1]]), (-1, [[0, 0, 3], [1, 2, 3], [3, 3, 3]]),
+                 (1, [[4], [0], [1]]), (0, [[-1, 0, 0, 0]])]:
+    it = torch.tensor(idx)
+    emit("gather", x=enc(gx), dim=dim, index=enc(it), y=run(lambda: torch.gather(gx, dim, it)))
+for dim, idx in [(0, [2, 0, 2]), (1, [3, 1]), (-1, []), (0, [3]), (1, [-1])]:
+    it = torch.tensor(idx, dtype=torch.int64)
+    emit("index_select", x=enc(gx), dim=dim, index=enc(it), y=run(lambda: torch.index_select(gx, dim, it)))
 
 # ---------------------------------------------------------------- reductions
 RED = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "all", "any", "logsumexp"]
