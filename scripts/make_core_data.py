@@ -188,6 +188,8 @@ F64_EXTRA = [5e-324, -5e-324, 1e-310, 2.2250738585072014e-308, 1.7e308, -1.7e308
              0.49999999999999994]
 rng = random.Random(1234)
 RANDOM = [rng.choice([-1, 1]) * 10 ** rng.uniform(-8, 2.5) for _ in range(40)]
+# a wider sweep for the functions with an accuracy bound: log-uniform magnitudes
+SWEEP = [rng.choice([-1, 1]) * 10 ** rng.uniform(-12, 2.7) for _ in range(300)]
 INT_INPUTS = {
     torch.int64: [-7, -1, 0, 1, 2, 5, 100, 2**40, -(2**62)],
     torch.int32: [-2**31, -3, 0, 1, 4, 2**31 - 1],
@@ -227,6 +229,9 @@ for op in UNARY:
     unary_case(op, torch.tensor(0.75, dtype=torch.float64))
     unary_case(op, torch.zeros(0, 3))
     unary_case(op, torch.tensor([[0.25, -4.0, 9.0], [1e-3, 2.0, -0.0]]).t())
+    if op in UNARY_TOL:
+        unary_case(op, torch.tensor(SWEEP, dtype=torch.float32))
+        unary_case(op, torch.tensor(SWEEP, dtype=torch.float64))
 
 # integer bounds outside the tensor's dtype: harmless on one side, an error on the other
 for x in [torch.tensor([0, 7, 255], dtype=torch.uint8), torch.tensor([-128, 7, 127], dtype=torch.int8)]:
@@ -590,6 +595,13 @@ ai = torch.randint(-50, 50, (2, 3, 4), generator=gm)
 bi = torch.randint(-50, 50, (4, 2), generator=gm)
 emit("matmul", a=enc(ai), b=enc(bi), y=run(lambda: torch.matmul(ai, bi)))
 emit("matmul", a=enc(ai.int()), b=enc(bi.int()), y=run(lambda: torch.matmul(ai.int(), bi.int())))
+for d in [torch.uint8, torch.int8, torch.int32, torch.int64]:  # wrap-around in the dtype
+    big = torch.tensor([[100, 120, 7], [3, 127, 90]]).to(d)
+    if d in (torch.int32, torch.int64):
+        big = big * (2**29 if d == torch.int32 else 2**61) // 64
+    emit("matmul", a=enc(big), b=enc(big.t().contiguous()), y=run(lambda: torch.matmul(big, big.t())))
+emit("matmul", a=enc(torch.tensor([[True]])), b=enc(torch.tensor([[True]])),
+     y=run(lambda: torch.matmul(torch.tensor([[True]]), torch.tensor([[True]]))))
 at = mat((3, 2))
 bt = mat((4, 3))
 emit("matmul", a=enc(at), b=enc(bt), transpose="both", y=run(lambda: torch.matmul(at.t(), bt.t())))
@@ -609,6 +621,13 @@ VIEW_CHAINS = [
     ((6,), "reshape:2,3|t|reshape:6"), ((2, 3), "unsqueeze:1|expand:2,4,3|narrow:1,1,2"),
     ((0, 3), "reshape:3,0"), ((0, 3), "t"), ((5,), "narrow:0,5,0"), ((), "unsqueeze:0"), ((1,), "squeeze"),
     ((2, 2), "select:0,2"), ((2, 3), "view:4,-1"), ((2, 3), "permute:0,0"),
+    ((), "expand:3"), ((3,), "t"), ((2, 0, 1), "squeeze"), ((2, 3), "unsqueeze:-3"),
+    ((1, 1), "squeeze|unsqueeze:0"), ((4,), "reshape:2,-1|permute:1,0|flatten_dims:0,1"),
+    ((2, 3, 4), "narrow:-1,1,2|transpose:0,-1|reshape:-1"), ((2, 3), "expand:-1,-1"),
+    ((3, 1, 2), "expand:2,3,4,2"), ((2, 3, 4), "flatten_dims:-2,-1"), ((6,), "view:1,-1,1"),
+    ((2, 3), "select:-1,0|unsqueeze:1|expand:2,5"), ((2, 3, 4), "permute:1,2,0|view:12,2"),
+    ((2, 3, 4), "permute:2,0,1|view:4,6"), ((4, 6), "narrow:1,0,4|view:2,2,4"), ((3, 4), "t|view:-1"),
+    ((2, 1, 3), "squeeze_dim:-2|t|unsqueeze:0"), ((0, 2), "reshape:-1"), ((5,), "select:0,-5"),
 ]
 
 
@@ -662,6 +681,8 @@ JOIN = [
     [torch.arange(6).reshape(2, 3).t(), torch.arange(6).reshape(3, 2)],
     [torch.ones(2, 3), torch.zeros(2, 4)],
     [torch.tensor(1.0), torch.tensor(2.0)],
+    [torch.zeros(2, 0), torch.ones(2, 3, dtype=torch.int32)],
+    [torch.arange(6).reshape(2, 3)[:, 1:], torch.tensor([[True], [False]])],
 ]
 for ts in JOIN:
     fields = {f"x{i}": enc(t) for i, t in enumerate(ts)}

@@ -96,6 +96,12 @@ fn write_through(c: &common::Case, strides: &[usize], offset: usize) -> Result<(
     let mut idx = vec![0usize; shape.len()];
     for _ in 0..v.numel() {
         let pos = offset + idx.iter().zip(strides).map(|(i, s)| i * s).sum::<usize>();
+        if pos >= want.len() {
+            return Err(format!(
+                "torch's strides reach position {pos} of {}",
+                want.len()
+            ));
+        }
         want[pos] = true;
         for d in (0..idx.len()).rev() {
             idx[d] += 1;
