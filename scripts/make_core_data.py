@@ -16,7 +16,8 @@ decimal, bools 0 or 1, so tests rebuild every value bit for bit.
 
 A Python scalar operand is `int:<decimal>`, `float:<hex bits of the f64>` or `bool:0|1`.
 
-`y=ERR` means PyTorch raised an error. `ref` is the exact mathematical result (mpmath,
+`y=ERR` means PyTorch raised an error. Binary cases of ops with an in-place form also hold
+`yi`, PyTorch's result of `a.clone().op_(b)` (or ERR). `ref` is the exact mathematical result (mpmath,
 300+ bits) correctly rounded to the result dtype, written for ops whose PyTorch result is
 not correctly rounded; `tol` is the number of ULPs tessera may differ from `ref` (the
 accuracy bound tessera documents for that op). Without `ref`, values must equal PyTorch's
@@ -299,7 +300,10 @@ def binary_case(op, a, b):
         vals = [exact_pow(x, e) for x, e in zip(a.expand(ty.shape).reshape(-1).tolist(),
                                                  bb.to(ty.dtype).reshape(-1).tolist())]
         ref, tol = enc(ref_tensor(vals, ty)), 1  # Rust's powf (libm): within 1 ULP
-    emit("binary", op=op, a=enc(a), b=enc_any(b), y=y, ref=ref, tol=tol)
+    yi = None
+    if op in ("add", "sub", "mul", "div", "pow"):
+        yi = run(lambda: getattr(a.clone(), op + "_")(b))  # torch's in-place form
+    emit("binary", op=op, a=enc(a), b=enc_any(b), y=y, ref=ref, tol=tol, yi=yi)
 
 
 for op in OPS:

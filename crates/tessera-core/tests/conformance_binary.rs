@@ -83,14 +83,40 @@ fn binary_ops_match_torch() {
             continue;
         }
         let got = try_run(|| binary(op, &a, rhs(&b)));
-        // In place on a copy of `a`: the same values wherever the result keeps a's dtype and shape.
+        // In place on a copy of `a` (torch's `a.op_(b)`): computed in the promoted dtype and
+        // cast back to a's, so equal to `op(a, b).to(a.dtype)`; a panic when the result's
+        // category is higher than a's or the result would not fit a's shape.
         if let (Ok(y), Some(_)) = (&got, c.expected()) {
-            if y.dtype() == a.dtype() && y.shape() == a.shape() {
-                let z = a.deep_clone();
-                let inplace = try_run(|| binary_(op, &z, rhs(&b)));
-                if inplace.is_err() || (inplace == Ok(true) && compare(&z, y, None).is_err()) {
-                    rep.record(&c, Err(format!("{op}_ differs from {op}: {inplace:?}")));
-                }
+            let z = a.deep_clone();
+            let inplace = try_run(|| binary_(op, &z, rhs(&b)));
+            let allowed = y.dtype().category() <= a.dtype().category() && y.shape() == a.shape();
+            let ok = match inplace {
+                Ok(false) => true, // comparisons: no in-place form
+                Ok(true) => allowed && compare(&z, &y.to_dtype(a.dtype()), None).is_ok(),
+                Err(_) => !allowed,
+            };
+            if !ok {
+                rep.record(
+                    &c,
+                    Err(format!(
+                        "{op}_ disagrees with {op} (allowed: {allowed}): {inplace:?}"
+                    )),
+                );
+            }
+            // and against torch's own in-place result
+            if let Some(yi) = c.get("yi") {
+                let outcome = match (yi, inplace) {
+                    ("ERR", Err(_)) | (_, Ok(false)) => Ok(()),
+                    ("ERR", Ok(_)) => Err(format!("torch's {op}_ raises, tessera's does not")),
+                    (_, Err(e)) => Err(format!("tessera's {op}_ panicked: {e}")),
+                    (w, Ok(true)) => {
+                        let w = common::parse_tensor(w);
+                        // the exact reference applies when the in-place result keeps its dtype
+                        let r = c.reference().filter(|(r, _)| r.dtype() == w.dtype());
+                        compare(&z, &w, r.as_ref())
+                    }
+                };
+                rep.record(&c, outcome.map_err(|e| format!("in place: {e}")));
             }
         }
         rep.check(&c, got);
