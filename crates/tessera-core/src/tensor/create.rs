@@ -199,6 +199,9 @@ impl Tensor {
             .map(|x| x.dtype())
             .max_by_key(|d| d.category())
             .unwrap();
+        if dtype == DType::I64 {
+            return arange_i64(s, e, st);
+        }
         let (a, b, h) = (s.to_f64(), e.to_f64(), st.to_f64());
         assert!(
             a.is_finite() && b.is_finite(),
@@ -258,6 +261,23 @@ impl Tensor {
     }
 }
 
+/// Integer `arange` in `i64` arithmetic, as PyTorch: exact beyond 2^53.
+fn arange_i64(start: Scalar, end: Scalar, step: Scalar) -> Tensor {
+    let int = |x: Scalar| match x {
+        Scalar::Int(i) => i as i128,
+        Scalar::Bool(b) => b as i128,
+        Scalar::Float(_) => unreachable!("float bounds give a float dtype"),
+    };
+    let (a, b, h) = (int(start), int(end), int(step));
+    assert!(h != 0, "arange: step must be nonzero");
+    assert!(
+        (h > 0 && b >= a) || (h < 0 && b <= a),
+        "arange: upper bound and larger bound inconsistent with step sign (start {a}, end {b}, step {h})"
+    );
+    let n = ((b - a + h - h.signum()) / h) as usize;
+    Tensor::from_vec((0..n as i128).map(|i| (a + i * h) as i64).collect(), &[n])
+}
+
 /// `start + step * i` for the first half, `end - step * (steps - 1 - i)` for the rest,
 /// each as one fused multiply-add (as PyTorch's compiled loop); `[start]` for one step.
 fn linspace_halves<T: MulAdd>(
@@ -305,6 +325,18 @@ impl_mul_add!(f32, f64);
 #[cfg(test)]
 mod tests {
     use crate::{DType, Tensor};
+
+    #[test]
+    fn integer_arange_is_exact_beyond_2_pow_53() {
+        // Regression: bounds went through f64, so 2^53..2^53+5 had 4 elements.
+        let t = Tensor::arange(1i64 << 53, (1i64 << 53) + 5);
+        assert_eq!(t.shape(), &[5]);
+        assert_eq!(t.get::<i64>(&[1]), (1i64 << 53) + 1);
+        assert_eq!(
+            Tensor::arange_step(10, 0, -3).to_vec::<i64>(),
+            vec![10, 7, 4, 1]
+        );
+    }
 
     #[test]
     fn linspace_in_the_dtype_as_torch() {
