@@ -342,3 +342,32 @@ fn max_dim_out_of_range() {
 fn log_softmax_dim_out_of_range() {
     Tensor::zeros(&[2, 3]).log_softmax(2);
 }
+
+// ---- in-place writes into expanded tensors (several elements, one storage element)
+#[test]
+#[should_panic(
+    expected = "add_: unsupported operation: more than one element of the written-to tensor refers to a single memory location"
+)]
+fn add_into_expanded() {
+    Tensor::zeros(&[3, 1])
+        .expand([3, 4])
+        .add_(Tensor::arange(0, 4).to_dtype(DType::F32));
+}
+
+#[test]
+#[should_panic(expected = "copy_: unsupported operation: more than one element")]
+fn copy_into_expanded() {
+    Tensor::zeros(&[1]).expand([2]).copy_(&tensor!([1.0, 2.0]));
+}
+
+#[test]
+#[should_panic(expected = "sqrt_out: unsupported operation: more than one element")]
+fn out_into_expanded() {
+    sqrt_out(&tensor!([1.0, 4.0]), &mut Tensor::zeros(&[1]).expand([2]));
+}
+
+#[test]
+#[should_panic(expected = "neg_: unsupported operation: more than one element")]
+fn neg_into_expanded() {
+    tensor!([[1]]).expand([2, 2]).neg_();
+}

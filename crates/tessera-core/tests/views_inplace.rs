@@ -95,6 +95,16 @@ fn out_into_a_transposed_view_writes_logical_order() {
 }
 
 #[test]
+fn fill_and_set_through_an_expanded_view_are_allowed() {
+    // As torch: fill_ writes one value, so shared elements are no ambiguity.
+    let x = Tensor::zeros(&[3, 1]);
+    x.expand([3, 4]).fill_(2.5);
+    assert_same(&x, &Tensor::full(&[3, 1], 2.5));
+    x.expand([3, 4]).set(&[1, 3], 1.0);
+    assert_eq!(x.get::<f32>(&[1, 0]), 1.0);
+}
+
+#[test]
 fn set_and_copy_through_views() {
     let x = Tensor::zeros(&[3, 3]);
     x.t().set(&[0, 2], 5.0); // element (2, 0) of x

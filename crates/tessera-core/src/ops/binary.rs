@@ -291,6 +291,7 @@ macro_rules! binary_methods {
             /// If `other` does not broadcast to `self`'s shape, or the result's dtype is
             /// of a higher category than `self`'s (an integer tensor cannot take a float result).
             pub fn $name_(&self, other: impl Into<Rhs>) -> &Tensor {
+                self.assert_no_internal_overlap(stringify!($name_));
                 let r = binary(BinaryOp::$op, &Rhs::from(self), &other.into());
                 assert!(
                     r.dtype().category() <= self.dtype().category(),
@@ -357,6 +358,7 @@ impl Tensor {
         min: Option<impl Into<Scalar>>,
         max: Option<impl Into<Scalar>>,
     ) -> &Tensor {
+        self.assert_no_internal_overlap("clamp_");
         let r = self.clamp(min, max);
         assert!(
             r.dtype() == self.dtype(),

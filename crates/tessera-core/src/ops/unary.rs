@@ -89,6 +89,7 @@ pub fn float_unary(x: &Tensor, k: &FloatKernel) -> Tensor {
 /// If `x` is not a float tensor (PyTorch cannot cast the float result back).
 pub fn float_unary_(x: &Tensor, k: &FloatKernel) {
     let op = k.name;
+    x.assert_no_internal_overlap(&format!("{op}_"));
     match x.dtype() {
         DType::F32 => x.modify::<f32>(op, |s| par_chunks_mut(s, k.f32_inplace)),
         DType::F64 => x.modify::<f64>(op, |s| par_chunks_mut(s, k.f64_inplace)),
@@ -121,6 +122,7 @@ pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
     if result.shares_storage(out) {
         return;
     }
+    out.assert_no_internal_overlap(&format!("{op}_out"));
     dispatch!(result.dtype(), T => result.with_contiguous(|v: &[T]| out.write_values(v)));
 }
 
@@ -140,6 +142,7 @@ pub(crate) fn map_same<T: StorageElement>(x: &Tensor, f: impl Fn(T) -> T + Sync)
 
 /// Maps every element in place with `f`.
 pub(crate) fn map_same_<T: StorageElement>(op: &str, x: &Tensor, f: impl Fn(T) -> T + Sync) {
+    x.assert_no_internal_overlap(op);
     x.modify::<T>(op, |s| {
         par_chunks_mut(s, |c| {
             for v in c.iter_mut() {
@@ -451,6 +454,15 @@ mod tests {
         assert!(r[0] == 0.0 && r[0].is_sign_negative());
         assert!(r[1] == 0.0 && r[1].is_sign_positive());
         assert_eq!(tensor!([f32::NAN]).sign().to_vec::<f32>(), vec![0.0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "exp_: unsupported operation: more than one element of the written-to tensor refers to a single memory location"
+    )]
+    fn inplace_on_expanded_panics() {
+        // Regression: each copy of an element was written in turn (last one won).
+        Tensor::zeros(&[3, 1]).expand([3, 4]).exp_();
     }
 
     #[test]
