@@ -16,7 +16,9 @@ decimal, bools 0 or 1, so tests rebuild every value bit for bit.
 
 A Python scalar operand is `int:<decimal>`, `float:<hex bits of the f64>` or `bool:0|1`.
 
-`y=ERR` means PyTorch raised an error. Binary cases of ops with an in-place form also hold
+`y=ERR` means PyTorch raised an error. A case with `ieee=` is one where tessera
+deliberately follows IEEE pow (PyTorch's tensor-exponent result, given there) rather than
+PyTorch's sqrt/rsqrt fast path for a scalar exponent of +-0.5 at -0.0 and -inf. Binary cases of ops with an in-place form also hold
 `yi`, PyTorch's result of `a.clone().op_(b)` (or ERR). `ref` is the exact mathematical result (mpmath,
 300+ bits) correctly rounded to the result dtype, written for ops whose PyTorch result is
 not correctly rounded; `tol` is the number of ULPs tessera may differ from `ref` (the
@@ -355,6 +357,19 @@ binary_case("sub", torch.tensor([1, 2]), torch.tensor([True, False]))
 binary_case("pow", torch.tensor([3, 2], dtype=torch.uint8), torch.tensor([5, 9], dtype=torch.uint8))
 binary_case("pow", torch.tensor([-2, 0]), 0.5)
 binary_case("pow", torch.tensor(2.0), torch.tensor([0.5, -1.0, 10.0]))
+# Python scalar exponents torch special-cases (0.5 -> sqrt, -1 -> reciprocal, 2 -> square, ...)
+px = torch.tensor([-4.0, 4.0, 0.0, inf, nan, 1e-30, -1e-30, 0.3, -0.0, -inf])
+for d in [torch.float32, torch.float64]:
+    for e in [0.5, -0.5, -1, -1.0, 2, 2.0, 3, -2, 0, 1, 1.5, -3.0]:
+        if abs(e) == 0.5:
+            # at -0.0 and -inf torch's sqrt/rsqrt path gives -0.0/NaN/-inf where IEEE pow (and
+            # torch's own tensor-exponent path) gives +0/+inf/0: those two inputs get their
+            # own case, marked
+            binary_case("pow", px[:8].to(d), e)
+            emit("binary", op="pow", a=enc(px[8:].to(d)), b=enc_scalar(e), y=run(lambda: torch.pow(px[8:].to(d), e)),
+                 ieee=enc(torch.pow(px[8:].to(d), torch.tensor(e, dtype=d))))
+        else:
+            binary_case("pow", px.to(d), e)
 mm = torch.tensor([nan, 1.0, -0.0, 0.0, -inf, 3.0])
 mo = torch.tensor([1.0, nan, 0.0, -0.0, 1.0, inf])
 for op in ["maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"]:
