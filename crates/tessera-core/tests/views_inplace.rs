@@ -105,6 +105,16 @@ fn fill_and_set_through_an_expanded_view_are_allowed() {
 }
 
 #[test]
+fn inplace_with_an_overlapping_operand_uses_the_old_values() {
+    // Deliberate (torch raises on this partial overlap): the whole result is computed
+    // before it is written, so x.add_(x.t()) is x + x.t().
+    let x = m(3, 3);
+    let want = x.add(x.t());
+    x.add_(x.t());
+    assert_same(&x, &want);
+}
+
+#[test]
 fn set_and_copy_through_views() {
     let x = Tensor::zeros(&[3, 3]);
     x.t().set(&[0, 2], 5.0); // element (2, 0) of x
