@@ -89,7 +89,7 @@ pub fn float_unary(x: &Tensor, k: &FloatKernel) -> Tensor {
 /// If `x` is not a float tensor (PyTorch cannot cast the float result back).
 pub fn float_unary_(x: &Tensor, k: &FloatKernel) {
     let op = k.name;
-    x.assert_no_internal_overlap(&format!("{op}_"));
+    x.assert_no_internal_overlap(format_args!("{op}_"));
     match x.dtype() {
         DType::F32 => x.modify::<f32>(op, |s| par_chunks_mut(s, k.f32_inplace)),
         DType::F64 => x.modify::<f64>(op, |s| par_chunks_mut(s, k.f64_inplace)),
@@ -122,7 +122,7 @@ pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
     if result.shares_storage(out) {
         return;
     }
-    out.assert_no_internal_overlap(&format!("{op}_out"));
+    out.assert_no_internal_overlap(format_args!("{op}_out"));
     dispatch!(result.dtype(), T => result.with_contiguous(|v: &[T]| out.write_values(v)));
 }
 

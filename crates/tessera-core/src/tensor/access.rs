@@ -123,7 +123,7 @@ impl Tensor {
     /// Panics if several elements of `self` are one storage element (a dim of size > 1
     /// with stride 0, as after `expand`): an in-place op writing there would keep only
     /// one of its results. PyTorch refuses the same writes; `fill_` is allowed.
-    pub(crate) fn assert_no_internal_overlap(&self, op: &str) {
+    pub(crate) fn assert_no_internal_overlap(&self, op: impl std::fmt::Display) {
         let overlap = self
             .shape()
             .iter()

@@ -296,16 +296,15 @@ fn linspace_halves<T: MulAdd>(
             if i < half {
                 step.mul_add(of(i), start)
             } else {
-                step.neg().mul_add(of(steps - 1 - i), end)
+                (-step).mul_add(of(steps - 1 - i), end)
             }
         })
         .collect()
 }
 
 /// `f32` and `f64` with fused multiply-add, for [`linspace_halves`].
-trait MulAdd: Copy + std::ops::Sub<Output = Self> {
+trait MulAdd: Copy + std::ops::Neg<Output = Self> {
     fn mul_add(self, a: Self, b: Self) -> Self;
-    fn neg(self) -> Self;
 }
 
 macro_rules! impl_mul_add {
@@ -313,9 +312,6 @@ macro_rules! impl_mul_add {
         impl MulAdd for $t {
             fn mul_add(self, a: Self, b: Self) -> Self {
                 <$t>::mul_add(self, a, b)
-            }
-            fn neg(self) -> Self {
-                -self
             }
         }
     )*};
