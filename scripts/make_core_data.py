@@ -320,6 +320,12 @@ for op in OPS:
             binary_case(op, torch.tensor(src[da][1], dtype=da), torch.tensor(src[db][::-1], dtype=db))
         for s in ([2, True, False, 0.5] if op == "pow" else [2, -3, True, 0.5, -2.25, 1e10]):
             binary_case(op, torch.tensor(src[da], dtype=da), s)
+            if op in ("add", "mul", "div", "pow", "eq"):  # (torch.maximum takes no scalar)
+                binary_case(op, torch.tensor(src[da][1], dtype=da), s)  # 0-dim with a scalar
+        if op in ("add", "mul", "div", "pow", "eq", "maximum"):
+            for db in DTYPES:  # 0-dim with 0-dim: promoted as two tensors
+                if {da, db} != {torch.uint8, torch.int8}:
+                    binary_case(op, torch.tensor(src[da][2], dtype=da), torch.tensor(src[db][0], dtype=db))
 
 # edge cases: broadcasting shapes, 0-size dims, wrap-around, division by zero, pow, NaN
 nan, inf = float("nan"), float("inf")
