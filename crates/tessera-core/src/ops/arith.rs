@@ -17,7 +17,7 @@ pub trait Arith: StorageElement {
     fn neg(a: Self) -> Self;
     /// `|a|`
     fn abs(a: Self) -> Self;
-    /// -1, 0 or 1 (NaN stays NaN)
+    /// -1, 0 or 1 (NaN gives 0, as `torch.sign`)
     fn sign(a: Self) -> Self;
     /// The larger, NaN if either is NaN.
     fn maximum(a: Self, b: Self) -> Self;
@@ -47,9 +47,14 @@ macro_rules! impl_arith_int {
             #[inline] fn maximum(a: Self, b: Self) -> Self { if a >= b { a } else { b } }
             #[inline] fn minimum(a: Self, b: Self) -> Self { if a <= b { a } else { b } }
             #[inline] fn pow(a: Self, b: Self) -> Self {
-                // Negative exponents are rejected before the kernel runs.
+                let (one, e) = (1 as $t, b as i64);
+                if e < 0 {
+                    // As torch: 1 and -1 keep their powers, other bases truncate to 0.
+                    let minus_one = (0 as $t).wrapping_sub(one);
+                    return if a == one { one } else if a == minus_one { if e & 1 == 1 { a } else { one } } else { 0 };
+                }
                 let mut r: $t = 1;
-                let (mut base, mut e) = (a, b as i64);
+                let (mut base, mut e) = (a, e);
                 while e > 0 {
                     if e & 1 == 1 { r = r.wrapping_mul(base); }
                     base = base.wrapping_mul(base);
@@ -79,7 +84,7 @@ macro_rules! impl_arith_float {
             #[inline] fn mul(a: Self, b: Self) -> Self { a * b }
             #[inline] fn neg(a: Self) -> Self { -a }
             #[inline] fn abs(a: Self) -> Self { a.abs() }
-            #[inline] fn sign(a: Self) -> Self { if a > 0.0 { 1.0 } else if a < 0.0 { -1.0 } else if a.is_nan() { a } else { 0.0 } }
+            #[inline] fn sign(a: Self) -> Self { if a > 0.0 { 1.0 } else if a < 0.0 { -1.0 } else { 0.0 } }
             #[inline] fn maximum(a: Self, b: Self) -> Self { if a.is_nan() || b.is_nan() { <$t>::NAN } else { a.max(b) } }
             #[inline] fn minimum(a: Self, b: Self) -> Self { if a.is_nan() || b.is_nan() { <$t>::NAN } else { a.min(b) } }
             #[inline] fn pow(a: Self, b: Self) -> Self { a.powf(b) }
@@ -157,6 +162,8 @@ mod tests {
         assert_eq!(<i32 as Arith>::abs(-5), 5);
         assert_eq!(<u8 as Arith>::abs(200), 200);
         assert_eq!(<i64 as Arith>::pow(3, 4), 81);
+        assert_eq!(<i8 as Arith>::pow(-1, -3), -1);
+        assert_eq!(<i32 as Arith>::pow(5, -1), 0);
         assert_eq!(<u8 as Arith>::neg(1), 255);
         assert_eq!(<i32 as Arith>::sign(-7), -1);
     }
@@ -166,6 +173,6 @@ mod tests {
         assert!(<f32 as Arith>::maximum(f32::NAN, 1.0).is_nan());
         assert_eq!(<f64 as Arith>::round(2.5), 2.0);
         assert_eq!(<f64 as Arith>::round(-0.5), -0.0);
-        assert!(<f64 as Arith>::sign(f64::NAN).is_nan());
+        assert_eq!(<f64 as Arith>::sign(f64::NAN), 0.0); // torch.sign(nan) == 0
     }
 }

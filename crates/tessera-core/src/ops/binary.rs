@@ -205,7 +205,6 @@ impl BinaryOp {
     fn result_dtype(self, d: DType) -> DType {
         match self {
             BinaryOp::Div => d.to_float(),
-            BinaryOp::Pow if d == DType::Bool => DType::I64,
             _ => d,
         }
     }
@@ -235,8 +234,8 @@ fn div_float<T: Arith + std::ops::Div<Output = T>>(a: &Tensor, b: &Tensor) -> Te
 /// Runs a binary op on two operands with broadcasting and promotion.
 ///
 /// # Panics
-/// If the shapes do not broadcast, on `bool - bool`, on integer powers with
-/// negative integer exponents.
+/// If the shapes do not broadcast, on `-` with a bool operand, on integer tensors
+/// raised to a negative integer scalar.
 pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
     let promoted = promote(a, b);
     let name = op.name();
@@ -244,9 +243,19 @@ pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
         !(op == BinaryOp::Sub && promoted == DType::Bool),
         "sub: subtraction, the `-` operator, with two bool tensors is not supported; use the `^` or `logical_xor()` operator instead"
     );
+    let is_bool = |r: &Rhs| match r {
+        Rhs::Tensor(t) => t.dtype() == DType::Bool,
+        Rhs::Scalar(s) => matches!(s, Scalar::Bool(_)),
+    };
+    assert!(
+        !(op == BinaryOp::Sub && (is_bool(a) || is_bool(b))),
+        "sub: subtraction, the `-` operator, with a bool tensor is not supported; to invert a mask use `logical_not()`"
+    );
     let dtype = op.result_dtype(promoted);
     let (ta, tb) = (a.to_tensor(dtype), b.to_tensor(dtype));
-    if op == BinaryOp::Pow && dtype.is_int() {
+    // Only a scalar exponent is rejected; tensor exponents follow torch's integer rule
+    // (see `Arith::pow`).
+    if op == BinaryOp::Pow && dtype.is_int() && matches!(b, Rhs::Scalar(_)) {
         let negative = tb
             .to_dtype(DType::I64)
             .with_contiguous(|s: &[i64]| s.iter().any(|&v| v < 0));
@@ -341,6 +350,7 @@ macro_rules! binary_methods {
             /// of a higher category than `self`'s (an integer tensor cannot take a float result).
             pub fn $name_(&self, other: impl Into<Rhs>) -> &Tensor {
                 self.check_inplace(stringify!($name_));
+                self.assert_no_internal_overlap(stringify!($name_));
                 let r = binary(BinaryOp::$op, &Rhs::from(self), &other.into());
                 assert!(
                     r.dtype().category() <= self.dtype().category(),
@@ -365,7 +375,7 @@ binary_methods! {
     sub, sub_, Sub, "`self - other` (`torch.sub`).\n\nPanics on two bool operands, as PyTorch.";
     mul, mul_, Mul, "`self * other` (`torch.mul`).";
     div, div_, Div, "`self / other`, true division (`torch.div`): integer inputs give a float result.\n\n```\nlet y = tessera_core::tensor!([1, 2]).div(2);\nassert_eq!(y.to_vec::<f32>(), vec![0.5, 1.0]);\n```";
-    pow, pow_, Pow, "`self ^ other` (`torch.pow`).\n\nPanics on integer tensors raised to negative integer powers, as PyTorch.";
+    pow, pow_, Pow, "`self ^ other` (`torch.pow`).\n\nPanics on integer tensors raised to a negative integer scalar, as PyTorch; with an integer tensor exponent, negative powers give 0 (1 and -1 keep their powers), as PyTorch.";
     maximum, maximum_, Maximum, "The elementwise larger (`torch.maximum`); NaN if either is NaN.";
     minimum, minimum_, Minimum, "The elementwise smaller (`torch.minimum`); NaN if either is NaN.";
 }
@@ -427,6 +437,7 @@ impl Tensor {
         min: Option<impl Into<Scalar>>,
         max: Option<impl Into<Scalar>>,
     ) -> &Tensor {
+        self.assert_no_internal_overlap("clamp_");
         let r = self.clamp(min, max);
         assert!(
             r.dtype() == self.dtype(),
@@ -438,8 +449,23 @@ impl Tensor {
     }
 }
 
-/// One side of a clamp: NaN in the tensor stays NaN, a NaN bound gives NaN.
+/// One side of a clamp: NaN in the tensor stays NaN, a NaN bound gives NaN. An integer
+/// bound outside an integer tensor's range (casting it would wrap) changes nothing on the
+/// harmless side and panics on the other, as PyTorch.
 fn clamp_bound(x: &Tensor, bound: Scalar, op: BinaryOp) -> Tensor {
+    if let (Scalar::Int(v), true) = (bound, x.dtype().is_int()) {
+        let fits = dispatch!(x.dtype(), T => crate::Element::to_i64(<T as crate::Element>::from_i64(v)) == v);
+        let is_min = op == BinaryOp::Maximum;
+        if !fits && (v < 0) == is_min {
+            return x.deep_clone();
+        }
+        assert!(
+            fits,
+            "clamp: {} value {v} is outside the representable range of {}",
+            if is_min { "min" } else { "max" },
+            x.dtype()
+        );
+    }
     binary(op, &Rhs::from(x), &Rhs::Scalar(bound))
 }
 
@@ -568,6 +594,49 @@ mod tests {
     #[should_panic(expected = "add_: output with shape [1] doesn't match the broadcast shape [2]")]
     fn inplace_broadcast_growth_panics() {
         tensor!([1.0]).add_(tensor!([1.0, 2.0]));
+    }
+
+    #[test]
+    fn int_pow_with_negative_tensor_exponents() {
+        // Regression: torch computes these (only a negative scalar exponent is an error).
+        let y = tensor!([0, 1, -1, -1, 2]).pow(tensor!([-1, -2, -3, -2, -1]));
+        assert_eq!(y.to_vec::<i64>(), vec![0, 1, -1, 1, 0]);
+        // bool ** bool scalar stays bool, as in torch
+        let b = tensor!([true, false]).pow(false);
+        assert_eq!(
+            (b.dtype(), b.to_vec::<bool>()),
+            (DType::Bool, vec![true, true])
+        );
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "sub: subtraction, the `-` operator, with a bool tensor is not supported"
+    )]
+    fn sub_with_one_bool_operand_panics() {
+        tensor!([1.5]).sub(true);
+    }
+
+    #[test]
+    fn clamp_int_bound_outside_dtype_range() {
+        // Regression: the bound used to be cast with wrapping (-1 as u8 = 255).
+        let u = tensor!([0, 7, 255], dtype = DType::U8);
+        let c = u.clamp(Some(-1), Some(300));
+        assert_eq!(c.to_vec::<u8>(), vec![0, 7, 255]);
+        assert!(!c.shares_storage(&u));
+        let i = tensor!([-128, 7, 127], dtype = DType::I8);
+        assert_eq!(
+            i.clamp(Some(-1), None::<i64>).to_vec::<i8>(),
+            vec![-1, 7, 127]
+        );
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "clamp: max value -2 is outside the representable range of torch.uint8"
+    )]
+    fn clamp_int_bound_on_wrong_side_panics() {
+        tensor!([1], dtype = DType::U8).clamp(None::<i64>, Some(-2));
     }
 
     #[test]

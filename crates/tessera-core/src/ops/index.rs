@@ -51,11 +51,12 @@ fn index_offsets(
     let mut offsets = Vec::with_capacity(idx.len());
     let mut pos = vec![0usize; rank];
     for &i in &idx {
+        // Negative indices are out of bounds here, as in torch.gather.
         assert!(
-            (-size..size).contains(&i),
+            (0..size).contains(&i),
             "{op}: index {i} is out of bounds for dimension {d} with size {size}"
         );
-        let i = if i < 0 { i + size } else { i } as usize;
+        let i = i as usize;
         let mut at = offset;
         for k in 0..rank {
             at += if k == d { i } else { pos[k] } * strides[k];
@@ -183,10 +184,18 @@ impl Tensor {
             index.dtype()
         );
         let d = normalize_dim("index_select", dim, self.dim());
+        let size = self.shape().get(d).copied().unwrap_or(1) as i64;
         let parts: Vec<Tensor> = index
             .to_vec::<i64>()
             .iter()
-            .map(|&i| self.select(d as isize, i as isize).unsqueeze(d as isize))
+            .map(|&i| {
+                // Negative indices are out of range here, as in torch.index_select.
+                assert!(
+                    (0..size).contains(&i),
+                    "index_select: index {i} is out of range for dimension {d} with size {size}"
+                );
+                self.select(d as isize, i as isize).unsqueeze(d as isize)
+            })
             .collect();
         if parts.is_empty() {
             let mut shape = self.shape().to_vec();
@@ -210,6 +219,19 @@ mod tests {
             x.index_select(1, &tensor!([1])).to_vec::<i64>(),
             vec![3, 4, 5]
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "gather: index -1 is out of bounds for dimension 1 with size 2")]
+    fn gather_negative_index_panics() {
+        // Regression: negative indices used to wrap; torch.gather rejects them.
+        tensor!([[1, 2]]).gather(1, &tensor!([[-1]]));
+    }
+
+    #[test]
+    #[should_panic(expected = "index_select: index -1 is out of range for dimension 0 with size 1")]
+    fn index_select_negative_index_panics() {
+        tensor!([[1, 2]]).index_select(0, &tensor!([-1]));
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn float_unary(x: &Tensor, k: &FloatKernel) -> Tensor {
 /// If `x` is not a float tensor (PyTorch cannot cast the float result back).
 pub fn float_unary_(x: &Tensor, k: &FloatKernel) {
     let op = &format!("{}_", k.name);
+    x.assert_no_internal_overlap(op);
     match x.dtype() {
         DType::F32 => x.modify::<f32>(op, |s| par_chunks_mut(s, k.f32_inplace)),
         DType::F64 => x.modify::<f64>(op, |s| par_chunks_mut(s, k.f64_inplace)),
@@ -129,6 +130,7 @@ pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
     if result.shares_storage(out) {
         return;
     }
+    out.assert_no_internal_overlap(format_args!("{op}_out"));
     dispatch!(result.dtype(), T => result.with_contiguous(|v: &[T]| out.write_values(v)));
 }
 
@@ -148,6 +150,7 @@ pub(crate) fn map_same<T: StorageElement>(x: &Tensor, f: impl Fn(T) -> T + Sync)
 
 /// Maps every element in place with `f`.
 pub(crate) fn map_same_<T: StorageElement>(op: &str, x: &Tensor, f: impl Fn(T) -> T + Sync) {
+    x.assert_no_internal_overlap(op);
     x.modify::<T>(op, |s| {
         par_chunks_mut(s, |c| {
             for v in c.iter_mut() {
@@ -340,14 +343,14 @@ macro_rules! same_ops {
     };
 }
 
-/// `max(v, 0)` keeping NaN (bool tensors are rejected before this runs).
+/// `max(v, 0)` keeping NaN and `-0.0`, as PyTorch (bool tensors are rejected before this runs).
 #[inline]
 fn relu_of<T: Arith>(v: T) -> T {
     let zero = T::default();
-    if T::is_nan(v) || v.partial_cmp(&zero) == Some(std::cmp::Ordering::Greater) {
-        v
-    } else {
+    if v.partial_cmp(&zero) == Some(std::cmp::Ordering::Less) {
         zero
+    } else {
+        v
     }
 }
 
@@ -362,13 +365,13 @@ fn no_bool(op: &str, d: DType) {
 
 same_ops! {
     neg, neg_, neg_out, |v: T| <T as Arith>::neg(v), no_bool, Nothing, |g, x, y| -g, "`-x` (`torch.neg`). Integers wrap.\n\n# Panics\nOn bool tensors, as PyTorch.";
-    abs, abs_, abs_out, |v: T| <T as Arith>::abs(v), any_dtype, Inputs, |g, x, y| g * x.sign(), "`|x|` (`torch.abs`). `i8::MIN` and the like wrap, as in PyTorch.";
+    abs, abs_, abs_out, |v: T| <T as Arith>::abs(v), no_bool, Inputs, |g, x, y| g * x.sign(), "`|x|` (`torch.abs`). `i8::MIN` and the like wrap, as in PyTorch.\n\n# Panics\nOn bool tensors, as PyTorch.";
     square, square_, square_out, |v: T| <T as Arith>::mul(v, v), no_bool, Inputs, |g, x, y| g * x * 2.0, "`x * x` (`torch.square`), keeping the dtype.\n\n# Panics\nOn bool tensors.";
-    sign, sign_, sign_out, |v: T| <T as Arith>::sign(v), any_dtype, Nothing, |g, x, y| g.zeros_like(), "-1, 0 or 1 by sign (`torch.sign`); NaN stays NaN.";
+    sign, sign_, sign_out, |v: T| <T as Arith>::sign(v), any_dtype, Nothing, |g, x, y| g.zeros_like(), "-1, 0 or 1 by sign (`torch.sign`); NaN gives 0, as in PyTorch.";
     relu, relu_, relu_out, |v: T| relu_of(v), no_bool, Output, |g, x, y| g.where_(&y.gt(0.0), 0.0), "`max(x, 0)` (`torch.relu`); NaN stays NaN.\n\n# Panics\nOn bool tensors.";
-    floor, floor_, floor_out, |v: T| <T as Arith>::floor(v), any_dtype, Nothing, |g, x, y| g.zeros_like(), "Round toward -inf (`torch.floor`); integers are unchanged.";
-    ceil, ceil_, ceil_out, |v: T| <T as Arith>::ceil(v), any_dtype, Nothing, |g, x, y| g.zeros_like(), "Round toward +inf (`torch.ceil`); integers are unchanged.";
-    round, round_, round_out, |v: T| <T as Arith>::round(v), any_dtype, Nothing, |g, x, y| g.zeros_like(), "Round half to even (`torch.round`); integers are unchanged.";
+    floor, floor_, floor_out, |v: T| <T as Arith>::floor(v), no_bool, Nothing, |g, x, y| g.zeros_like(), "Round toward -inf (`torch.floor`); integers are unchanged.\n\n# Panics\nOn bool tensors, as PyTorch.";
+    ceil, ceil_, ceil_out, |v: T| <T as Arith>::ceil(v), no_bool, Nothing, |g, x, y| g.zeros_like(), "Round toward +inf (`torch.ceil`); integers are unchanged.\n\n# Panics\nOn bool tensors, as PyTorch.";
+    round, round_, round_out, |v: T| <T as Arith>::round(v), no_bool, Nothing, |g, x, y| g.zeros_like(), "Round half to even (`torch.round`); integers are unchanged.\n\n# Panics\nOn bool tensors, as PyTorch.";
 }
 
 #[cfg(test)]
@@ -458,6 +461,30 @@ mod tests {
         let s = tensor!([-1000.0, 1000.0]).sigmoid().to_vec::<f32>();
         assert_eq!(s, vec![0.0, 1.0]);
         assert!(tensor!([-100.0]).sigmoid().item::<f32>() > 0.0); // no flush to 0
+    }
+
+    #[test]
+    fn relu_keeps_negative_zero_and_sign_of_nan_is_zero() {
+        // Regressions against torch: relu(-0.0) is -0.0, sign(NaN) is 0.
+        let r = tensor!([-0.0, -1.0]).relu().to_vec::<f32>();
+        assert!(r[0] == 0.0 && r[0].is_sign_negative());
+        assert!(r[1] == 0.0 && r[1].is_sign_positive());
+        assert_eq!(tensor!([f32::NAN]).sign().to_vec::<f32>(), vec![0.0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "exp_: unsupported operation: more than one element of the written-to tensor refers to a single memory location"
+    )]
+    fn inplace_on_expanded_panics() {
+        // Regression: each copy of an element was written in turn (last one won).
+        Tensor::zeros(&[3, 1]).expand([3, 4]).exp_();
+    }
+
+    #[test]
+    #[should_panic(expected = "floor: not supported for bool tensors")]
+    fn floor_bool_panics() {
+        tensor!([true]).floor();
     }
 
     #[test]

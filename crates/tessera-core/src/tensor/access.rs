@@ -121,6 +121,7 @@ impl Tensor {
     /// If `src` does not broadcast to `self`'s shape.
     pub fn copy_(&self, src: &Tensor) -> &Tensor {
         self.check_inplace("copy_");
+        self.assert_no_internal_overlap("copy_");
         let src = src.expand(self.shape()).to_dtype(self.dtype());
         dispatch!(self.dtype(), S => {
             // Gather first: `src` may be a view of `self`'s own storage.
@@ -128,6 +129,23 @@ impl Tensor {
             self.write_values(&values);
         });
         self
+    }
+
+    /// Panics if several elements of `self` are one storage element (a dim of size > 1
+    /// with stride 0, as after `expand`): an in-place op writing there would keep only
+    /// one of its results. PyTorch refuses the same writes; `fill_` is allowed.
+    pub(crate) fn assert_no_internal_overlap(&self, op: impl std::fmt::Display) {
+        let overlap = self
+            .shape()
+            .iter()
+            .zip(self.strides())
+            .any(|(&n, &s)| n > 1 && s == 0);
+        assert!(
+            !overlap,
+            "{op}: unsupported operation: more than one element of the written-to tensor refers to a single memory location (shape {:?}, strides {:?}); clone the tensor first",
+            self.shape(),
+            self.strides()
+        );
     }
 
     /// Fills every element with `v` in place (`x.fill_(v)`). Returns `self`.

@@ -199,6 +199,9 @@ impl Tensor {
             .map(|x| x.dtype())
             .max_by_key(|d| d.category())
             .unwrap();
+        if dtype == DType::I64 {
+            return arange_i64(s, e, st);
+        }
         let (a, b, h) = (s.to_f64(), e.to_f64(), st.to_f64());
         assert!(
             a.is_finite() && b.is_finite(),
@@ -218,25 +221,29 @@ impl Tensor {
         Tensor::linspace_dtype(start, end, steps, DType::DEFAULT_FLOAT)
     }
 
-    /// `torch.linspace` in `dtype`. Computed from both ends as PyTorch does, so the
-    /// last value is exactly `end`.
+    /// `torch.linspace` in `dtype`, computed as PyTorch's scalar loop does: in the
+    /// dtype itself for floats (so `f32` values are bit for bit PyTorch's), from `start`
+    /// for the first half and from `end` for the second, so the last value is exactly
+    /// `end`. Integer dtypes truncate `start` and `end` to integers first and step in
+    /// `f64`, as PyTorch.
     pub fn linspace_dtype(start: f64, end: f64, steps: usize, dtype: DType) -> Tensor {
-        let step = if steps > 1 {
-            (end - start) / (steps - 1) as f64
-        } else {
-            0.0
-        };
-        let half = steps / 2;
-        let v: Vec<f64> = (0..steps)
-            .map(|i| {
-                if i < half || steps == 1 {
-                    start + step * i as f64
+        let n = steps.max(2) - 1;
+        match dtype {
+            DType::F32 => {
+                let (a, b) = (start as f32, end as f32);
+                let v = linspace_halves(a, b, (b - a) / n as f32, steps, |i| i as f32);
+                Tensor::from_vec(v, &[steps])
+            }
+            _ => {
+                let (a, b) = if dtype.is_float() {
+                    (start, end)
                 } else {
-                    end - step * (steps - 1 - i) as f64
-                }
-            })
-            .collect();
-        Tensor::from_vec(v, &[steps]).to_dtype(dtype)
+                    (start.trunc(), end.trunc())
+                };
+                let v = linspace_halves(a, b, (b - a) / n as f64, steps, |i| i as f64);
+                Tensor::from_vec(v, &[steps]).to_dtype(dtype)
+            }
+        }
     }
 
     /// The `n x n` identity in the default float dtype (`torch.eye(n)`).
@@ -254,9 +261,92 @@ impl Tensor {
     }
 }
 
+/// Integer `arange` in `i64` arithmetic, as PyTorch: exact beyond 2^53.
+fn arange_i64(start: Scalar, end: Scalar, step: Scalar) -> Tensor {
+    let int = |x: Scalar| match x {
+        Scalar::Int(i) => i as i128,
+        Scalar::Bool(b) => b as i128,
+        Scalar::Float(_) => unreachable!("float bounds give a float dtype"),
+    };
+    let (a, b, h) = (int(start), int(end), int(step));
+    assert!(h != 0, "arange: step must be nonzero");
+    assert!(
+        (h > 0 && b >= a) || (h < 0 && b <= a),
+        "arange: upper bound and larger bound inconsistent with step sign (start {a}, end {b}, step {h})"
+    );
+    let n = ((b - a + h - h.signum()) / h) as usize;
+    Tensor::from_vec((0..n as i128).map(|i| (a + i * h) as i64).collect(), &[n])
+}
+
+/// `start + step * i` for the first half, `end - step * (steps - 1 - i)` for the rest,
+/// each as one fused multiply-add (as PyTorch's compiled loop); `[start]` for one step.
+fn linspace_halves<T: MulAdd>(
+    start: T,
+    end: T,
+    step: T,
+    steps: usize,
+    of: impl Fn(usize) -> T,
+) -> Vec<T> {
+    if steps == 1 {
+        return vec![start];
+    }
+    let half = steps / 2;
+    (0..steps)
+        .map(|i| {
+            if i < half {
+                step.mul_add(of(i), start)
+            } else {
+                (-step).mul_add(of(steps - 1 - i), end)
+            }
+        })
+        .collect()
+}
+
+/// `f32` and `f64` with fused multiply-add, for [`linspace_halves`].
+trait MulAdd: Copy + std::ops::Neg<Output = Self> {
+    fn mul_add(self, a: Self, b: Self) -> Self;
+}
+
+macro_rules! impl_mul_add {
+    ($($t:ty),*) => {$(
+        impl MulAdd for $t {
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
+            }
+        }
+    )*};
+}
+impl_mul_add!(f32, f64);
+
 #[cfg(test)]
 mod tests {
     use crate::{DType, Tensor};
+
+    #[test]
+    fn integer_arange_is_exact_beyond_2_pow_53() {
+        // Regression: bounds went through f64, so 2^53..2^53+5 had 4 elements.
+        let t = Tensor::arange(1i64 << 53, (1i64 << 53) + 5);
+        assert_eq!(t.shape(), &[5]);
+        assert_eq!(t.get::<i64>(&[1]), (1i64 << 53) + 1);
+        assert_eq!(
+            Tensor::arange_step(10, 0, -3).to_vec::<i64>(),
+            vec![10, 7, 4, 1]
+        );
+    }
+
+    #[test]
+    fn linspace_in_the_dtype_as_torch() {
+        // Regressions: f32 values were computed in f64 and rounded once (torch computes in
+        // f32), and integer dtypes truncated the f64 values instead of the bounds.
+        let v = Tensor::linspace_dtype(1.0, -1.0, 7, DType::F32).to_vec::<f32>();
+        let step = (-1.0f32 - 1.0) / 6.0;
+        assert_eq!(v[1], 1.0 + step);
+        // one rounding, as torch's fused multiply-add: 2^-25, not 0
+        assert_eq!(v[3], (-step).mul_add(3.0, -1.0));
+        assert!(v[3] > 0.0);
+        let i = Tensor::linspace_dtype(-3.3, 7.1, 11, DType::I64).to_vec::<i64>();
+        assert_eq!(i, (-3..=7).collect::<Vec<i64>>());
+    }
 
     #[test]
     fn literal_dtypes_and_shapes() {
