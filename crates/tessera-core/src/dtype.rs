@@ -340,8 +340,11 @@ impl_float_element!(f64);
 
 /// Runs `$body` with `$T` bound to the Rust type of `$dtype`.
 ///
-/// ```ignore
-/// dispatch!(t.dtype(), T => t.to_vec::<T>().len())
+/// ```
+/// use tessera_core::{dispatch, tensor};
+/// let t = tensor!([1, 2, 3]);
+/// let n = dispatch!(t.dtype(), T => t.to_vec::<T>().len());
+/// assert_eq!(n, 3);
 /// ```
 #[macro_export]
 macro_rules! dispatch {
