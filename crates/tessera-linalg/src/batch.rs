@@ -157,7 +157,8 @@ pub(crate) fn batch_prefix(batched: bool, i: usize) -> String {
 
 /// Transposes an `r x c` row-major block into `out` (`c x r` row-major).
 pub(crate) fn transpose_into<T: Copy>(src: &[T], r: usize, c: usize, out: &mut [T]) {
-    const B: usize = 32;
+    // Small blocks: with power-of-two strides larger ones thrash L1 sets.
+    const B: usize = 8;
     for i0 in (0..r).step_by(B) {
         for j0 in (0..c).step_by(B) {
             for i in i0..(i0 + B).min(r) {

@@ -69,31 +69,30 @@ impl<T: Float> DenseLu<T> {
             .map_or(0, |k| (k + 1) as i32)
     }
 
-    /// The inverse, column-major.
-    pub(crate) fn inverse(&self, par: Par) -> Vec<T> {
+    /// Writes the inverse into `out`, row-major.
+    pub(crate) fn inverse_row_major(&self, out: &mut [T], par: Par) {
         let n = self.n;
-        let mut out = vec![T::ZERO; n * n];
         let mut buf = MemBuffer::new(inverse::inverse_scratch::<usize, T>(n, par));
         inverse::inverse(
-            MatMut::from_column_major_slice_mut(&mut out, n, n),
+            MatMut::from_row_major_slice_mut(out, n, n),
             self.mat(),
             self.mat(),
             self.p(),
             par,
             MemStack::new(&mut buf),
         );
-        out
     }
 
-    /// Solves `A X = B` in place, `b` column-major `n x m`.
-    pub(crate) fn solve(&self, b: &mut [T], m: usize, par: Par) {
+    /// Solves `A X = B` in place, `b` row-major `n x m` (faer's solves take any
+    /// strides; this saves two transposes of `B`).
+    pub(crate) fn solve_row_major(&self, b: &mut [T], m: usize, par: Par) {
         let n = self.n;
         let mut buf = MemBuffer::new(solve::solve_in_place_scratch::<usize, T>(n, m, par));
         solve::solve_in_place(
             self.mat(),
             self.mat(),
             self.p(),
-            MatMut::from_column_major_slice_mut(b, n, m),
+            MatMut::from_row_major_slice_mut(b, n, m),
             par,
             MemStack::new(&mut buf),
         );

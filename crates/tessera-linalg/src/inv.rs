@@ -15,8 +15,7 @@ fn inv_large<T: Float>(m: &mut [T], n: usize, par: Par) -> i32 {
     transpose_into(m, n, n, &mut col);
     let lu = DenseLu::factor(col, n, par);
     if lu.info() == 0 {
-        let inv = lu.inverse(par);
-        transpose_into(&inv, n, n, m);
+        lu.inverse_row_major(m, par);
         return 0;
     }
     // Singular: LAPACK's LU and triangular solves, as PyTorch's getrf + getrs.

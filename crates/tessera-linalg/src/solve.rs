@@ -19,10 +19,7 @@ pub(crate) fn solve_large<T: Float>(a: &mut [T], n: usize, b: &mut [T], m: usize
     let lu = DenseLu::factor(col, n, par);
     let info = lu.info();
     if info == 0 {
-        let mut bc = vec![T::ZERO; n * m];
-        transpose_into(b, n, m, &mut bc);
-        lu.solve(&mut bc, m, par);
-        transpose_into(&bc, m, n, b);
+        lu.solve_row_major(b, m, par);
         return 0;
     }
     let mut ipiv = vec![0usize; n];
