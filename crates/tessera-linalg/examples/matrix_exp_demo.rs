@@ -15,7 +15,7 @@ fn main() {
     let e = matrix_exp(&a).to_vec::<f64>();
 
     println!("A = [[1, 2], [3, 4]]\n");
-    println!("{:<34}{}", "expm1(A), elementwise:", "matrix_exp(A):");
+    println!("{:<34}matrix_exp(A):", "expm1(A), elementwise:");
     for i in 0..2 {
         println!(
             "[{:>14.6}, {:>14.6}]    [{:>14.6}, {:>14.6}]",
