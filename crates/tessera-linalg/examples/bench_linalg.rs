@@ -57,12 +57,6 @@ fn write(dir: &Path, name: &str, v: &[f64]) {
     std::fs::write(dir.join(name), bytes).unwrap();
 }
 
-struct Case {
-    name: &'static str,
-    reps: usize,
-    ours: f64,
-}
-
 fn main() {
     let threads = tessera_core::get_num_threads();
     let dir: PathBuf =
@@ -84,73 +78,81 @@ fn main() {
     let rhs = Tensor::from_vec(rhs, &[512, 512]);
     let expm_in = Tensor::from_vec(expm_in, &[256, 256]);
 
-    let cases = [
-        Case {
-            name: "inv_ex 10000x8x8 f64",
-            reps: 31,
-            ours: best_time(31, || {
+    let names = [
+        ("inv_ex 10000x8x8 f64", 31),
+        ("inv 512x512 f64", 21),
+        ("solve 512x512, B 512x512 f64", 21),
+        ("matrix_exp 256x256 f64", 21),
+    ];
+    let run_ours = || -> Vec<f64> {
+        vec![
+            best_time(31, || {
                 inv_ex(&small, false).unwrap();
             }),
-        },
-        Case {
-            name: "inv 512x512 f64",
-            reps: 21,
-            ours: best_time(21, || {
+            best_time(21, || {
                 inv(&big).unwrap();
             }),
-        },
-        Case {
-            name: "solve 512x512, B 512x512 f64",
-            reps: 21,
-            ours: best_time(21, || {
+            best_time(21, || {
                 solve(&big, &rhs, true).unwrap();
             }),
-        },
-        Case {
-            name: "matrix_exp 256x256 f64",
-            reps: 21,
-            ours: best_time(21, || {
+            best_time(21, || {
                 matrix_exp(&expm_in);
             }),
-        },
-    ];
-
+        ]
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_linalg_torch.py");
-    let torch: Option<Vec<f64>> = Command::new("python3")
-        .arg(&script)
-        .arg(&dir)
-        .arg(threads.to_string())
-        .output()
+    let run_torch = || -> Option<Vec<f64>> {
+        Command::new("python3")
+            .arg(&script)
+            .arg(&dir)
+            .arg(threads.to_string())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("TIME ").and_then(|t| t.trim().parse().ok()))
+                    .collect()
+            })
+            .filter(|v: &Vec<f64>| v.len() == names.len())
+    };
+    // Alternate rounds of tessera and torch and keep each side's best: on a shared
+    // machine the load changes between rounds, and this gives both sides the same
+    // chance of a quiet moment.
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .filter_map(|l| l.strip_prefix("TIME ").and_then(|t| t.trim().parse().ok()))
-                .collect()
-        })
-        .filter(|v: &Vec<f64>| v.len() == cases.len());
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let mut ours = vec![f64::INFINITY; names.len()];
+    let mut torch: Option<Vec<f64>> = None;
+    for _ in 0..rounds {
+        for (o, t) in ours.iter_mut().zip(run_ours()) {
+            *o = o.min(t);
+        }
+        if let Some(t) = run_torch() {
+            let best = torch.get_or_insert_with(|| vec![f64::INFINITY; names.len()]);
+            for (b, x) in best.iter_mut().zip(t) {
+                *b = b.min(x);
+            }
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 
-    println!("tessera-linalg vs PyTorch, {threads} threads (best of `reps` runs after a warm-up)");
+    println!(
+        "tessera-linalg vs PyTorch, {threads} threads, best of {rounds} alternating rounds of `reps` runs"
+    );
     println!("| op | reps | tessera (ms) | torch (ms) | torch / tessera |");
     println!("| --- | --- | --- | --- | --- |");
-    for (i, c) in cases.iter().enumerate() {
+    for (i, (name, reps)) in names.iter().enumerate() {
         match &torch {
             Some(t) => println!(
-                "| {} | {} | {:.3} | {:.3} | {:.2} |",
-                c.name,
-                c.reps,
-                c.ours * 1e3,
+                "| {name} | {reps} | {:.3} | {:.3} | {:.2} |",
+                ours[i] * 1e3,
                 t[i] * 1e3,
-                t[i] / c.ours
+                t[i] / ours[i]
             ),
-            None => println!(
-                "| {} | {} | {:.3} | n/a | n/a |",
-                c.name,
-                c.reps,
-                c.ours * 1e3
-            ),
+            None => println!("| {name} | {reps} | {:.3} | n/a | n/a |", ours[i] * 1e3),
         }
     }
     if torch.is_none() {

@@ -48,7 +48,9 @@ pub(crate) fn inv_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tens
 ///
 /// Matrices up to 16x16 take a dedicated path (LU and solves on the stack, code
 /// specialised per size, parallel across the batch on tessera's pool); larger ones
-/// use faer's blocked LU and triangular inverses.
+/// use faer's blocked LU, then faer's triangular inverses on one thread, or, with
+/// several threads, triangular solves on column blocks of the identity, one block per
+/// thread.
 ///
 /// # Accuracy
 /// Backward stable as LU with partial pivoting: `||A X - I|| / (||A|| ||X||)` is a

@@ -92,7 +92,8 @@ fn batched_equals_one_by_one() {
 #[test]
 fn identities() {
     let mut rng = Rng::new(8);
-    for &n in &[3usize, 12, 33] {
+    // 100: the parallel (row-split) products.
+    for &n in &[3usize, 12, 33, 100] {
         let a: Vec<f64> = rng.vec(n * n).iter().map(|x| x * 3.0).collect();
         let neg: Vec<f64> = a.iter().map(|x| -x).collect();
         let e = vals(&matrix_exp(&t64(a.clone(), &[n, n])));
