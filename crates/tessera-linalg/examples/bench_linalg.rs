@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p tessera-linalg --example bench_linalg
+//! BENCH_THREADS=1 BENCH_ROUNDS=5 cargo run --release -p tessera-linalg --example bench_linalg
 //! ```
 //!
 //! Writes the inputs as raw little-endian f64 files to a temporary directory, times
@@ -58,6 +59,11 @@ fn write(dir: &Path, name: &str, v: &[f64]) {
 }
 
 fn main() {
+    // BENCH_THREADS=n runs both sides on n threads (default: tessera's default, the
+    // number of cores).
+    if let Some(n) = std::env::var("BENCH_THREADS").ok().and_then(|s| s.parse().ok()) {
+        tessera_core::set_num_threads(n);
+    }
     let threads = tessera_core::get_num_threads();
     let dir: PathBuf =
         std::env::temp_dir().join(format!("tessera-bench-linalg-{}", std::process::id()));
