@@ -61,7 +61,10 @@ fn write(dir: &Path, name: &str, v: &[f64]) {
 fn main() {
     // BENCH_THREADS=n runs both sides on n threads (default: tessera's default, the
     // number of cores).
-    if let Some(n) = std::env::var("BENCH_THREADS").ok().and_then(|s| s.parse().ok()) {
+    if let Some(n) = std::env::var("BENCH_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         tessera_core::set_num_threads(n);
     }
     let threads = tessera_core::get_num_threads();
