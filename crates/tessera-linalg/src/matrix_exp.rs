@@ -23,7 +23,7 @@ impl Ops {
         }
     }
 
-    /// `b <- a^-1 b` (`a` is destroyed).
+    /// `b <- a^-1 b` (`a` may be destroyed).
     fn solve<T: Float>(&self, a: &mut [T], b: &mut [T]) {
         let n = self.n;
         if n <= SMALL {
@@ -192,9 +192,18 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
         }
     }
     pade(a, m, &ops);
-    let mut t = vec![T::ZERO; n * n];
+    // Square s times, ping-ponging between `a` and `t`.
+    let mut t = vec![T::ZERO; if s > 0 { n * n } else { 0 }];
+    let mut in_a = true;
     for _ in 0..s {
-        ops.mm(&mut t, a, a);
+        if in_a {
+            ops.mm(&mut t, a, a);
+        } else {
+            ops.mm(a, &t, &t);
+        }
+        in_a = !in_a;
+    }
+    if !in_a {
         a.copy_from_slice(&t);
     }
 }

@@ -1,8 +1,8 @@
 //! `solve`, `solve_ex`.
 
 use crate::batch::{
-    batch_prefix, check_float, first_failure, map_batch2, square_batch, to_owned, transpose_into,
-    with_tail,
+    batch_prefix, check_float, first_failure, map_batch, map_batch2, square_batch, to_owned,
+    transpose_into, with_tail,
 };
 use crate::dense::{in_pool, par_for, DenseLu};
 use crate::scalar::Float;
@@ -13,7 +13,7 @@ use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// Solves `A X = B` for one large matrix: `a` (`n x n`) and `b` (`n x m`) row-major,
 /// `b` overwritten with X. Returns info.
-pub(crate) fn solve_large<T: Float>(a: &mut [T], n: usize, b: &mut [T], m: usize, par: Par) -> i32 {
+pub(crate) fn solve_large<T: Float>(a: &[T], n: usize, b: &mut [T], m: usize, par: Par) -> i32 {
     let mut col = vec![T::ZERO; n * n];
     transpose_into(a, n, n, &mut col);
     let lu = DenseLu::factor(col, n, par);
@@ -22,9 +22,11 @@ pub(crate) fn solve_large<T: Float>(a: &mut [T], n: usize, b: &mut [T], m: usize
         lu.solve_row_major(b, m, par);
         return 0;
     }
+    // Singular: LAPACK's LU and solves, as PyTorch's getrf + getrs.
+    let mut a = a.to_vec();
     let mut ipiv = vec![0usize; n];
-    let info = lu_core(a, n, &mut ipiv);
-    lu_solve_core(a, &ipiv, n, b, m);
+    let info = lu_core(&mut a, n, &mut ipiv);
+    lu_solve_core(&a, &ipiv, n, b, m);
     info
 }
 
@@ -36,18 +38,22 @@ fn solve_impl<T: Float>(
     m: usize,
 ) -> (Tensor, Vec<i32>) {
     let count: usize = batch.iter().product();
-    let mut ad = to_owned::<T>(&a.expand(with_tail(batch, &[n, n])));
+    let a = a.expand(with_tail(batch, &[n, n]));
     let mut bd = to_owned::<T>(&b.expand(with_tail(batch, &[n, m])));
     let info = if n <= SMALL {
+        let mut ad = to_owned::<T>(&a);
         map_batch2(&mut ad, n * n, &mut bd, n * m, count, true, |_, x, y| {
             solve_small(x, n, y, m)
         })
     } else {
+        // A is only read (transposed into faer's layout), so no copy of it here.
         let par = par_for(n);
         let across = matches!(par, Par::Seq);
-        in_pool(|| {
-            map_batch2(&mut ad, n * n, &mut bd, n * m, count, across, |_, x, y| {
-                solve_large(x, n, y, m, par)
+        a.with_contiguous(|ad: &[T]| {
+            in_pool(|| {
+                map_batch(&mut bd, n * m, count, across, |i, y| {
+                    solve_large(&ad[i * n * n..(i + 1) * n * n], n, y, m, par)
+                })
             })
         })
     };

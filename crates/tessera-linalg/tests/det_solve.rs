@@ -272,6 +272,14 @@ fn solve_reports_singular_batch_elements() {
     );
     let (_, info) = solve_ex(&t, &b, true, false).unwrap();
     assert_eq!(info.to_vec::<i32>(), vec![0, 1]);
+    // The faer path (n > 16) falls back to LAPACK's LU for a singular matrix: the
+    // info is that of A's LU, and the solution is not finite.
+    let n2 = 20;
+    let mut s = eye(n2);
+    s[7 * n2 + 7] = 0.0;
+    let (x, info) = solve_ex(&t64(s, &[n2, n2]), &t64(vec![1.0; n2], &[n2]), true, false).unwrap();
+    assert_eq!(info.item::<i32>(), 8);
+    assert!(vals(&x).iter().any(|v| !v.is_finite()));
     // NaN in A gives NaN, no error (info only flags exact zeros).
     let mut a = eye(n);
     a[1] = f64::NAN;
