@@ -101,6 +101,17 @@ pub fn solve_ex(
         if left { "AX = B" } else { "XA = B" }
     );
     let bbatch = &b2.shape()[..b2.dim() - 2];
+    let compatible = abatch
+        .iter()
+        .rev()
+        .zip(bbatch.iter().rev())
+        .all(|(&x, &y)| x == y || x == 1 || y == 1);
+    assert!(
+        compatible,
+        "{OP}: the batch dims of A (shape {:?}) and B (shape {:?}) do not broadcast: {abatch:?} vs {bbatch:?}",
+        a.shape(),
+        b.shape()
+    );
     let batch = broadcast_shapes(OP, &abatch, bbatch);
     // X A = B  <=>  A^T X^T = B^T.
     let (aa, bb) = if left {

@@ -330,7 +330,9 @@ fn solve_mixed_dtypes_panics() {
 }
 
 #[test]
-#[should_panic(expected = "linalg.solve")]
+#[should_panic(
+    expected = "linalg.solve: the batch dims of A (shape [2, 3, 3]) and B (shape [3, 3, 1]) do not broadcast: [2] vs [3]"
+)]
 fn solve_batch_mismatch_panics() {
     let _ = solve(
         &Tensor::zeros_dtype(&[2, 3, 3], DType::F64),
