@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""Reference values for tessera-linalg's matrix_exp tests.
+"""Reference values for tessera-linalg's tests.
+
+Writes crates/tessera-linalg/tests/data/singular_lu.json: exactly singular matrices
+with LAPACK's getrf output (scipy.linalg.lu_factor: packed LU, 1-based pivots, and the
+info = first exactly zero U[k, k]) and the inverse that getrs gives from that LU
+(scipy.linalg.lu_solve on the identity, as PyTorch's inv_ex computes it), whose inf/NaN
+pattern tessera's inv_ex must reproduce; non-finite values are written as strings.
 
 Writes crates/tessera-linalg/tests/data/matrix_exp.json: a list of cases, each with
 the input matrix A (row-major; every entry exactly representable in f32, so the same
@@ -21,6 +27,55 @@ import scipy.linalg
 
 mpmath.mp.dps = 60
 OUT = os.path.join("crates", "tessera-linalg", "tests", "data", "matrix_exp.json")
+OUT_LU = os.path.join("crates", "tessera-linalg", "tests", "data", "singular_lu.json")
+
+
+def singular_cases():
+    yield "rank2_3x3", np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]])
+    yield "zero_3x3", np.zeros((3, 3))
+    m = np.arange(25.0).reshape(5, 5) % 7 + np.eye(5)
+    m[:, 2] = 0.0
+    yield "zero_column_5x5", m
+    # 4 I + strictly upper ones: multipliers and updates are exact, so the zero pivot
+    # that a duplicated row creates is exactly zero in every elimination order.
+    m = 4 * np.eye(20) + np.triu(np.ones((20, 20)), 1)
+    m[13] = m[4]
+    yield "duplicate_row_20x20", m
+    rng = np.random.default_rng(7)
+    m = rng.integers(-4, 5, size=(24, 24)).astype(float) + 12 * np.eye(24)
+    m[:, 17] = 0.0
+    yield "zero_column_24x24", m
+
+
+def enc(v):
+    return [float(x) if np.isfinite(x) else str(x) for x in v]
+
+
+def write_singular():
+    import warnings
+    out = []
+    for name, a in singular_cases():
+        n = a.shape[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lu, piv = scipy.linalg.lu_factor(a, check_finite=False)
+            with np.errstate(all="ignore"):
+                inv = scipy.linalg.lu_solve((lu, piv), np.eye(n), check_finite=False)
+        d = np.diag(lu)
+        info = int(np.argmax(d == 0) + 1) if (d == 0).any() else 0
+        print(f"{name:24s} n={n:3d} info={info}")
+        out.append({
+            "name": name,
+            "n": n,
+            "a": a.ravel().tolist(),
+            "lu": enc(lu.ravel()),
+            "pivots": [int(p) + 1 for p in piv],
+            "info": info,
+            "inv": enc(inv.ravel()),
+        })
+    with open(OUT_LU, "w") as f:
+        json.dump({"generator": "scripts/make_linalg_data.py (scipy.linalg.lu_factor / lu_solve = LAPACK getrf / getrs)", "cases": out}, f, indent=0)
+    print("wrote", OUT_LU)
 
 
 def f32_exact(a):
@@ -60,6 +115,7 @@ def cases():
 
 
 def main():
+    write_singular()
     out = []
     for name, a in cases():
         a = f32_exact(a)

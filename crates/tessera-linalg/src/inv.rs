@@ -42,9 +42,11 @@ pub(crate) fn inv_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tens
 ///
 /// `info` is an I32 tensor of the batch shape: 0 where the inverse was computed, and
 /// `k > 0` where `U[k-1, k-1]` of the LU factorization with partial pivoting is exactly
-/// zero (LAPACK's and PyTorch's convention). For such a matrix the inverse is what the
-/// triangular solves give with a zero pivot: entries that are `inf` or NaN, as in
-/// PyTorch (the exact pattern of `inf` and NaN may differ from PyTorch's).
+/// zero (LAPACK's and PyTorch's convention). For such a matrix the inverse is what
+/// LAPACK's `getrf` + `getrs` give, as PyTorch computes it: the LU continues past the
+/// zero pivot and the triangular solves divide by it, so entries are `inf` or NaN (the
+/// tests check the pattern against LAPACK on exactly singular matrices; for matrices
+/// that are singular only up to rounding, `info` is 0 and the entries are huge).
 ///
 /// Matrices up to 16x16 take a dedicated path (LU and solves on the stack, code
 /// specialised per size, parallel across the batch on tessera's pool); larger ones

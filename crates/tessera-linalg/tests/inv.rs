@@ -220,3 +220,54 @@ fn non_square_panics() {
 fn rank_one_panics() {
     let _ = inv_ex(&Tensor::zeros_dtype(&[3], DType::F64), false);
 }
+
+/// Singular matrices against LAPACK (`getrf` + `getrs` through scipy, as PyTorch's
+/// `inv_ex` does): same LU, pivots and info, and the same inf/NaN pattern in the
+/// "inverse". Data: `scripts/make_linalg_data.py`.
+#[test]
+fn singular_matrices_match_lapack() {
+    let v: serde_json::Value = serde_json::from_str(include_str!("data/singular_lu.json")).unwrap();
+    let num = |x: &serde_json::Value| -> f64 {
+        match x.as_str() {
+            Some(s) => s.parse::<f64>().unwrap(),
+            None => x.as_f64().unwrap(),
+        }
+    };
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let n = c["n"].as_u64().unwrap() as usize;
+        let a: Vec<f64> = c["a"].as_array().unwrap().iter().map(num).collect();
+        let want_lu: Vec<f64> = c["lu"].as_array().unwrap().iter().map(num).collect();
+        let want_inv: Vec<f64> = c["inv"].as_array().unwrap().iter().map(num).collect();
+        let want_piv: Vec<i32> = c["pivots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_i64().unwrap() as i32)
+            .collect();
+        let want_info = c["info"].as_i64().unwrap() as i32;
+        let t = t64(a, &[n, n]);
+        let (lu, piv, info) = lu_factor_ex(&t, false).unwrap();
+        assert_eq!(info.item::<i32>(), want_info, "{name}");
+        assert_eq!(piv.to_vec::<i32>(), want_piv, "{name}");
+        let lu = vals(&lu);
+        for (g, w) in lu.iter().zip(&want_lu) {
+            assert!(
+                (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                "{name}: LU {g} vs {w}"
+            );
+        }
+        let (x, info) = inv_ex(&t, false).unwrap();
+        assert_eq!(info.item::<i32>(), want_info, "{name}");
+        for (i, (g, w)) in vals(&x).iter().zip(&want_inv).enumerate() {
+            let same = if w.is_finite() {
+                (g - w).abs() <= 1e-10 * w.abs().max(1.0)
+            } else {
+                g.is_nan() == w.is_nan() && (w.is_nan() || g == w)
+            };
+            assert!(same, "{name}: inverse entry {i}: {g} vs {w}");
+        }
+    }
+}
