@@ -7,6 +7,7 @@ use crate::dense::{self, in_pool, par_for};
 use crate::scalar::Float;
 use crate::small::{cholesky_any, SMALL};
 use faer::Par;
+use tessera_core::autograd::{custom_op, Saves};
 use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// Lower Cholesky of one row-major matrix in place; returns info.
@@ -73,7 +74,41 @@ pub fn cholesky_ex(a: &Tensor, upper: bool, check_errors: bool) -> Result<(Tenso
         }
     }
     let l = if upper { l.mt().contiguous() } else { l };
-    Ok((l, Tensor::from_vec(info, &batch)))
+    Ok((
+        cholesky_backward(a, l, upper),
+        Tensor::from_vec(info, &batch),
+    ))
+}
+
+/// Records the gradient of the Cholesky factor (PyTorch's formula):
+/// `gA = L^-T sym(tril(L^T gL)) L^-1`, where `sym` mirrors the strict lower triangle
+/// and halves the diagonal, so `gA` is symmetric.
+fn cholesky_backward(a: &Tensor, l: Tensor, upper: bool) -> Tensor {
+    custom_op(
+        "linalg.cholesky",
+        &[a],
+        Saves::Output,
+        move || l,
+        move |g, l, _| {
+            let (l, gl) = if upper {
+                (l.mt(), g.mt())
+            } else {
+                (l.clone(), g.clone())
+            };
+            let n = l.size(-1);
+            let lower = Tensor::arange(0, n as i64)
+                .unsqueeze(1)
+                .ge(&Tensor::arange(0, n as i64).unsqueeze(0))
+                .to_dtype(l.dtype());
+            let strict = &lower - Tensor::eye_dtype(n, n, l.dtype());
+            let t = l.mt().matmul(&gl) * &lower;
+            let m = (&t + (&t * &strict).mt()) * 0.5;
+            let l_inv = crate::inv_ex(&l, false)
+                .expect("inv_ex without check_errors does not fail")
+                .0;
+            vec![Some(l_inv.mt().matmul(&m).matmul(&l_inv))]
+        },
+    )
 }
 
 /// `torch.linalg.cholesky(A, upper=...)`: the Cholesky factor, see [`cholesky_ex`].

@@ -3,6 +3,7 @@
 use crate::batch::{square_batch, to_owned};
 use crate::lu::factor_batch;
 use crate::scalar::Float;
+use tessera_core::autograd::{custom_op, Saves};
 use tessera_core::{dispatch_float, Tensor};
 
 /// Per matrix: (sign of the permutation, diagonal of U) -> a value.
@@ -72,7 +73,28 @@ fn slogdet_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tensor, Ten
 /// If `a` has fewer than 2 dims, is not square, or is not `F32`/`F64`.
 pub fn det(a: &Tensor) -> Tensor {
     let (batch, n) = square_batch("linalg.det", a);
-    dispatch_float!(a.dtype(), T => det_impl::<T>(a, &batch, n), _ => unreachable!())
+    let d = dispatch_float!(a.dtype(), T => det_impl::<T>(a, &batch, n), _ => unreachable!());
+    // d det(A) / dA = det(A) A^-T.
+    custom_op(
+        "linalg.det",
+        &[a],
+        Saves::Both,
+        move || d,
+        |g, d, inputs| {
+            let scale = (g * d).unsqueeze(-1).unsqueeze(-1);
+            vec![Some(scale * inverse_t(&inputs[0]))]
+        },
+    )
+}
+
+/// `A^-T` for the gradients of `det` and `slogdet`, recorded so `create_graph` works.
+/// A singular matrix gives `inf`/NaN entries: these gradients are defined for
+/// invertible matrices only.
+fn inverse_t(a: &Tensor) -> Tensor {
+    crate::inv_ex(a, false)
+        .expect("inv_ex without check_errors does not fail")
+        .0
+        .mt()
 }
 
 /// `torch.linalg.slogdet(A)`: `(sign, logabsdet)` with `det(A) = sign * exp(logabsdet)`,
@@ -98,5 +120,15 @@ pub fn det(a: &Tensor) -> Tensor {
 /// If `a` has fewer than 2 dims, is not square, or is not `F32`/`F64`.
 pub fn slogdet(a: &Tensor) -> (Tensor, Tensor) {
     let (batch, n) = square_batch("linalg.slogdet", a);
-    dispatch_float!(a.dtype(), T => slogdet_impl::<T>(a, &batch, n), _ => unreachable!())
+    let (sign, logabs) =
+        dispatch_float!(a.dtype(), T => slogdet_impl::<T>(a, &batch, n), _ => unreachable!());
+    // d log|det A| / dA = A^-T; the sign has no gradient.
+    let logabs = custom_op(
+        "linalg.slogdet",
+        &[a],
+        Saves::Inputs,
+        move || logabs,
+        |g, _, inputs| vec![Some(g.unsqueeze(-1).unsqueeze(-1) * inverse_t(&inputs[0]))],
+    );
+    (sign, logabs)
 }

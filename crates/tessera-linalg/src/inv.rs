@@ -7,6 +7,7 @@ use crate::dense::{in_pool, par_for, DenseLu};
 use crate::scalar::Float;
 use crate::small::{inv_core, inv_small, SMALL};
 use faer::Par;
+use tessera_core::autograd::{custom_op, Saves};
 use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// Inverse of one large row-major matrix in place; returns info.
@@ -83,7 +84,18 @@ pub fn inv_ex(a: &Tensor, check_errors: bool) -> Result<(Tensor, Tensor)> {
     if check_errors {
         check_singular(OP, &batch, &info)?;
     }
-    Ok((inv, Tensor::from_vec(info, &batch)))
+    Ok((inv_backward(a, inv), Tensor::from_vec(info, &batch)))
+}
+
+/// Records the gradient of `Y = A^-1`: `dA = -Y^T G Y^T`.
+fn inv_backward(a: &Tensor, y: Tensor) -> Tensor {
+    custom_op(
+        "linalg.inv",
+        &[a],
+        Saves::Output,
+        move || y,
+        |g, y, _| vec![Some(-(y.mt().matmul(g).matmul(&y.mt())))],
+    )
 }
 
 fn check_singular(op: &'static str, batch: &[usize], info: &[i32]) -> Result<()> {
@@ -123,5 +135,5 @@ pub fn inv(a: &Tensor) -> Result<Tensor> {
     let (inv, info) =
         dispatch_float!(a.dtype(), T => inv_impl::<T>(a, &batch, n), _ => unreachable!());
     check_singular(OP, &batch, &info)?;
-    Ok(inv)
+    Ok(inv_backward(a, inv))
 }

@@ -24,7 +24,12 @@
 //! tessera's thread pool. Larger matrices use [faer](https://docs.rs/faer)'s blocked
 //! factorizations and products.
 //!
-//! Gradients (autograd) for these ops are not implemented yet.
+//! Gradients: `inv`, `inv_ex`, `det`, `slogdet` (of `logabsdet`), `solve`,
+//! `solve_ex`, `cholesky`, `cholesky_ex` and `matrix_exp` record their backward
+//! for tessera's autograd, written with tensor ops so `create_graph` can
+//! differentiate them again. The gradients of `det` and `slogdet` use `A^-1` and
+//! are defined for invertible matrices only (PyTorch switches to an SVD at singular
+//! ones). `lu_factor`, `matrix_norm` and `cond` are not differentiable yet.
 //!
 //! ```
 //! use tessera_core::{tensor, DType};

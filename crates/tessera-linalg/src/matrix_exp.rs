@@ -6,6 +6,7 @@ use crate::scalar::Float;
 use crate::small::{matmul_small, solve_small, SMALL};
 use crate::solve::solve_large;
 use faer::Par;
+use tessera_core::autograd::{custom_op, Saves};
 use tessera_core::{dispatch_float, Tensor};
 
 /// Matrix products and solves for one order `n`, small or large.
@@ -252,7 +253,23 @@ fn expm_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> Tensor {
 /// If `a` has fewer than 2 dims, is not square, or is not `F32`/`F64`.
 pub fn matrix_exp(a: &Tensor) -> Tensor {
     let (batch, n) = square_batch("linalg.matrix_exp", a);
-    dispatch_float!(a.dtype(), T => expm_impl::<T>(a, &batch, n), _ => unreachable!())
+    let e = dispatch_float!(a.dtype(), T => expm_impl::<T>(a, &batch, n), _ => unreachable!());
+    // The gradient is the upper-right block of exp([[A^T, G], [0, A^T]]) (Najfeld and
+    // Havel 1995), computed by matrix_exp itself so it is differentiable again.
+    custom_op(
+        "linalg.matrix_exp",
+        &[a],
+        Saves::Inputs,
+        move || e,
+        |g, _, inputs| {
+            let at = inputs[0].mt();
+            let top = Tensor::cat(&[at.clone(), g.clone()], -1);
+            let bottom = Tensor::cat(&[at.zeros_like(), at], -1);
+            let big = matrix_exp(&Tensor::cat(&[top, bottom], -2));
+            let n = g.size(-1);
+            vec![Some(big.narrow(-2, 0, n).narrow(-1, n, n))]
+        },
+    )
 }
 
 #[cfg(test)]

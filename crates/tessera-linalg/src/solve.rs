@@ -8,6 +8,7 @@ use crate::dense::{in_pool, par_for, DenseLu};
 use crate::scalar::Float;
 use crate::small::{lu_core, lu_solve_core, solve_small, SMALL};
 use faer::Par;
+use tessera_core::autograd::{custom_op, sum_to_shape, Saves};
 use tessera_core::layout::broadcast_shapes;
 use tessera_core::{dispatch_float, Error, Result, Tensor};
 
@@ -134,7 +135,42 @@ pub fn solve_ex(
     }
     let x = if left { x } else { x.mt().contiguous() };
     let x = if vector { x.squeeze_dim(-1) } else { x };
-    Ok((x, Tensor::from_vec(info, &batch)))
+    Ok((
+        solve_backward(a, b, x, left, vector),
+        Tensor::from_vec(info, &batch),
+    ))
+}
+
+/// Records the gradients of `X = A^-1 B` (`left`) or `X = B A^-1`:
+/// `gB = solve(A^T, G)` and `gA = -gB X^T` (left), `gB = G A^-T` and
+/// `gA = -X^T gB` (right), each summed over broadcast batch dims.
+fn solve_backward(a: &Tensor, b: &Tensor, x: Tensor, left: bool, vector: bool) -> Tensor {
+    custom_op(
+        "linalg.solve",
+        &[a, b],
+        Saves::Both,
+        move || x,
+        move |g, x, inputs| {
+            let (a, b) = (&inputs[0], &inputs[1]);
+            let gb = solve_ex(&a.mt(), g, left, false)
+                .expect("solve_ex without check_errors does not fail")
+                .0;
+            let (gb2, x2) = if vector {
+                (gb.unsqueeze(-1), x.unsqueeze(-1))
+            } else {
+                (gb.clone(), x.clone())
+            };
+            let ga = if left {
+                -(gb2.matmul(&x2.mt()))
+            } else {
+                -(x2.mt().matmul(&gb2))
+            };
+            vec![
+                a.requires_grad().then(|| sum_to_shape(&ga, a.shape())),
+                b.requires_grad().then(|| sum_to_shape(&gb, b.shape())),
+            ]
+        },
+    )
 }
 
 /// `torch.linalg.solve(A, B, left=...)`: the solution `X` of `A X = B` (`left`) or

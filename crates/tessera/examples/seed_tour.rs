@@ -78,6 +78,13 @@ fn main() {
         (&ys - xs.expm1()).abs().max().item::<f64>()
     );
 
+    section("Matrix exponential: linalg::matrix_exp, not elementwise expm1");
+    let a = tensor!([[1.0, 2.0], [3.0, 4.0]], dtype = DType::F64);
+    println!("A                    = {a}");
+    println!("A.expm1() (per entry)= {}", a.expm1());
+    println!("matrix_exp(A)        = {}", tessera::linalg::matrix_exp(&a));
+    println!("expm1 maps each entry to e^a - 1; matrix_exp sums the series I + A + A^2/2! + ... of matrix powers.");
+
     section("The tutorial's ODE dx/dt = e^x, x(0) = 0: exact solution -ln(1 - t), not e");
     let rhs = |_t: &Tensor, x: &Tensor| x.exp();
     let x0 = Tensor::scalar(0.0f64);

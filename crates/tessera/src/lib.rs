@@ -32,6 +32,10 @@ pub use tessera_core::*;
 /// usable without tensors.
 pub use tessera_kernels as kernels;
 
+/// `torch.linalg`: `inv`, `inv_ex`, `det`, `slogdet`, `solve`, `lu_factor`,
+/// `cholesky`, `matrix_exp`, `matrix_norm`, `cond`; batched, f32 and f64.
+pub use tessera_linalg as linalg;
+
 /// ODE solvers with torchdiffeq's interface (`odeint`, `odeint_adjoint`):
 /// Euler, midpoint, RK4, dopri5 and tsit5, differentiable through autograd.
 pub use tessera_ode as ode;

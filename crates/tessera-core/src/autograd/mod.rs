@@ -32,9 +32,10 @@ mod node;
 
 pub use gradcheck::{gradcheck, GradcheckOptions};
 pub use mode::{enable_grad, is_grad_enabled, no_grad, NoGradGuard};
+pub use node::sum_to_shape;
 pub use node::Node;
 pub use node::Saves;
-pub(crate) use node::{record, sum_to_shape, GradSlot};
+pub(crate) use node::{record, GradSlot};
 
 use crate::Tensor;
 use engine::Sink;

@@ -162,9 +162,12 @@ pub(crate) fn attach(
     t
 }
 
-/// Sums `g` down to `shape` (undoing broadcasting): over leading dims and dims where
-/// `shape` has size 1.
-pub(crate) fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Tensor {
+/// Sums `g` down to `shape`, undoing broadcasting (over leading dims and dims where
+/// `shape` has size 1): the gradient of an input that was broadcast.
+///
+/// # Panics
+/// If `shape` does not broadcast to `g`'s shape.
+pub fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Tensor {
     if g.shape() == shape {
         return g.clone();
     }
