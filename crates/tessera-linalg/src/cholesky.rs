@@ -98,7 +98,7 @@ fn cholesky_backward(a: &Tensor, l: Tensor, upper: bool) -> Tensor {
             let n = l.size(-1);
             let lower = Tensor::arange(0, n as i64)
                 .unsqueeze(1)
-                .ge(&Tensor::arange(0, n as i64).unsqueeze(0))
+                .ge(Tensor::arange(0, n as i64).unsqueeze(0))
                 .to_dtype(l.dtype());
             let strict = &lower - Tensor::eye_dtype(n, n, l.dtype());
             let t = l.mt().matmul(&gl) * &lower;
