@@ -32,10 +32,11 @@ mod node;
 
 pub use gradcheck::{gradcheck, GradcheckOptions};
 pub use mode::{enable_grad, is_grad_enabled, no_grad, NoGradGuard};
+pub use node::custom_op;
 pub use node::sum_to_shape;
 pub use node::Node;
 pub use node::Saves;
-pub(crate) use node::{record, GradSlot};
+pub(crate) use node::{custom_op as record, GradSlot};
 
 use crate::Tensor;
 use engine::Sink;
@@ -80,34 +81,6 @@ pub fn grad(
         Sink::Capture(_, found) => found,
         Sink::Leaves => unreachable!("the sink was built as Capture"),
     }
-}
-
-/// Records a custom differentiable op (PyTorch's `autograd.Function`), for crates
-/// built on tessera-core: `forward` computes the output (with recording off), and
-/// `backward(grad_output, output, inputs)` returns one gradient per input (`None`
-/// for inputs that get none), each of its input's shape. Use tensor ops in
-/// `backward` so that `create_graph` can differentiate it again. `saves` names
-/// what `backward` reads, so in-place changes to it are detected.
-///
-/// ```
-/// use tessera_core::{autograd::{self, Saves}, tensor, DType};
-/// let x = tensor!([2.0], dtype = DType::F64);
-/// x.requires_grad_(true);
-/// // cube with a hand-written derivative
-/// let y = autograd::custom_op("cube", &[&x], Saves::Inputs, || &x * &x * &x, |g, _, inputs| {
-///     vec![Some(g * &inputs[0] * &inputs[0] * 3.0)]
-/// });
-/// y.sum().backward();
-/// assert_eq!(x.grad().unwrap().item::<f64>(), 12.0);
-/// ```
-pub fn custom_op(
-    name: &'static str,
-    inputs: &[&Tensor],
-    saves: Saves,
-    forward: impl FnOnce() -> Tensor,
-    backward: impl Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>> + Send + Sync + 'static,
-) -> Tensor {
-    record(name, inputs, saves, forward, backward)
 }
 
 fn check_outputs(op: &str, outputs: &[Tensor], grads: &[Tensor]) {

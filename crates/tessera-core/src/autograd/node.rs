@@ -105,9 +105,28 @@ fn needs_grad(inputs: &[&Tensor]) -> bool {
     is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())
 }
 
-/// Runs `forward` and, when an input requires grad, records `backward` for its
-/// output. `forward` runs with recording off, so ops it calls internally leave no nodes.
-pub(crate) fn record(
+/// Records a custom differentiable op (PyTorch's `autograd.Function`), for crates
+/// built on tessera-core: `forward` computes the output (with recording off), and
+/// `backward(grad_output, output, inputs)` returns one gradient per input (`None`
+/// for inputs that get none), each of its input's shape. Use tensor ops in
+/// `backward` so that `create_graph` can differentiate it again. `saves` names
+/// what `backward` reads, so in-place changes to it are detected.
+///
+/// ```
+/// use tessera_core::{autograd::{self, Saves}, tensor, DType};
+/// let x = tensor!([2.0], dtype = DType::F64);
+/// x.requires_grad_(true);
+/// // cube with a hand-written derivative
+/// let y = autograd::custom_op("cube", &[&x], Saves::Inputs, || &x * &x * &x, |g, _, inputs| {
+///     vec![Some(g * &inputs[0] * &inputs[0] * 3.0)]
+/// });
+/// y.sum().backward();
+/// assert_eq!(x.grad().unwrap().item::<f64>(), 12.0);
+/// ```
+///
+/// `forward` runs with recording off, so ops it calls internally leave no nodes; an
+/// output that is not a float tensor is returned without a node.
+pub fn custom_op(
     name: &'static str,
     inputs: &[&Tensor],
     saves: Saves,
