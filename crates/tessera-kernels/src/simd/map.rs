@@ -1,0 +1,113 @@
+//! Slice drivers: apply an f64-lane core to every element of a slice, full vectors first,
+//! then the tail through a small stack buffer (no per-call allocation).
+
+use super::lanes::Lanes;
+use super::vec::Fv;
+use crate::dispatch::LanesOp;
+use core::marker::PhantomData;
+
+/// An element type the kernels take: loaded into f64 lanes, stored back rounded.
+pub(crate) trait Elem: Copy + 'static {
+    /// Whether the f32 cores apply (else the f64 ones).
+    const IS_F32: bool;
+    /// Loads `S::F64_LANES` values.
+    ///
+    /// # Safety
+    /// `p` valid for reading `S::F64_LANES` values.
+    unsafe fn load<S: Lanes>(s: S, p: *const Self) -> S::f64s;
+    /// Stores `S::F64_LANES` values (rounded to `Self`).
+    ///
+    /// # Safety
+    /// `p` valid for writing `S::F64_LANES` values.
+    unsafe fn store<S: Lanes>(s: S, v: S::f64s, p: *mut Self);
+    /// A value used to pad a partial vector.
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Elem for f32 {
+    const IS_F32: bool = true;
+    #[inline(always)]
+    unsafe fn load<S: Lanes>(s: S, p: *const f32) -> S::f64s {
+        s.load_f32(p)
+    }
+    #[inline(always)]
+    unsafe fn store<S: Lanes>(s: S, v: S::f64s, p: *mut f32) {
+        s.store_f32(v, p)
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+}
+
+impl Elem for f64 {
+    const IS_F32: bool = false;
+    #[inline(always)]
+    unsafe fn load<S: Lanes>(_: S, p: *const f64) -> S::f64s {
+        (p as *const S::f64s).read_unaligned()
+    }
+    #[inline(always)]
+    unsafe fn store<S: Lanes>(_: S, v: S::f64s, p: *mut f64) {
+        (p as *mut S::f64s).write_unaligned(v)
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+}
+
+/// An elementwise function: its f32 core (on exactly widened f32 values, result rounded
+/// to f32 by the store) and its f64 core.
+pub(crate) trait Unary {
+    fn f32_core<S: Lanes>(x: Fv<S>) -> Fv<S>;
+    fn f64_core<S: Lanes>(x: Fv<S>) -> Fv<S>;
+}
+
+/// Most lanes any backend has (AVX-512: 8 f64).
+pub(crate) const MAX_LANES: usize = 8;
+
+/// `dst[i] = K(src[i])` for `i < len`; `src` may equal `dst` (in place).
+pub(crate) struct Map<T, K> {
+    pub(crate) src: *const T,
+    pub(crate) dst: *mut T,
+    pub(crate) len: usize,
+    pub(crate) kernel: PhantomData<K>,
+}
+
+impl<T: Elem, K: Unary> Map<T, K> {
+    #[inline(always)]
+    fn apply<S: Lanes>(s: S, v: S::f64s) -> S::f64s {
+        let x = Fv::new(s, v);
+        if T::IS_F32 {
+            K::f32_core(x).v
+        } else {
+            K::f64_core(x).v
+        }
+    }
+}
+
+impl<T: Elem, K: Unary> LanesOp for Map<T, K> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let n = S::F64_LANES;
+        let mut i = 0;
+        // SAFETY: the callers pass pointers valid for `len` elements; every access below is
+        // at an index < len, or inside the stack buffer.
+        unsafe {
+            while i + n <= self.len {
+                let v = T::load(s, self.src.add(i));
+                T::store(s, Self::apply(s, v), self.dst.add(i));
+                i += n;
+            }
+            let rest = self.len - i;
+            if rest > 0 {
+                let mut buf = [T::from_f64(0.0); MAX_LANES];
+                core::ptr::copy_nonoverlapping(self.src.add(i), buf.as_mut_ptr(), rest);
+                let v = T::load(s, buf.as_ptr());
+                T::store(s, Self::apply(s, v), buf.as_mut_ptr());
+                core::ptr::copy_nonoverlapping(buf.as_ptr(), self.dst.add(i), rest);
+            }
+        }
+    }
+}
