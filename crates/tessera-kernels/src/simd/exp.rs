@@ -21,7 +21,7 @@ fn reduce_lite<S: Lanes>(x: Fv<S>) -> (Fv<S>, Fv<S>) {
     let kf = t - POW2_SHIFT;
     let r = (-kf).fma(x.c(L2H), x);
     let r = (-kf).fma(x.c(L2L), r);
-    (kf.pow2(), r)
+    (t.pow2_shifted(), r)
 }
 
 /// `e^r - 1` for the reduced `r`, relative error about 2^-53.

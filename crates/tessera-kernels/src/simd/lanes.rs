@@ -18,6 +18,16 @@ pub(crate) trait Lanes: Simd {
     fn shr52_u64s(self, a: Self::u64s) -> Self::u64s {
         map_u64(a, |v| v >> 52)
     }
+    /// `1 / a` in f32 precision: each lane rounded to f32, divided in f32 (IEEE, correctly
+    /// rounded, so identical on every backend), widened back. Seeds Newton iterations.
+    #[inline(always)]
+    fn recip_f32(self, a: Self::f64s) -> Self::f64s {
+        let mut v = a;
+        for l in as_lanes_mut::<f64, _>(&mut v) {
+            *l = (1.0f32 / (*l as f32)) as f64;
+        }
+        v
+    }
     /// Loads `F64_LANES` f32 values from `p` and widens them (exact).
     ///
     /// # Safety
@@ -80,6 +90,11 @@ mod x86 {
             self.shr_const_u64x4::<52>(a)
         }
         #[inline(always)]
+        fn recip_f32(self, a: Self::f64s) -> Self::f64s {
+            let a = self.convert_f64x4_to_f32x4(a);
+            self.convert_f32x4_to_f64x4(self.div_f32x4(self.splat_f32x4(1.0), a))
+        }
+        #[inline(always)]
         unsafe fn load_f32(self, p: *const f32) -> Self::f64s {
             self.convert_f32x4_to_f64x4((p as *const f32x4).read_unaligned())
         }
@@ -97,6 +112,11 @@ mod x86 {
         #[inline(always)]
         fn shr52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shr_const_u64x8::<52>(a)
+        }
+        #[inline(always)]
+        fn recip_f32(self, a: Self::f64s) -> Self::f64s {
+            let a = self.convert_f64x8_to_f32x8(a);
+            self.convert_f32x8_to_f64x8(self.div_f32x8(self.splat_f32x8(1.0), a))
         }
         #[inline(always)]
         unsafe fn load_f32(self, p: *const f32) -> Self::f64s {

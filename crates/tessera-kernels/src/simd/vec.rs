@@ -106,8 +106,27 @@ impl<S: Lanes> Fv<S> {
     /// `2^k` for an integral `k` in [-1022, 1023] given as a float.
     #[inline(always)]
     pub(crate) fn pow2(self) -> Self {
-        let t = self + self.c(POW2_SHIFT);
-        Self::from_bits(self.s, self.s.shl52_u64s(t.bits()))
+        (self + self.c(POW2_SHIFT)).pow2_shifted()
+    }
+    /// `2^k` from `self = k + POW2_SHIFT` (the form the magic-constant rounding leaves).
+    #[inline(always)]
+    pub(crate) fn pow2_shifted(self) -> Self {
+        Self::from_bits(self.s, self.s.shl52_u64s(self.bits()))
+    }
+    /// `1 / self` to about 2^-24 relative (f32 division), for positive normal lanes below
+    /// 2^127.
+    #[inline(always)]
+    pub(crate) fn recip_estimate(self) -> Self {
+        Self::new(self.s, self.s.recip_f32(self.v))
+    }
+    /// `1 / self` to about 2^-52 relative: the f32 estimate and two Newton steps (4 FMAs,
+    /// much cheaper than an f64 division). Positive normal lanes below 2^127.
+    #[inline(always)]
+    pub(crate) fn recip(self) -> Self {
+        let one = self.c(1.0);
+        let y = self.recip_estimate();
+        let y = y.fma((-self).fma(y, one), y);
+        y.fma((-self).fma(y, one), y)
     }
     /// Splits a positive normal `self` as `2^e * m` with `m` in [sqrt(1/2), sqrt(2)); returns
     /// `(e, m)`, `e` as a float.
