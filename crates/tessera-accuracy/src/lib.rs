@@ -187,8 +187,12 @@ pub fn ulp_f64(v: &Float) -> f64 {
     if a < f64::MIN_POSITIVE {
         return f64::from_bits(1);
     }
-    let e = (a.to_bits() >> 52) as i32 - 1023;
-    (2f64).powi(e - 52)
+    let e = (a.to_bits() >> 52) as i64 - 1023 - 52;
+    if e >= -1022 {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (e + 1074))
+    }
 }
 
 /// Error of an f64 result in ULP of the exact value.
@@ -201,7 +205,10 @@ pub fn ulp_err_f64(y: f64, exact: &Float) -> f64 {
         return if y == ex { 0.0 } else { f64::INFINITY };
     }
     let d = Float::with_val(2 * MPFR_PREC, y - exact);
-    (d.to_f64() / ulp_f64(exact)).abs()
+    // Divide in MPFR: d itself may be below the smallest subnormal.
+    Float::with_val(2 * MPFR_PREC, d / ulp_f64(exact))
+        .to_f64()
+        .abs()
 }
 
 /// Accumulated results of one measurement.
@@ -222,7 +229,9 @@ impl Stats {
     pub fn add(&mut self, x_bits: u64, ulp: f64, misrounded: bool) {
         self.tested += 1;
         self.misrounded += misrounded as u64;
-        if ulp > self.max_ulp || (ulp.is_nan() && !self.max_ulp.is_nan()) {
+        // A NaN error (a bug in the measurement or the kernel) counts as the worst.
+        let ulp = if ulp.is_nan() { f64::INFINITY } else { ulp };
+        if ulp > self.max_ulp {
             self.max_ulp = ulp;
             self.worst = x_bits;
         }

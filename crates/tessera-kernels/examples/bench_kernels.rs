@@ -64,25 +64,56 @@ fn bench_unary<T: Send + Sync + Copy + Default>(
     let mut y = vec![T::default(); N];
     let t1 = best(|| f(&x, &mut y));
     let t2 = pool.install(|| best(|| par_chunks(&x, &mut y, f)));
-    (name.into(), dtype.into(), N as f64 / t1 / 1e9, N as f64 / t2 / 1e9)
+    (
+        name.into(),
+        dtype.into(),
+        N as f64 / t1 / 1e9,
+        N as f64 / t2 / 1e9,
+    )
 }
 
 fn bench_rows(name: &str, pool: &rayon::ThreadPool) -> Row {
     use rayon::prelude::*;
-    let x: Vec<f32> = inputs(-10.0, 10.0, 1_000_000).into_iter().map(|v| v as f32).collect();
+    let x: Vec<f32> = inputs(-10.0, 10.0, 1_000_000)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect();
     let mut y = vec![0.0f32; x.len()];
     let mut l = vec![0.0f32; 1000];
     let mut run = |par: bool| match (name, par) {
-        ("softmax", false) => x.chunks(1000).zip(y.chunks_mut(1000)).for_each(|(r, o)| softmax_f32(r, o)),
-        ("softmax", true) => x.par_chunks(1000).zip(y.par_chunks_mut(1000)).for_each(|(r, o)| softmax_f32(r, o)),
-        ("log_softmax", false) => x.chunks(1000).zip(y.chunks_mut(1000)).for_each(|(r, o)| log_softmax_f32(r, o)),
-        ("log_softmax", true) => x.par_chunks(1000).zip(y.par_chunks_mut(1000)).for_each(|(r, o)| log_softmax_f32(r, o)),
-        (_, false) => x.chunks(1000).zip(l.iter_mut()).for_each(|(r, o)| *o = logsumexp_f32(r)),
-        (_, true) => x.par_chunks(1000).zip(l.par_iter_mut()).for_each(|(r, o)| *o = logsumexp_f32(r)),
+        ("softmax", false) => x
+            .chunks(1000)
+            .zip(y.chunks_mut(1000))
+            .for_each(|(r, o)| softmax_f32(r, o)),
+        ("softmax", true) => x
+            .par_chunks(1000)
+            .zip(y.par_chunks_mut(1000))
+            .for_each(|(r, o)| softmax_f32(r, o)),
+        ("log_softmax", false) => x
+            .chunks(1000)
+            .zip(y.chunks_mut(1000))
+            .for_each(|(r, o)| log_softmax_f32(r, o)),
+        ("log_softmax", true) => x
+            .par_chunks(1000)
+            .zip(y.par_chunks_mut(1000))
+            .for_each(|(r, o)| log_softmax_f32(r, o)),
+        (_, false) => x
+            .chunks(1000)
+            .zip(l.iter_mut())
+            .for_each(|(r, o)| *o = logsumexp_f32(r)),
+        (_, true) => x
+            .par_chunks(1000)
+            .zip(l.par_iter_mut())
+            .for_each(|(r, o)| *o = logsumexp_f32(r)),
     };
     let t1 = best(|| run(false));
     let t2 = pool.install(|| best(|| run(true)));
-    (name.into(), "f32[1000,1000]".into(), 1e6 / t1 / 1e9, 1e6 / t2 / 1e9)
+    (
+        name.into(),
+        "f32[1000,1000]".into(),
+        1e6 / t1 / 1e9,
+        1e6 / t2 / 1e9,
+    )
 }
 
 /// Runs the Python reference benchmark; returns (lib, fn, dtype) -> Gelem/s.
@@ -98,7 +129,10 @@ fn python_refs() -> Vec<(String, String, String, f64)> {
         return vec![];
     };
     if !out.status.success() {
-        eprintln!("scripts/bench_ref.py failed: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "scripts/bench_ref.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return vec![];
     }
     String::from_utf8_lossy(&out.stdout)
@@ -115,8 +149,14 @@ fn python_refs() -> Vec<(String, String, String, f64)> {
 
 fn main() {
     let no_python = std::env::args().any(|a| a == "--no-python");
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(THREADS).build().unwrap();
-    println!("backend: {:?}; {N} elements; best of {REPS}", current_backend());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
+        .build()
+        .unwrap();
+    println!(
+        "backend: {:?}; {N} elements; best of {REPS}",
+        current_backend()
+    );
     let mut rows: Vec<Row> = vec![];
     macro_rules! both {
         ($name:literal, $f32:ident, $f64:ident) => {

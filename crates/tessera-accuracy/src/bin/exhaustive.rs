@@ -91,7 +91,7 @@ fn report(func: Func, label: &str, st: &Stats, secs: f64) -> bool {
     let target = func.target_f32();
     let ok = meets_f32(st, target);
     println!(
-        "f32 {:<8} {:<8} inputs={:<10} misrounded={:<8} max_ulp={:.4} worst_x={:e} ({:#010x}) {:.1}s target={} {}",
+        "f32 {:<8} {:<8} inputs={:<10} misrounded={:<8} max_ulp={:.6} worst_x={:e} ({:#010x}) {:.1}s target={} {}",
         func.name(),
         label,
         st.tested,

@@ -81,8 +81,8 @@ pub(crate) fn log1p_f64_raw<S: Lanes>(x: Fv<S>) -> Fv<S> {
     // u = 1 + x rounded, c its rounding error: log1p(x) = log(u) + c/u to first order.
     let (u, c) = two_sum(x.c(1.0), x);
     let (e, m) = u.frexp_sqrt2();
-    // c/u is below 2^-53 of the result: a 2^-24 reciprocal is plenty.
-    log_combine(e, m - 1.0, c * u.recip_estimate(), &LOG_P_F64)
+    // c/u can reach 2^-28 of the result (x near 2^-25), so it needs the refined reciprocal.
+    log_combine(e, m - 1.0, c * u.recip(), &LOG_P_F64)
 }
 
 /// f64 `log1p`.
