@@ -1,7 +1,7 @@
 //! f32 accuracy of tessera-kernels over every input (or a random sample), on every backend.
 //!
 //! ```text
-//! exhaustive [--funcs expm1,exp,...] [--backends scalar,v3,v4] [--sample N] [--check]
+//! exhaustive [--funcs expm1,exp,...] [--backends scalar,v3,v4|best] [--sample N] [--check]
 //! exhaustive --score-stdin FUNC --label NAME [--check]
 //! ```
 //! The second form scores another library: stdin holds its f32 outputs for the inputs with
@@ -48,10 +48,14 @@ fn parse_args() -> Args {
                     .collect()
             }
             "--backends" => {
-                a.backends = val()
-                    .split(',')
-                    .map(|n| Backend::parse(n).unwrap_or_else(|| panic!("unknown backend {n}")))
-                    .collect()
+                let v = val();
+                a.backends = if v == "best" {
+                    vec![*available_backends().last().expect("scalar is always there")]
+                } else {
+                    v.split(',')
+                        .map(|n| Backend::parse(n).unwrap_or_else(|| panic!("unknown backend {n}")))
+                        .collect()
+                }
             }
             "--sample" => a.sample = Some(val().parse().expect("--sample N")),
             "--score-stdin" => {

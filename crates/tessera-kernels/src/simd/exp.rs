@@ -11,7 +11,7 @@
 //!   rebuilds the result with error-free sums, for < 1 ULP.
 
 use super::lanes::Lanes;
-use super::poly::{EXPM1_Q3_F64, EXPM1_Q_F32, INV_LN2, L2H, L2L};
+use super::poly::{EXPM1_Q3_F64, EXPM1_Q_F32, EXPM1_Q_ROWS, INV_LN2, L2H, L2L};
 use super::vec::{fast_two_sum, horner, two_sum, Fv, POW2_SHIFT};
 
 /// `(2^k, r)` for `x` in [-1022 ln2, 1023 ln2].
@@ -42,6 +42,14 @@ pub(crate) fn expm1_lite<S: Lanes>(x: Fv<S>) -> Fv<S> {
 pub(crate) fn exp_lite<S: Lanes>(x: Fv<S>) -> Fv<S> {
     let (s, r) = reduce_lite(x);
     s.fma(expm1_poly_lite(r), s)
+}
+
+/// `e^x` for `x` in [-110, 89] to about 2^-36 relative: the row kernels' exponential, whose
+/// results are rounded to f32 after a division or a sum (so within 1 ULP of f32).
+#[inline(always)]
+pub(crate) fn exp_rows<S: Lanes>(x: Fv<S>) -> Fv<S> {
+    let (s, r) = reduce_lite(x);
+    s.fma((r * r).fma(horner(r, &EXPM1_Q_ROWS), r), s)
 }
 
 /// f32 `expm1` in f64 lanes (the input is an exactly widened f32).

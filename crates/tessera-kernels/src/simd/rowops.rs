@@ -2,7 +2,7 @@
 //! ops. Sums use eight fixed partial sums (element `i` goes to sum `i mod 8`) on every backend,
 //! combined in a fixed order, so results are bit-identical across backends.
 
-use super::exp::{exp_f64_raw, exp_lite};
+use super::exp::{exp_f64_raw, exp_rows};
 use super::lanes::Lanes;
 use super::map::{Elem, MAX_LANES};
 use super::vec::Fv;
@@ -15,7 +15,7 @@ const BLOCK: usize = 8;
 #[inline(always)]
 fn exp_of<T: Elem, S: Lanes>(d: Fv<S>) -> Fv<S> {
     let e = if T::IS_F32 {
-        exp_lite(d.max(-110.0))
+        exp_rows(d.max(-110.0))
     } else {
         exp_f64_raw(d)
     };
