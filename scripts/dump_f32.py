@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Write a library's f32 results for every f32 input to stdout, for the accuracy tool.
 
-    python3 scripts/dump_f32.py torch expm1 | \
-        crates/tessera-accuracy/target/release/exhaustive --score-stdin expm1 --label torch
+    python3 scripts/dump_f32.py torch expm1 [STRIDE] | \
+        crates/tessera-accuracy/target/release/exhaustive --score-stdin expm1 --label torch \
+        [--stride STRIDE]
 
-Inputs are all 2^32 bit patterns in order (NaNs included), in chunks of 2^24; outputs are
+Inputs are the bit patterns 0, STRIDE, 2*STRIDE, ... below 2^32 (default STRIDE 1: all of
+them, NaNs included), in order, in chunks of 2^24; outputs are
 little-endian f32. torch runs with 2 threads; NumPy has no sigmoid or softplus, so the usual
 idioms are measured (1/(1+exp(-x)) and logaddexp(0, x)). torch's softplus is
 torch.nn.functional.softplus with its default threshold 20.
@@ -36,11 +38,14 @@ def fn(lib, name):
 
 def main():
     lib, name = sys.argv[1], sys.argv[2]
+    stride = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    count = ((1 << 32) + stride - 1) // stride
     f = fn(lib, name)
     np.seterr(all="ignore")
     out = sys.stdout.buffer
-    for start in range(0, 1 << 32, CHUNK):
-        x = np.arange(start, start + CHUNK, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    for start in range(0, count, CHUNK):
+        i = np.arange(start, min(start + CHUNK, count), dtype=np.uint64)
+        x = (i * np.uint64(stride)).astype(np.uint32).view(np.float32)
         y = np.ascontiguousarray(f(x), dtype=np.float32)
         out.write(y.astype("<f4").tobytes())
     out.flush()

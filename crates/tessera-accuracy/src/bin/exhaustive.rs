@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! exhaustive [--funcs expm1,exp,...] [--backends scalar,v3,v4|best] [--sample N] [--check]
-//! exhaustive --score-stdin FUNC --label NAME [--check]
+//! exhaustive --score-stdin FUNC --label NAME [--stride K] [--check]
 //! ```
-//! The second form scores another library: stdin holds its f32 outputs for the inputs with
-//! bit patterns 0, 1, ..., 2^32 - 1 in order (see `scripts/dump_f32.py`).
+//! `--stride K` tests the bit patterns 0, K, 2K, ... instead of all of them. The second form
+//! scores another library: stdin holds its f32 outputs for the inputs (bit patterns
+//! 0, 1, ..., 2^32 - 1, or 0, K, 2K, ... with `--stride K`) in order; see
+//! `scripts/dump_f32.py`.
 //!
 //! Reference: glibc's f64 function widened by its error bound (2^-50 relative, 2^-47 for the
 //! composed sigmoid/softplus references); MPFR decides when the two ends round differently.
@@ -19,10 +21,31 @@ use tessera_kernels::{available_backends, with_backend, Backend};
 
 const CHUNK: u64 = 1 << 20;
 
+/// Which f32 inputs to test.
+#[derive(Clone, Copy)]
+enum Inputs {
+    /// All 2^32 bit patterns.
+    All,
+    /// This many pseudo-random bit patterns.
+    Sample(u64),
+    /// Bit patterns 0, k, 2k, ... below 2^32.
+    Stride(u64),
+}
+
+impl Inputs {
+    fn count(self) -> u64 {
+        match self {
+            Inputs::All => 1 << 32,
+            Inputs::Sample(n) => n,
+            Inputs::Stride(k) => (1u64 << 32).div_ceil(k),
+        }
+    }
+}
+
 struct Args {
     funcs: Vec<Func>,
     backends: Vec<Backend>,
-    sample: Option<u64>,
+    sample: Inputs,
     score_stdin: Option<(Func, String)>,
     check: bool,
 }
@@ -31,7 +54,7 @@ fn parse_args() -> Args {
     let mut a = Args {
         funcs: Func::ALL.to_vec(),
         backends: available_backends(),
-        sample: None,
+        sample: Inputs::All,
         score_stdin: None,
         check: false,
     };
@@ -57,7 +80,8 @@ fn parse_args() -> Args {
                         .collect()
                 }
             }
-            "--sample" => a.sample = Some(val().parse().expect("--sample N")),
+            "--sample" => a.sample = Inputs::Sample(val().parse().expect("--sample N")),
+            "--stride" => a.sample = Inputs::Stride(val().parse().expect("--stride K")),
             "--score-stdin" => {
                 let n = val();
                 stdin_func = Some(Func::parse(&n).unwrap_or_else(|| panic!("unknown function {n}")))
@@ -71,12 +95,14 @@ fn parse_args() -> Args {
     a
 }
 
-/// The inputs of chunk `c`: consecutive bit patterns, or pseudo-random ones when sampling.
-fn inputs(c: u64, sample: Option<u64>) -> Vec<f32> {
-    match sample {
-        None => (c * CHUNK..(c + 1) * CHUNK).map(|b| f32::from_bits(b as u32)).collect(),
-        Some(n) => {
-            let len = CHUNK.min(n - c * CHUNK);
+/// The inputs of chunk `c`.
+fn inputs(c: u64, mode: Inputs) -> Vec<f32> {
+    let len = CHUNK.min(mode.count() - c * CHUNK);
+    let first = c * CHUNK;
+    match mode {
+        Inputs::All => (first..first + len).map(|b| f32::from_bits(b as u32)).collect(),
+        Inputs::Stride(k) => (first..first + len).map(|i| f32::from_bits((i * k) as u32)).collect(),
+        Inputs::Sample(_) => {
             let mut state = 0x5eed_0000_0000_0000u64 ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15);
             (0..len)
                 .map(|_| {
@@ -114,10 +140,7 @@ fn report(func: Func, label: &str, st: &Stats, secs: f64) -> bool {
 }
 
 fn run_kernels(a: &Args) -> bool {
-    let chunks = match a.sample {
-        None => (1u64 << 32) / CHUNK,
-        Some(n) => n.div_ceil(CHUNK),
-    };
+    let chunks = a.sample.count().div_ceil(CHUNK);
     let mut all_ok = true;
     for &func in &a.funcs {
         let t0 = Instant::now();
@@ -149,14 +172,15 @@ fn run_kernels(a: &Args) -> bool {
     all_ok
 }
 
-fn score_stdin(func: Func, label: &str) -> bool {
+fn score_stdin(func: Func, label: &str, mode: Inputs) -> bool {
     let t0 = Instant::now();
     let mut stdin = std::io::stdin().lock();
     let batch = 32 * CHUNK;
-    let mut bytes = vec![0u8; (batch * 4) as usize];
     let mut total = Stats::default();
-    for start in (0..1u64 << 32).step_by(batch as usize) {
-        stdin.read_exact(&mut bytes).expect("stdin ended before 2^32 outputs");
+    for start in (0..mode.count()).step_by(batch as usize) {
+        let n = batch.min(mode.count() - start);
+        let mut bytes = vec![0u8; (n * 4) as usize];
+        stdin.read_exact(&mut bytes).expect("stdin ended before all outputs");
         let y: Vec<f32> = bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -165,7 +189,7 @@ fn score_stdin(func: Func, label: &str) -> bool {
             .par_chunks(CHUNK as usize)
             .enumerate()
             .map(|(i, ys)| {
-                let x = inputs(start / CHUNK + i as u64, None);
+                let x = inputs(start / CHUNK + i as u64, mode);
                 score_f32(&x, &correct_all_f32(func, &x), ys)
             })
             .reduce(Stats::default, Stats::merge);
@@ -177,7 +201,7 @@ fn score_stdin(func: Func, label: &str) -> bool {
 fn main() {
     let a = parse_args();
     let ok = match &a.score_stdin {
-        Some((func, label)) => score_stdin(*func, label),
+        Some((func, label)) => score_stdin(*func, label, a.sample),
         None => run_kernels(&a),
     };
     if a.check && !ok {
