@@ -149,6 +149,16 @@ impl<Op: LanesOp> pulp::WithSimd for Adapt<Op> {
     }
 }
 
+/// A backend token, detected once: a kernel call on a short slice pays one cached load, not
+/// a round of CPU feature checks.
+fn token<T: Copy + Send + Sync + 'static>(
+    cell: &'static OnceLock<Option<T>>,
+    new: fn() -> Option<T>,
+) -> T {
+    cell.get_or_init(new)
+        .expect("current_backend only returns available backends")
+}
+
 /// Runs `op` on the current backend.
 #[inline]
 pub(crate) fn dispatch<Op: LanesOp>(op: Op) -> Op::Output {
@@ -156,20 +166,20 @@ pub(crate) fn dispatch<Op: LanesOp>(op: Op) -> Op::Output {
     let op = Adapt(op);
     match current_backend() {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        Backend::V4 => match pulp::x86::V4::try_new() {
-            Some(v4) => Simd::vectorize(v4, op),
-            None => unreachable!(),
-        },
+        Backend::V4 => {
+            static V4: OnceLock<Option<pulp::x86::V4>> = OnceLock::new();
+            Simd::vectorize(token(&V4, pulp::x86::V4::try_new), op)
+        }
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        Backend::V3 => match pulp::x86::V3::try_new() {
-            Some(v3) => Simd::vectorize(v3, op),
-            None => unreachable!(),
-        },
+        Backend::V3 => {
+            static V3: OnceLock<Option<pulp::x86::V3>> = OnceLock::new();
+            Simd::vectorize(token(&V3, pulp::x86::V3::try_new), op)
+        }
         #[cfg(target_arch = "aarch64")]
-        Backend::Neon => match pulp::aarch64::Neon::try_new() {
-            Some(neon) => Simd::vectorize(neon, op),
-            None => unreachable!(),
-        },
+        Backend::Neon => {
+            static NEON: OnceLock<Option<pulp::aarch64::Neon>> = OnceLock::new();
+            Simd::vectorize(token(&NEON, pulp::aarch64::Neon::try_new), op)
+        }
         _ => Simd::vectorize(pulp::Scalar::new(), op),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::exp::{exp_f64_raw, exp_rows};
 use super::lanes::Lanes;
-use super::map::{Elem, MAX_LANES};
+use super::map::{load_small, store_small, Elem, MAX_LANES};
 use super::vec::Fv;
 use crate::dispatch::LanesOp;
 
@@ -43,7 +43,7 @@ impl<T: Elem> LanesOp for RowMax<T> {
             }
             if i < self.len {
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); MAX_LANES];
-                core::ptr::copy_nonoverlapping(self.p.add(i), buf.as_mut_ptr(), self.len - i);
+                load_small(self.p.add(i), &mut buf, self.len - i);
                 acc = s.max_f64s(acc, T::load(s, buf.as_ptr()));
             }
         }
@@ -99,10 +99,10 @@ impl<T: Elem> LanesOp for SumExp<T> {
                 // Padding with -inf adds e^-inf (0, or < 2^-158 for the f32 grade) to the sums.
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); BLOCK];
                 let mut obuf = [T::from_f64(0.0); BLOCK];
-                core::ptr::copy_nonoverlapping(self.p.add(i), buf.as_mut_ptr(), rest);
+                load_small(self.p.add(i), &mut buf, rest);
                 self.block(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
                 if !self.out.is_null() {
-                    core::ptr::copy_nonoverlapping(obuf.as_ptr(), self.out.add(i), rest);
+                    store_small(&obuf, self.out.add(i), rest);
                 }
             }
         }
@@ -148,9 +148,9 @@ impl<T: Elem> LanesOp for Affine<T> {
             let rest = self.len - i;
             if rest > 0 {
                 let mut buf = [T::from_f64(0.0); MAX_LANES];
-                core::ptr::copy_nonoverlapping(self.src.add(i), buf.as_mut_ptr(), rest);
+                load_small(self.src.add(i), &mut buf, rest);
                 T::store(s, self.f(s, T::load(s, buf.as_ptr())), buf.as_mut_ptr());
-                core::ptr::copy_nonoverlapping(buf.as_ptr(), self.dst.add(i), rest);
+                store_small(&buf, self.dst.add(i), rest);
             }
         }
     }
