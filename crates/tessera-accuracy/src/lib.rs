@@ -122,7 +122,11 @@ impl Func {
             Func::Tanh => (x.tanh(), LIBM),
             Func::Sigmoid => {
                 let z = (-x.abs()).exp();
-                let r = if x >= 0.0 { 1.0 / (1.0 + z) } else { z / (1.0 + z) };
+                let r = if x >= 0.0 {
+                    1.0 / (1.0 + z)
+                } else {
+                    z / (1.0 + z)
+                };
                 (if x.is_nan() { x } else { r }, COMPOSED)
             }
             Func::Softplus => {
@@ -199,7 +203,11 @@ pub fn ulp_f64(v: &Float) -> f64 {
 pub fn ulp_err_f64(y: f64, exact: &Float) -> f64 {
     let ex = exact.to_f64();
     if y.is_nan() || ex.is_nan() {
-        return if y.is_nan() && ex.is_nan() { 0.0 } else { f64::INFINITY };
+        return if y.is_nan() && ex.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     if y.is_infinite() || ex.is_infinite() {
         return if y == ex { 0.0 } else { f64::INFINITY };

@@ -100,8 +100,12 @@ fn inputs(c: u64, mode: Inputs) -> Vec<f32> {
     let len = CHUNK.min(mode.count() - c * CHUNK);
     let first = c * CHUNK;
     match mode {
-        Inputs::All => (first..first + len).map(|b| f32::from_bits(b as u32)).collect(),
-        Inputs::Stride(k) => (first..first + len).map(|i| f32::from_bits((i * k) as u32)).collect(),
+        Inputs::All => (first..first + len)
+            .map(|b| f32::from_bits(b as u32))
+            .collect(),
+        Inputs::Stride(k) => (first..first + len)
+            .map(|i| f32::from_bits((i * k) as u32))
+            .collect(),
         Inputs::Sample(_) => {
             let mut state = 0x5eed_0000_0000_0000u64 ^ c.wrapping_mul(0x9e37_79b9_7f4a_7c15);
             (0..len)
@@ -180,7 +184,9 @@ fn score_stdin(func: Func, label: &str, mode: Inputs) -> bool {
     for start in (0..mode.count()).step_by(batch as usize) {
         let n = batch.min(mode.count() - start);
         let mut bytes = vec![0u8; (n * 4) as usize];
-        stdin.read_exact(&mut bytes).expect("stdin ended before all outputs");
+        stdin
+            .read_exact(&mut bytes)
+            .expect("stdin ended before all outputs");
         let y: Vec<f32> = bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))

@@ -58,14 +58,19 @@ fn input(f: Func, rng: &mut Rng, i: u64) -> f64 {
         (Func::Expm1, 1) => rng.uniform(-2.0, 2.0),
         (Func::Expm1, 2) => near_half_ln2(rng, -60, 1023),
         (Func::Expm1, _) => rng.jitter(
-            [709.782712893384, -37.42994775023705, 2f64.powi(-54), 0.5 * ln2][pick % 4],
+            [
+                709.782712893384,
+                -37.42994775023705,
+                2f64.powi(-54),
+                0.5 * ln2,
+            ][pick % 4],
         ),
         (Func::Exp, 0) => rng.log_uniform(-60.0, 9.54, true).clamp(-746.0, 709.78),
         (Func::Exp, 1) => rng.uniform(-745.2, -707.0),
         (Func::Exp, 2) => near_half_ln2(rng, -1075, 1023),
-        (Func::Exp, _) => rng.jitter(
-            [709.782712893384, -745.1332191019411, -708.3964185322641][pick % 3],
-        ),
+        (Func::Exp, _) => {
+            rng.jitter([709.782712893384, -745.1332191019411, -708.3964185322641][pick % 3])
+        }
         (Func::Log, 0) => f64::from_bits(rng.next() >> 1).max(f64::from_bits(1)),
         (Func::Log, 1) => 1.0 + rng.log_uniform(-60.0, -1.0, true),
         (Func::Log, 2) => rng.uniform(0.5, 2.0),
