@@ -81,8 +81,13 @@ pub(crate) fn log1p_f64_raw<S: Lanes>(x: Fv<S>) -> Fv<S> {
     // u = 1 + x rounded, c its rounding error: log1p(x) = log(u) + c/u to first order.
     let (u, c) = two_sum(x.c(1.0), x);
     let (e, m) = u.frexp_sqrt2();
-    // c/u can reach 2^-28 of the result (x near 2^-25), so it needs the refined reciprocal.
-    log_combine(e, m - 1.0, c * u.recip(), &LOG_P_F64)
+    // c/u is below 2^-33 of the result for |x| >= 2^-20: the refined reciprocal is plenty.
+    let general = log_combine(e, m - 1.0, c * u.recip(), &LOG_P_F64);
+    // Below 2^-20, f = u - 1 and c/u nearly cancel: use x - x^2/2 + x^3/3 (next term 2^-62).
+    let series = (x * x).fma(x.fma(x.c(1.0 / 3.0), x.c(-0.5)), x);
+    x.abs()
+        .lt(x.c(f64::from_bits(0x3eb0_0000_0000_0000)))
+        .select(series, general)
 }
 
 /// f64 `log1p`.
