@@ -65,5 +65,4 @@ SMAX = 3 - 2 * mp.sqrt(2) + mp.mpf(2) ** -30
 fit("EXPM1_Q_F32", expm1_q, -R, R, 9)
 fit("EXPM1_Q3_F64", expm1_q3, -R, R, 9)
 fit("EXPM1_Q_ROWS", expm1_q, -R, R, 6)
-fit("LOG_P_F32", log_p, mp.mpf(0), SMAX**2, 6)
 fit("LOG_P_F64", log_p, mp.mpf(0), SMAX**2, 7)

@@ -274,6 +274,14 @@ pub fn score_f32(x: &[f32], refs: &[(f32, f64)], y: &[f32]) -> Stats {
         } else {
             f64::INFINITY
         };
+        if !ok && st.misrounded < 8 {
+            eprintln!(
+                "misrounded: x={xi:e} ({:#010x}) got {yi:e} ({:#010x}) want {c:e} ({:#010x})",
+                xi.to_bits(),
+                yi.to_bits(),
+                c.to_bits()
+            );
+        }
         st.add(xi.to_bits() as u64, ulp, !ok);
     }
     st

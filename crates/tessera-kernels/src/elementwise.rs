@@ -3,7 +3,7 @@
 
 use crate::dispatch::dispatch;
 use crate::simd::map::{Elem, Map, Unary};
-use crate::simd::{exp, family, log};
+use crate::simd::{exp, family, hard_cases, log};
 use core::marker::PhantomData;
 
 #[inline]
@@ -22,8 +22,19 @@ macro_rules! unary_kernels {
         $name32:ident, $inplace32:ident, $name64:ident, $inplace64:ident,
         $what:literal, $acc32:literal, $acc64:literal, $special:literal
     ) => {
+        unary_kernels!(
+            $kernel, $f32core, $f64core, [],
+            $name32, $inplace32, $name64, $inplace64, $what, $acc32, $acc64, $special
+        );
+    };
+    (
+        $kernel:ident, $f32core:path, $f64core:path, [$($hard:expr)?],
+        $name32:ident, $inplace32:ident, $name64:ident, $inplace64:ident,
+        $what:literal, $acc32:literal, $acc64:literal, $special:literal
+    ) => {
         struct $kernel;
         impl Unary for $kernel {
+            $(const F32_HARD_CASES: &'static [(u32, u32)] = $hard;)?
             #[inline(always)]
             fn f32_core<S: crate::simd::Lanes>(
                 x: crate::simd::vec::Fv<S>,
@@ -93,6 +104,7 @@ unary_kernels!(
     Log1p,
     log::log1p_f32_lanes,
     log::log1p_f64_lanes,
+    [hard_cases::LOG1P_F32],
     log1p_f32,
     log1p_f32_inplace,
     log1p_f64,

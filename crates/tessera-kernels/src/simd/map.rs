@@ -85,6 +85,48 @@ pub(crate) unsafe fn store_small<T: Copy>(buf: &[T], dst: *mut T, n: usize) {
 pub(crate) trait Unary {
     fn f32_core<S: Lanes>(x: Fv<S>) -> Fv<S>;
     fn f64_core<S: Lanes>(x: Fv<S>) -> Fv<S>;
+    /// The f32 inputs whose exact result lies so close to an f32 rounding boundary that the
+    /// f64-lane evaluation (about 2^-52 relative) rounds it the wrong way, with their correctly
+    /// rounded results: `(input bits, result bits)`, sorted by input. Found by the exhaustive
+    /// sweep (`crates/tessera-accuracy`), which proves the list complete.
+    const F32_HARD_CASES: &'static [(u32, u32)] = &[];
+}
+
+/// Half-width, in f64 ULPs, of the window around an f32 rounding boundary in which results
+/// are checked against [`Unary::F32_HARD_CASES`] (every listed case lies within a few ULPs).
+const HARD_WINDOW: u64 = 1 << 10;
+
+/// Replaces the lanes of `y` (results for inputs `x`) that are listed hard cases. The test
+/// is cheap and vectorized; the lookup runs only when some lane is near an f32 rounding
+/// boundary (about one lane in 2^18).
+#[inline(always)]
+fn fix_hard_cases<S: Lanes>(x: Fv<S>, y: Fv<S>, table: &'static [(u32, u32)]) -> Fv<S> {
+    let s = y.s;
+    let bits = s.transmute_u64s_f64s(y.v);
+    // The 29 bits below f32 precision; the boundary (half an f32 ULP) is 0x1000_0000.
+    let low = s.and_u64s(bits, s.splat_u64s(0x1fff_ffff));
+    let d = s.sub_u64s(low, s.splat_u64s(0x1000_0000 - HARD_WINDOW));
+    let near = s.less_than_u64s(d, s.splat_u64s(2 * HARD_WINDOW));
+    let any = s.reduce_max_f64s(s.select_f64s(near, s.splat_f64s(1.0), s.splat_f64s(0.0)));
+    if any == 0.0 {
+        return y;
+    }
+    let (mut xs, mut ys) = (x.v, y.v);
+    let xl: &mut [f64] = pulp::bytemuck::cast_slice_mut(core::slice::from_mut(&mut xs));
+    let yl: &mut [f64] = pulp::bytemuck::cast_slice_mut(core::slice::from_mut(&mut ys));
+    lookup_hard_cases(xl, yl, table);
+    Fv::new(s, ys)
+}
+
+#[cold]
+#[inline(never)]
+fn lookup_hard_cases(x: &[f64], y: &mut [f64], table: &[(u32, u32)]) {
+    for (xi, yi) in x.iter().zip(y.iter_mut()) {
+        let key = (*xi as f32).to_bits();
+        if let Ok(i) = table.binary_search_by_key(&key, |e| e.0) {
+            *yi = f32::from_bits(table[i].1) as f64;
+        }
+    }
 }
 
 /// Most lanes any backend has (AVX-512: 8 f64).
@@ -103,7 +145,12 @@ impl<T: Elem, K: Unary> Map<T, K> {
     fn apply<S: Lanes>(s: S, v: S::f64s) -> S::f64s {
         let x = Fv::new(s, v);
         if T::IS_F32 {
-            K::f32_core(x).v
+            let y = K::f32_core(x);
+            if K::F32_HARD_CASES.is_empty() {
+                y.v
+            } else {
+                fix_hard_cases(x, y, K::F32_HARD_CASES).v
+            }
         } else {
             K::f64_core(x).v
         }

@@ -12,4 +12,5 @@ pub(crate) mod poly;
 pub(crate) mod vec;
 
 pub(crate) use lanes::Lanes;
+pub(crate) mod hard_cases;
 pub(crate) mod rowops;
