@@ -118,6 +118,7 @@ unary_kernels!(
     Log,
     log::log_f32_lanes,
     log::log_f64_lanes,
+    [hard_cases::LOG_F32],
     log_f32,
     log_f32_inplace,
     log_f64,

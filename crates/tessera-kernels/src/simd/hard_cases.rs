@@ -16,3 +16,12 @@ pub(crate) const LOG1P_F32: &[(u32, u32)] = &[
     (0xb70fffe5, 0xb710000d),
     (0xbb0ec8c4, 0xbb0ef0a5),
 ];
+
+/// `log` (5 inputs of 2^32).
+pub(crate) const LOG_F32: &[(u32, u32)] = &[
+    (0x3c413d3a, 0xc08e158f),
+    (0x41178feb, 0x400fe5e7),
+    (0x4c5d65a5, 0x418f034b),
+    (0x65d890d3, 0x4254d1f9),
+    (0x6f31a8ec, 0x42845a89),
+];
