@@ -5,7 +5,8 @@ Times PyTorch (2 threads) and NumPy (1 thread) on the same inputs as the Rust be
 (lo + (hi - lo) * frac(i * golden ratio), 10^7 elements) and prints lines
 `lib function dtype Gelem/s`. NumPy has no sigmoid/softplus/softmax: the usual idioms are
 timed (1/(1+exp(-x)), logaddexp(0, x), exp(x - max) / sum).
-Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (the Rust benchmark does).
+Arguments: the function names to time (default: all). Run it with OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE unset (the Rust benchmark does).
 """
 import time
 
@@ -52,8 +53,13 @@ def numpy_fn(name):
 
 
 def main():
+    import sys
+    only = set(sys.argv[1:])  # function names to time (default: all)
+    want = lambda name: not only or name in only
     np.seterr(all="ignore")
     for name in ["expm1", "exp", "log1p", "log", "tanh", "sigmoid", "softplus"]:
+        if not want(name):
+            continue
         lo, hi = DOMAIN.get(name, (-10.0, 10.0))
         for dtype, npt in [("f32", np.float32), ("f64", np.float64)]:
             x = inputs(lo, hi, N).astype(npt)
@@ -74,6 +80,8 @@ def main():
         ("logsumexp", lambda: torch.logsumexp(tx, 1),
          lambda: (lambda m: m[:, 0] + np.log(np.exp(x - m).sum(1)))(x.max(1, keepdims=True))),
     ]:
+        if not want(name):
+            continue
         print(f"torch {name} f32[1000,1000] {1e6 / best(tf) / 1e9:.4f}", flush=True)
         print(f"numpy {name} f32[1000,1000] {1e6 / best(nf) / 1e9:.4f}", flush=True)
 
