@@ -108,6 +108,17 @@ fn every_length_and_inplace_match_elementwise() {
 }
 
 #[test]
+fn backend_names_parse() {
+    assert_eq!(Backend::parse("scalar"), Some(Backend::Scalar));
+    assert_eq!(Backend::parse("AVX2"), Some(Backend::V3));
+    assert_eq!(Backend::parse(" v4 "), Some(Backend::V4));
+    assert_eq!(Backend::parse("neon"), Some(Backend::Neon));
+    assert_eq!(Backend::parse("sse"), None);
+    assert!(Backend::Scalar.is_available());
+    assert_eq!(available_backends()[0], Backend::Scalar);
+}
+
+#[test]
 fn with_backend_forces_and_restores() {
     let before = current_backend();
     for b in available_backends() {

@@ -118,6 +118,8 @@ fn fix_hard_cases<S: Lanes>(x: Fv<S>, y: Fv<S>, table: &'static [(u32, u32)]) ->
     Fv::new(s, ys)
 }
 
+/// The rare path of [`fix_hard_cases`]: plain scalar code on lane arrays (no vector types
+/// cross the call, so it needs no target features and stays out of the hot loop).
 #[cold]
 #[inline(never)]
 fn lookup_hard_cases(x: &[f64], y: &mut [f64], table: &[(u32, u32)]) {
