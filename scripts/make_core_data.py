@@ -562,16 +562,25 @@ SM_ROWS = [[1000.0, 1000.0], [-inf, -inf], [inf, 1.0], [nan, 1.0], [1.0, 2.0], [
 
 
 def softmax_ref(op, x, dim, ty):
-    """Exact softmax / log_softmax along `dim` for rows of finite values (else torch's)."""
+    """Exact softmax / log_softmax along `dim` for rows of finite values and -inf
+    (else torch's)."""
     xs = np.moveaxis(x.double().numpy(), dim, -1)
     out = np.empty(xs.shape, dtype=object)
     for idx in np.ndindex(xs.shape[:-1]):
         r = xs[idx].tolist()
-        if not all(math.isfinite(v) for v in r):
+        # -inf entries are ordinary (e^-inf = 0); NaN and +inf rows take torch's values
+        if not all(math.isfinite(v) or v == -inf for v in r) or all(v == -inf for v in r):
             out[idx] = [None] * len(r)
             continue
-        tot = mpmath.fsum(mpmath.exp(mp(v)) for v in r)
-        out[idx] = [mpmath.exp(mp(v)) / tot if op == "softmax" else mp(v) - mpmath.log(tot) for v in r]
+        # Relative to the maximum, with its own term (1) kept out of the sum, so
+        # remainders far below 2^-400 still count.
+        m = max(r)
+        top = r.index(m)
+        rest = mpmath.fsum(mpmath.exp(mp(v) - mp(m)) for i, v in enumerate(r) if i != top)
+        out[idx] = [
+            mpmath.exp(mp(v) - mp(m)) / (1 + rest) if op == "softmax" else (mp(v) - mp(m)) - mpmath.log1p(rest)
+            for v in r
+        ]
     out = np.moveaxis(out, -1, dim)
     return enc(ref_tensor(out.reshape(-1).tolist(), ty))
 

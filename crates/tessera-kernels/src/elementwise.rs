@@ -1,8 +1,64 @@
-//! Elementwise kernels. Scalar reference versions; see the crate docs for accuracy.
+//! The public elementwise kernels: `name_f32(&x, &mut y)`, `name_f32_inplace(&mut x)` and the
+//! f64 pair, each running the SIMD core of [`crate::simd`] on the current backend.
 
-macro_rules! unary_kernel {
-    ($name:ident, $name_inplace:ident, $t:ty, $f:expr, $doc:literal) => {
-        #[doc = $doc]
+use crate::dispatch::dispatch;
+use crate::simd::map::{Elem, Map, Unary};
+use crate::simd::{exp, family, hard_cases, log};
+use core::marker::PhantomData;
+
+#[inline]
+fn run<T: Elem, K: Unary>(src: *const T, dst: *mut T, len: usize) {
+    dispatch(Map::<T, K> {
+        src,
+        dst,
+        len,
+        kernel: PhantomData,
+    });
+}
+
+macro_rules! unary_kernels {
+    (
+        $kernel:ident, $f32core:path, $f64core:path,
+        $name32:ident, $inplace32:ident, $name64:ident, $inplace64:ident,
+        $what:literal, $acc32:literal, $acc64:literal, $special:literal
+    ) => {
+        unary_kernels!(
+            $kernel, $f32core, $f64core, [],
+            $name32, $inplace32, $name64, $inplace64, $what, $acc32, $acc64, $special
+        );
+    };
+    (
+        $kernel:ident, $f32core:path, $f64core:path, [$($hard:expr)?],
+        $name32:ident, $inplace32:ident, $name64:ident, $inplace64:ident,
+        $what:literal, $acc32:literal, $acc64:literal, $special:literal
+    ) => {
+        struct $kernel;
+        impl Unary for $kernel {
+            $(const F32_HARD_CASES: &'static [(u32, u32)] = $hard;)?
+            #[inline(always)]
+            fn f32_core<S: crate::simd::Lanes>(
+                x: crate::simd::vec::Fv<S>,
+            ) -> crate::simd::vec::Fv<S> {
+                $f32core(x)
+            }
+            #[inline(always)]
+            fn f64_core<S: crate::simd::Lanes>(
+                x: crate::simd::vec::Fv<S>,
+            ) -> crate::simd::vec::Fv<S> {
+                $f64core(x)
+            }
+        }
+        unary_kernels!(@pair $kernel, f32, $name32, $inplace32, $what, $acc32, $special);
+        unary_kernels!(@pair $kernel, f64, $name64, $inplace64, $what, $acc64, $special);
+    };
+    (@pair $kernel:ident, $t:ty, $name:ident, $inplace:ident,
+     $what:literal, $acc:literal, $special:literal) => {
+        #[doc = concat!("Writes `y[i] = ", $what, "` for `", stringify!($t), "`.")]
+        ///
+        /// # Accuracy
+        #[doc = $acc]
+        ///
+        #[doc = $special]
         ///
         /// # Panics
         /// If `x` and `y` have different lengths.
@@ -17,125 +73,87 @@ macro_rules! unary_kernel {
                 x.len(),
                 y.len()
             );
-            let f: fn($t) -> $t = $f;
-            for (o, &i) in y.iter_mut().zip(x) {
-                *o = f(i);
-            }
+            run::<$t, $kernel>(x.as_ptr(), y.as_mut_ptr(), x.len());
         }
 
-        #[doc = $doc]
-        /// In place.
-        pub fn $name_inplace(x: &mut [$t]) {
-            let f: fn($t) -> $t = $f;
-            for v in x.iter_mut() {
-                *v = f(*v);
-            }
+        #[doc = concat!("Replaces each `x` by `", $what, "`, in place; same accuracy as [`", stringify!($name), "`].")]
+        pub fn $inplace(x: &mut [$t]) {
+            let p = x.as_mut_ptr();
+            run::<$t, $kernel>(p, p, x.len());
         }
     };
 }
 
-fn sigmoid64(x: f64) -> f64 {
-    let z = (-x.abs()).exp();
-    let r = 1.0 / (1.0 + z);
-    if x >= 0.0 {
-        r
-    } else if x.is_nan() {
-        x
-    } else {
-        z * r
-    }
-}
-
-fn softplus64(x: f64) -> f64 {
-    if x.is_nan() {
-        return x;
-    }
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-unary_kernel!(
-    expm1_f32,
-    expm1_f32_inplace,
-    f32,
-    |v| (v as f64).exp_m1() as f32,
-    "e^x - 1 for f32."
+unary_kernels!(
+    Expm1, exp::expm1_f32_lanes, exp::expm1_f64_lanes,
+    expm1_f32, expm1_f32_inplace, expm1_f64, expm1_f64_inplace,
+    "e^x - 1",
+    "f32: correctly rounded (0 ULP of misrounding) for all 2^32 inputs, proven exhaustively.",
+    "f64: at most 1 ULP (measured max in ACCURACY.md against MPFR).",
+    "NaN -> NaN, +inf -> +inf, -inf -> -1, ±0 -> ±0 (sign kept), tiny x -> x; overflows to +inf above ln(MAX) (f32 88.72, f64 709.78)."
 );
-unary_kernel!(
-    expm1_f64,
-    expm1_f64_inplace,
-    f64,
-    |v| v.exp_m1(),
-    "e^x - 1 for f64."
+unary_kernels!(
+    Exp, exp::exp_f32_lanes, exp::exp_f64_lanes,
+    exp_f32, exp_f32_inplace, exp_f64, exp_f64_inplace,
+    "e^x",
+    "f32: correctly rounded for all 2^32 inputs, proven exhaustively.",
+    "f64: at most 1 ULP (subnormal results included).",
+    "NaN -> NaN, +inf -> +inf, -inf -> +0, ±0 -> 1; overflow to +inf, underflow through subnormals to +0."
 );
-unary_kernel!(
-    exp_f32,
-    exp_f32_inplace,
-    f32,
-    |v| (v as f64).exp() as f32,
-    "e^x for f32."
-);
-unary_kernel!(exp_f64, exp_f64_inplace, f64, |v| v.exp(), "e^x for f64.");
-unary_kernel!(
+unary_kernels!(
+    Log1p,
+    log::log1p_f32_lanes,
+    log::log1p_f64_lanes,
+    [hard_cases::LOG1P_F32],
     log1p_f32,
     log1p_f32_inplace,
-    f32,
-    |v| (v as f64).ln_1p() as f32,
-    "ln(1 + x) for f32."
-);
-unary_kernel!(
     log1p_f64,
     log1p_f64_inplace,
-    f64,
-    |v| v.ln_1p(),
-    "ln(1 + x) for f64."
+    "ln(1 + x)",
+    "f32: correctly rounded for all 2^32 inputs, proven exhaustively.",
+    "f64: at most 1 ULP.",
+    "NaN -> NaN, x < -1 -> NaN, -1 -> -inf, +inf -> +inf, ±0 -> ±0 (sign kept), tiny x -> x."
 );
-unary_kernel!(
+unary_kernels!(
+    Log,
+    log::log_f32_lanes,
+    log::log_f64_lanes,
+    [hard_cases::LOG_F32],
     log_f32,
     log_f32_inplace,
-    f32,
-    |v| (v as f64).ln() as f32,
-    "ln(x) for f32."
+    log_f64,
+    log_f64_inplace,
+    "ln(x)",
+    "f32: correctly rounded for all 2^32 inputs, proven exhaustively.",
+    "f64: at most 1 ULP (subnormal inputs included).",
+    "NaN -> NaN, x < 0 -> NaN, ±0 -> -inf, +inf -> +inf, 1 -> +0."
 );
-unary_kernel!(log_f64, log_f64_inplace, f64, |v| v.ln(), "ln(x) for f64.");
-unary_kernel!(
+unary_kernels!(
+    Tanh,
+    family::tanh_f32_lanes,
+    family::tanh_f64_lanes,
     tanh_f32,
     tanh_f32_inplace,
-    f32,
-    |v| (v as f64).tanh() as f32,
-    "tanh(x) for f32."
-);
-unary_kernel!(
     tanh_f64,
     tanh_f64_inplace,
-    f64,
-    |v| v.tanh(),
-    "tanh(x) for f64."
+    "tanh(x)",
+    "f32: correctly rounded for all 2^32 inputs, proven exhaustively.",
+    "f64: at most 2 ULP.",
+    "NaN -> NaN, ±inf -> ±1, ±0 -> ±0 (sign kept); odd: tanh(-x) = -tanh(x)."
 );
-unary_kernel!(
-    sigmoid_f32,
-    sigmoid_f32_inplace,
-    f32,
-    |v| sigmoid64(v as f64) as f32,
-    "1 / (1 + e^-x) for f32."
+unary_kernels!(
+    Sigmoid, family::sigmoid_f32_lanes, family::sigmoid_f64_lanes,
+    sigmoid_f32, sigmoid_f32_inplace, sigmoid_f64, sigmoid_f64_inplace,
+    "1 / (1 + e^-x)",
+    "f32: at most 1 ULP (computed in f64, rounded once).",
+    "f64: at most 2 ULP.",
+    "NaN -> NaN, +inf -> 1, -inf -> +0, ±0 -> 0.5; never overflows, tiny results for very negative x are kept (down to subnormals), not flushed to 0."
 );
-unary_kernel!(
-    sigmoid_f64,
-    sigmoid_f64_inplace,
-    f64,
-    sigmoid64,
-    "1 / (1 + e^-x) for f64."
-);
-unary_kernel!(
-    softplus_f32,
-    softplus_f32_inplace,
-    f32,
-    |v| softplus64(v as f64) as f32,
-    "ln(1 + e^x) for f32."
-);
-unary_kernel!(
-    softplus_f64,
-    softplus_f64_inplace,
-    f64,
-    softplus64,
-    "ln(1 + e^x) for f64."
+unary_kernels!(
+    Softplus, family::softplus_f32_lanes, family::softplus_f64_lanes,
+    softplus_f32, softplus_f32_inplace, softplus_f64, softplus_f64_inplace,
+    "ln(1 + e^x)",
+    "f32: at most 1 ULP (computed in f64, rounded once).",
+    "f64: at most 2 ULP.",
+    "NaN -> NaN, +inf -> +inf, -inf -> +0, ±0 -> ln 2. This is the mathematical function, computed as `max(x, 0) + log1p(e^-|x|)`; the `beta`/`threshold` options of `torch.nn.functional.softplus` belong to the caller."
 );

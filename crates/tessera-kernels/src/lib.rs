@@ -3,7 +3,8 @@
 //! `softmax`, `log_softmax` and `logsumexp`.
 //!
 //! This crate knows nothing of tensors; `tessera-core` calls it on contiguous
-//! chunks and splits large tensors across threads itself.
+//! chunks and splits large tensors across threads itself. Every kernel is
+//! single-threaded over its slice.
 //!
 //! Every function comes in two forms: `name_f32(&x, &mut y)` writes `y[i] = f(x[i])`
 //! (the slices must have the same length), and `name_f32_inplace(&mut x)`.
@@ -12,11 +13,29 @@
 //! let x = [1.0f32, 2.0, 3.0];
 //! let mut y = [0.0f32; 3];
 //! tessera_kernels::expm1_f32(&x, &mut y);
-//! assert!((y[0] - 1.718_281_8).abs() < 1e-6);
+//! // Correctly rounded: the exact e - 1 rounded to f32.
+//! assert_eq!(y[0], 1f64.exp_m1() as f32);
 //! ```
+//!
+//! # Why hand-rolled
+//! No crate gives vectorized `expm1`/`log1p`/... that are correctly rounded in f32 (or within
+//! 1 ULP in f64) and identical on every instruction set, so the kernels are written here:
+//! f32 functions are evaluated in f64 lanes and rounded once, f64 ones with double-double
+//! corrections. Each function's `# Accuracy` section states its bound; `ACCURACY.md` at the
+//! repository root has the proofs (exhaustive for f32) and the commands that rerun them.
+//!
+//! # Backends
+//! SIMD through `pulp` with runtime detection: AVX-512 (`V4`), AVX2+FMA (`V3`), NEON, or
+//! scalar. All give bit-identical results. See [`Backend`], [`with_backend`] and the
+//! `TESSERA_KERNELS_BACKEND` environment variable to force one.
 
+#![warn(missing_docs)]
+
+mod dispatch;
 mod elementwise;
 mod rows;
+mod simd;
 
+pub use dispatch::{available_backends, current_backend, with_backend, Backend};
 pub use elementwise::*;
 pub use rows::*;

@@ -1,46 +1,102 @@
 //! Row kernels: logsumexp, softmax and log_softmax over one contiguous row.
+//!
+//! Stable forms: the row maximum `m` is subtracted before exponentiating, and the sum of
+//! `e^(x - m)` is accumulated in f64 (for f32 rows too). Results follow PyTorch on
+//! non-finite rows: a NaN anywhere gives NaN; `logsumexp` returns `m` when `m` is `±inf`;
+//! `softmax`/`log_softmax` give NaN for a row whose maximum is `±inf` (as `inf - inf` does
+//! in PyTorch), while `-inf` entries in a finite row give 0 (`-inf` for log_softmax).
 
-/// `ln(sum(exp(row - m)))` for the row's maximum `m`. The maximum's own term (exactly 1)
-/// is left out of the sum and added back through `ln_1p`, so a tiny remainder such as
-/// `e^-100` is not rounded away (`log_softmax([0, -100])[0]` is `-e^-100`, not 0).
-fn ln_sum_exp_shifted<T>(row: &[T], m: T) -> f64
-where
-    T: Copy + PartialEq + Into<f64> + std::ops::Sub<Output = T>,
-{
-    // An infinite maximum keeps every term, so `inf - inf` gives NaN as in PyTorch.
-    let top = if m.into().is_finite() {
-        row.iter().position(|&v| v == m)
+use crate::dispatch::dispatch;
+use crate::simd::map::Elem;
+use crate::simd::rowops::{Affine, RowMax, SumExp};
+
+fn row_max<T: Elem>(row: &[T]) -> f64 {
+    dispatch(RowMax {
+        p: row.as_ptr(),
+        len: row.len(),
+    })
+}
+
+fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64) -> f64 {
+    let out = out.map_or(core::ptr::null_mut(), |o| o.as_mut_ptr());
+    dispatch(SumExp {
+        p: row.as_ptr(),
+        out,
+        len: row.len(),
+        m,
+    })
+}
+
+fn affine<T: Elem>(src: *const T, dst: *mut T, len: usize, sub: f64, mul: f64, sub2: f64) {
+    dispatch(Affine {
+        src,
+        dst,
+        len,
+        sub,
+        mul,
+        sub2,
+    });
+}
+
+/// `ln(sum(exp(row - m)))` for the row's maximum `m`, and whether any entry other than
+/// the maximum contributes (then the exact log-softmax of the maximum is negative, if
+/// tiny). The maximum's own term (exactly 1) is kept out of the vectorized sum and added
+/// back through `ln_1p`, so a tiny remainder such as `e^-100` is not rounded away
+/// (`log_softmax([0, -100])[0]` is `-e^-100`, not 0). An infinite `m` keeps every term,
+/// so `inf - inf` gives NaN as in PyTorch.
+fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64) -> (f64, bool) {
+    let top = if m.is_finite() {
+        row.iter().position(|&v| v.into() == m)
     } else {
         None
     };
-    let rest: f64 = row
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| Some(i) != top)
-        .map(|(_, &v)| (v - m).into().exp())
-        .sum();
-    match top {
-        Some(_) => rest.ln_1p(),
-        None => rest.ln(),
+    let Some(i) = top else {
+        return (sum_exp(row, None, m).ln(), true);
+    };
+    let rest = sum_exp(&row[..i], None, m) + sum_exp(&row[i + 1..], None, m);
+    // Below 2^-126 the vector sum cannot tell e^-inf (padding, -inf entries: below
+    // 2^-158 each in the f32 grade) from true tiny terms: ask the row itself.
+    if rest < TINY_REST {
+        let others = row
+            .iter()
+            .enumerate()
+            .any(|(j, &v)| j != i && v.into() > f64::NEG_INFINITY);
+        return if others {
+            (rest.ln_1p(), true)
+        } else {
+            (0.0, false)
+        };
     }
+    (rest.ln_1p(), true)
 }
 
+/// 2^-126: sums of `e^(x - m)` below this are checked against the row.
+const TINY_REST: f64 = 1.1754943508222875e-38;
+
 macro_rules! row_kernels {
-    ($t:ty, $lse:ident, $softmax:ident, $log_softmax:ident) => {
-        /// `log(sum(exp(row)))`, computed stably (the maximum is subtracted first).
-        /// An empty row gives `-inf`; a row holding NaN gives NaN; a maximum of `±inf` is returned as is.
+    ($t:ty, $lse:ident, $softmax:ident, $log_softmax:ident, $acc:literal) => {
+        #[doc = concat!("`log(sum(exp(row)))` of an `", stringify!($t), "` row, computed stably.")]
+        ///
+        /// An empty row gives `-inf`; a row holding NaN gives NaN; otherwise a maximum of
+        /// `±inf` is returned as is (as PyTorch does), and rows like `[1000, 1000]` or
+        /// `[-1000, -1000]` stay finite.
+        ///
+        /// # Accuracy
+        #[doc = $acc]
         pub fn $lse(row: &[$t]) -> $t {
-            let m = row.iter().fold(
-                <$t>::NEG_INFINITY,
-                |a, &b| if b > a || b.is_nan() { b } else { a },
-            );
-            if m.is_nan() || m.is_infinite() {
-                return m;
+            let m = row_max(row);
+            if m.is_infinite() || m.is_nan() {
+                return if row.iter().any(|v| v.is_nan()) { <$t>::NAN } else { m as $t };
             }
-            (m as f64 + ln_sum_exp_shifted(row, m)) as $t
+            (m + ln_sum_exp(row, m).0) as $t
         }
 
-        /// Softmax of one row: `exp(x - max) / sum(exp(x - max))`.
+        #[doc = concat!("Softmax of an `", stringify!($t), "` row: `out[i] = exp(row[i] - m) / sum(exp(row - m))`.")]
+        ///
+        /// NaN in the row, or a maximum of `±inf`, gives an all-NaN `out` (as PyTorch).
+        ///
+        /// # Accuracy
+        #[doc = $acc]
         ///
         /// # Panics
         /// If `row` and `out` have different lengths.
@@ -48,25 +104,22 @@ macro_rules! row_kernels {
             assert_eq!(
                 row.len(),
                 out.len(),
-                concat!(stringify!($softmax), ": row and out lengths differ")
+                concat!(stringify!($softmax), ": row has {} elements but out has {}"),
+                row.len(),
+                out.len()
             );
-            let m = row.iter().fold(
-                <$t>::NEG_INFINITY,
-                |a, &b| if b > a || b.is_nan() { b } else { a },
-            );
-            let mut s = 0.0f64;
-            for (o, &v) in out.iter_mut().zip(row) {
-                let e = ((v - m) as f64).exp();
-                *o = e as $t;
-                s += e;
-            }
-            let inv = 1.0 / s;
-            for o in out.iter_mut() {
-                *o = ((*o as f64) * inv) as $t;
-            }
+            let m = row_max(row);
+            let s = sum_exp(row, Some(&mut *out), m);
+            let p = out.as_mut_ptr();
+            affine(p, p, out.len(), 0.0, 1.0 / s, 0.0);
         }
 
-        /// Log-softmax of one row: `(x - max) - log(sum(exp(x - max)))`.
+        #[doc = concat!("Log-softmax of an `", stringify!($t), "` row: `out[i] = (row[i] - m) - log(sum(exp(row - m)))`.")]
+        ///
+        /// NaN in the row, or a maximum of `±inf`, gives an all-NaN `out` (as PyTorch).
+        ///
+        /// # Accuracy
+        #[doc = $acc]
         ///
         /// # Panics
         /// If `row` and `out` have different lengths.
@@ -74,22 +127,40 @@ macro_rules! row_kernels {
             assert_eq!(
                 row.len(),
                 out.len(),
-                concat!(stringify!($log_softmax), ": row and out lengths differ")
+                concat!(stringify!($log_softmax), ": row has {} elements but out has {}"),
+                row.len(),
+                out.len()
             );
-            let m = row.iter().fold(
-                <$t>::NEG_INFINITY,
-                |a, &b| if b > a || b.is_nan() { b } else { a },
-            );
-            let ls = ln_sum_exp_shifted(row, m);
-            for (o, &v) in out.iter_mut().zip(row) {
-                *o = (((v - m) as f64) - ls) as $t;
+            let m = row_max(row);
+            let (ls, others) = ln_sum_exp(row, m);
+            affine(row.as_ptr(), out.as_mut_ptr(), row.len(), m, 1.0, ls);
+            if others && ls == 0.0 {
+                // The exact value at the maximum is -ln(1 + tiny): negative, rounding to -0.
+                for (o, &v) in out.iter_mut().zip(row) {
+                    if (v as f64) == m {
+                        *o = -0.0;
+                    }
+                }
             }
         }
     };
 }
 
-row_kernels!(f32, logsumexp_f32, softmax_f32, log_softmax_f32);
-row_kernels!(f64, logsumexp_f64, softmax_f64, log_softmax_f64);
+row_kernels!(
+    f32,
+    logsumexp_f32,
+    softmax_f32,
+    log_softmax_f32,
+    "f32: the sum is accumulated in f64 and each result rounded once from f64 (softmax: \
+     twice, `exp` to f32 then the scaling), so within 1 ULP for rows of moderate length."
+);
+row_kernels!(
+    f64,
+    logsumexp_f64,
+    softmax_f64,
+    log_softmax_f64,
+    "f64: a few ULP; the f64 sum of `n` terms adds up to `n` rounding errors of 2^-53 relative."
+);
 
 #[cfg(test)]
 mod tests {
@@ -110,5 +181,19 @@ mod tests {
         log_softmax_f64(&[f64::INFINITY, 1.0], &mut out);
         assert!(out[0].is_nan() && out[1].is_nan());
         assert_eq!(logsumexp_f64(&[]), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn signed_zero_at_the_maximum() {
+        // [0, -inf]: nothing else contributes, the exact result is +0.
+        let mut o32 = [1.0f32; 2];
+        log_softmax_f32(&[0.0, f32::NEG_INFINITY], &mut o32);
+        assert!(o32[0] == 0.0 && o32[0].is_sign_positive());
+        // [1000, 1]: -ln(1 + e^-999) is negative and rounds to -0.
+        let mut o64 = [1.0f64; 2];
+        log_softmax_f64(&[1000.0, 1.0], &mut o64);
+        assert!(o64[0] == 0.0 && o64[0].is_sign_negative());
+        log_softmax_f32(&[1000.0, 1.0], &mut o32);
+        assert!(o32[0] == 0.0 && o32[0].is_sign_negative());
     }
 }

@@ -1,0 +1,216 @@
+//! Throughput of the kernels at 10^7 elements (1 thread, and 2 threads with rayon chunks),
+//! plus softmax/logsumexp over the rows of a [1000, 1000] f32 matrix. When `python3` with
+//! torch and numpy is available, runs `scripts/bench_ref.py` on the same inputs and prints
+//! the ratios. Timings are the best of several repetitions.
+//!
+//! ```text
+//! cargo run --release -p tessera-kernels --example bench_kernels [-- --no-python]
+//! ```
+
+use std::process::Command;
+use std::time::Instant;
+use tessera_kernels::*;
+
+const N: usize = 10_000_000;
+const REPS: usize = 15;
+const THREADS: usize = 2;
+
+/// The inputs, same formula as scripts/bench_ref.py: lo + (hi - lo) * frac(i * golden ratio).
+fn inputs(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let g = 0.618_033_988_749_894_9_f64;
+    (0..n)
+        .map(|i| lo + (hi - lo) * ((i as f64) * g).fract())
+        .collect()
+}
+
+fn domain(name: &str) -> (f64, f64) {
+    match name {
+        "log" => (1e-3, 100.0),
+        "log1p" => (-0.9, 100.0),
+        _ => (-10.0, 10.0),
+    }
+}
+
+fn best(mut f: impl FnMut()) -> f64 {
+    f();
+    (0..REPS)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn par_chunks<T: Send + Sync + Copy>(x: &[T], y: &mut [T], f: fn(&[T], &mut [T])) {
+    use rayon::prelude::*;
+    let chunk = x.len().div_ceil(THREADS);
+    x.par_chunks(chunk)
+        .zip(y.par_chunks_mut(chunk))
+        .for_each(|(a, b)| f(a, b));
+}
+
+type Row = (String, String, f64, f64);
+
+fn bench_unary<T: Send + Sync + Copy + Default>(
+    name: &str,
+    dtype: &str,
+    f: fn(&[T], &mut [T]),
+    conv: fn(f64) -> T,
+    pool: &rayon::ThreadPool,
+) -> Row {
+    let (lo, hi) = domain(name);
+    let x: Vec<T> = inputs(lo, hi, N).into_iter().map(conv).collect();
+    let mut y = vec![T::default(); N];
+    let t1 = best(|| f(&x, &mut y));
+    let t2 = pool.install(|| best(|| par_chunks(&x, &mut y, f)));
+    (
+        name.into(),
+        dtype.into(),
+        N as f64 / t1 / 1e9,
+        N as f64 / t2 / 1e9,
+    )
+}
+
+fn bench_rows(name: &str, pool: &rayon::ThreadPool) -> Row {
+    use rayon::prelude::*;
+    let x: Vec<f32> = inputs(-10.0, 10.0, 1_000_000)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect();
+    let mut y = vec![0.0f32; x.len()];
+    let mut l = vec![0.0f32; 1000];
+    let mut run = |par: bool| match (name, par) {
+        ("softmax", false) => x
+            .chunks(1000)
+            .zip(y.chunks_mut(1000))
+            .for_each(|(r, o)| softmax_f32(r, o)),
+        ("softmax", true) => x
+            .par_chunks(1000)
+            .zip(y.par_chunks_mut(1000))
+            .for_each(|(r, o)| softmax_f32(r, o)),
+        ("log_softmax", false) => x
+            .chunks(1000)
+            .zip(y.chunks_mut(1000))
+            .for_each(|(r, o)| log_softmax_f32(r, o)),
+        ("log_softmax", true) => x
+            .par_chunks(1000)
+            .zip(y.par_chunks_mut(1000))
+            .for_each(|(r, o)| log_softmax_f32(r, o)),
+        (_, false) => x
+            .chunks(1000)
+            .zip(l.iter_mut())
+            .for_each(|(r, o)| *o = logsumexp_f32(r)),
+        (_, true) => x
+            .par_chunks(1000)
+            .zip(l.par_iter_mut())
+            .for_each(|(r, o)| *o = logsumexp_f32(r)),
+    };
+    let t1 = best(|| run(false));
+    let t2 = pool.install(|| best(|| run(true)));
+    (
+        name.into(),
+        "f32[1000,1000]".into(),
+        1e6 / t1 / 1e9,
+        1e6 / t2 / 1e9,
+    )
+}
+
+/// Runs the Python reference benchmark for one function; returns (lib, fn, dtype, Gelem/s).
+fn python_refs(name: &str) -> Vec<(String, String, String, f64)> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench_ref.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(name)
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE")
+        .output();
+    let Ok(out) = out else {
+        eprintln!("python3 not found: no torch/numpy comparison");
+        return vec![];
+    };
+    if !out.status.success() {
+        eprintln!(
+            "scripts/bench_ref.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return vec![];
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let p: Vec<&str> = l.split_whitespace().collect();
+            if p.len() != 4 {
+                return None;
+            }
+            Some((p[0].into(), p[1].into(), p[2].into(), p[3].parse().ok()?))
+        })
+        .collect()
+}
+
+fn main() {
+    let no_python = std::env::args().any(|a| a == "--no-python");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
+        .build()
+        .unwrap();
+    println!(
+        "backend: {:?}; {N} elements; best of {REPS}",
+        current_backend()
+    );
+    // Each function: tessera, then torch and numpy, then tessera again (best of both), so a
+    // change in the machine's load hits all three alike.
+    let mut rows: Vec<Row> = vec![];
+    let mut refs = vec![];
+    let mut measure = |name: &str, run: &dyn Fn() -> Vec<Row>| {
+        let first = run();
+        if !no_python {
+            refs.extend(python_refs(name));
+        }
+        for (a, b) in first.into_iter().zip(run()) {
+            rows.push((a.0, a.1, a.2.max(b.2), a.3.max(b.3)));
+        }
+    };
+    macro_rules! both {
+        ($name:literal, $f32:ident, $f64:ident) => {
+            measure($name, &|| {
+                vec![
+                    bench_unary($name, "f32", $f32, |v| v as f32, &pool),
+                    bench_unary($name, "f64", $f64, |v| v, &pool),
+                ]
+            });
+        };
+    }
+    both!("expm1", expm1_f32, expm1_f64);
+    both!("exp", exp_f32, exp_f64);
+    both!("log1p", log1p_f32, log1p_f64);
+    both!("log", log_f32, log_f64);
+    both!("tanh", tanh_f32, tanh_f64);
+    both!("sigmoid", sigmoid_f32, sigmoid_f64);
+    both!("softplus", softplus_f32, softplus_f64);
+    for name in ["softmax", "log_softmax", "logsumexp"] {
+        measure(name, &|| vec![bench_rows(name, &pool)]);
+    }
+    let get = |lib: &str, f: &str, d: &str| {
+        refs.iter()
+            .find(|r| r.0 == lib && r.1 == f && r.2 == d)
+            .map(|r| r.3)
+    };
+    println!(
+        "| function | dtype | tessera 1T | tessera 2T | torch 2T | numpy 1T | 2T / torch | 2T / numpy |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let ratio = |a: f64, b: Option<f64>| b.map_or("-".to_string(), |b| format!("{:.2}x", a / b));
+    for (f, d, t1, t2) in &rows {
+        let (tt, nn) = (get("torch", f, d), get("numpy", f, d));
+        println!(
+            "| {f} | {d} | {t1:.3} | {t2:.3} | {} | {} | {} | {} |",
+            fmt(tt),
+            fmt(nn),
+            ratio(*t2, tt),
+            ratio(*t2, nn)
+        );
+    }
+    println!("(Gelem/s; rows: elements of the matrix per second)");
+}

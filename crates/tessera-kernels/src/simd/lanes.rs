@@ -1,0 +1,130 @@
+//! `Lanes`: what the kernels need beyond pulp's generic `Simd` trait (64-bit shifts by 52 and
+//! f32 <-> f64 conversion), implemented for each backend with its own instructions.
+//!
+//! The defaults work lane by lane through memory; a backend overrides them when it has the
+//! instruction (AVX2 and AVX-512 do). All results are exact, so every backend agrees bit for bit.
+
+use pulp::Simd;
+
+/// A pulp backend the kernels can run on.
+pub(crate) trait Lanes: Simd {
+    /// Logical left shift of each 64-bit lane by 52.
+    #[inline(always)]
+    fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
+        map_u64(a, |v| v << 52)
+    }
+    /// Logical right shift of each 64-bit lane by 52.
+    #[inline(always)]
+    fn shr52_u64s(self, a: Self::u64s) -> Self::u64s {
+        map_u64(a, |v| v >> 52)
+    }
+    /// `1 / a` in f32 precision: each lane rounded to f32, divided in f32 (IEEE, correctly
+    /// rounded, so identical on every backend), widened back. Seeds Newton iterations.
+    #[inline(always)]
+    fn recip_f32(self, a: Self::f64s) -> Self::f64s {
+        let mut v = a;
+        for l in as_lanes_mut::<f64, _>(&mut v) {
+            *l = (1.0f32 / (*l as f32)) as f64;
+        }
+        v
+    }
+    /// Loads `F64_LANES` f32 values from `p` and widens them (exact).
+    ///
+    /// # Safety
+    /// `p` must be valid for reading `Self::F64_LANES` f32 values.
+    #[inline(always)]
+    unsafe fn load_f32(self, p: *const f32) -> Self::f64s {
+        let mut v = self.splat_f64s(0.0);
+        let lanes = as_lanes_mut::<f64, _>(&mut v);
+        for (i, l) in lanes.iter_mut().enumerate() {
+            *l = *p.add(i) as f64;
+        }
+        v
+    }
+    /// Rounds each lane to f32 (to nearest) and stores `F64_LANES` values at `p`.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing `Self::F64_LANES` f32 values.
+    #[inline(always)]
+    unsafe fn store_f32(self, v: Self::f64s, p: *mut f32) {
+        let mut v = v;
+        let lanes = as_lanes_mut::<f64, _>(&mut v);
+        for (i, l) in lanes.iter().enumerate() {
+            *p.add(i) = *l as f32;
+        }
+    }
+}
+
+#[inline(always)]
+fn as_lanes_mut<T: pulp::bytemuck::Pod, V: pulp::bytemuck::Pod>(v: &mut V) -> &mut [T] {
+    pulp::bytemuck::cast_slice_mut(core::slice::from_mut(v))
+}
+
+#[inline(always)]
+fn map_u64<V: pulp::bytemuck::Pod>(a: V, f: impl Fn(u64) -> u64) -> V {
+    let mut a = a;
+    for l in as_lanes_mut::<u64, _>(&mut a) {
+        *l = f(*l);
+    }
+    a
+}
+
+impl Lanes for pulp::Scalar {}
+
+#[cfg(target_arch = "aarch64")]
+impl Lanes for pulp::aarch64::Neon {}
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+mod x86 {
+    use super::Lanes;
+    use pulp::x86::{V3, V4};
+    use pulp::{f32x4, f32x8};
+
+    impl Lanes for V3 {
+        #[inline(always)]
+        fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shl_const_u64x4::<52>(a)
+        }
+        #[inline(always)]
+        fn shr52_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shr_const_u64x4::<52>(a)
+        }
+        #[inline(always)]
+        fn recip_f32(self, a: Self::f64s) -> Self::f64s {
+            let a = self.convert_f64x4_to_f32x4(a);
+            self.convert_f32x4_to_f64x4(self.div_f32x4(self.splat_f32x4(1.0), a))
+        }
+        #[inline(always)]
+        unsafe fn load_f32(self, p: *const f32) -> Self::f64s {
+            self.convert_f32x4_to_f64x4((p as *const f32x4).read_unaligned())
+        }
+        #[inline(always)]
+        unsafe fn store_f32(self, v: Self::f64s, p: *mut f32) {
+            (p as *mut f32x4).write_unaligned(self.convert_f64x4_to_f32x4(v))
+        }
+    }
+
+    impl Lanes for V4 {
+        #[inline(always)]
+        fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shl_const_u64x8::<52>(a)
+        }
+        #[inline(always)]
+        fn shr52_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shr_const_u64x8::<52>(a)
+        }
+        #[inline(always)]
+        fn recip_f32(self, a: Self::f64s) -> Self::f64s {
+            let a = self.convert_f64x8_to_f32x8(a);
+            self.convert_f32x8_to_f64x8(self.div_f32x8(self.splat_f32x8(1.0), a))
+        }
+        #[inline(always)]
+        unsafe fn load_f32(self, p: *const f32) -> Self::f64s {
+            self.convert_f32x8_to_f64x8((p as *const f32x8).read_unaligned())
+        }
+        #[inline(always)]
+        unsafe fn store_f32(self, v: Self::f64s, p: *mut f32) {
+            (p as *mut f32x8).write_unaligned(self.convert_f64x8_to_f32x8(v))
+        }
+    }
+}

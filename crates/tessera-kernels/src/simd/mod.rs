@@ -1,0 +1,16 @@
+//! The SIMD kernels: f64-lane cores generic over the pulp backend, and the slice drivers.
+//!
+//! Hand-rolled on purpose: no crate offers vectorized kernels that are correctly rounded
+//! (f32) or within 1 ULP (f64) and bit-identical on every backend.
+
+pub(crate) mod exp;
+pub(crate) mod family;
+pub(crate) mod lanes;
+pub(crate) mod log;
+pub(crate) mod map;
+pub(crate) mod poly;
+pub(crate) mod vec;
+
+pub(crate) use lanes::Lanes;
+pub(crate) mod hard_cases;
+pub(crate) mod rowops;

@@ -1,0 +1,157 @@
+//! The passes behind the row kernels (max, sum of exponentials, affine maps), as backend-generic
+//! ops. Sums use eight fixed partial sums (element `i` goes to sum `i mod 8`) on every backend,
+//! combined in a fixed order, so results are bit-identical across backends.
+
+use super::exp::{exp_f64_raw, exp_rows};
+use super::lanes::Lanes;
+use super::map::{load_small, store_small, Elem, MAX_LANES};
+use super::vec::Fv;
+use crate::dispatch::LanesOp;
+
+/// Elements per block of partial sums.
+const BLOCK: usize = 8;
+
+/// `e^d` on the row's precision grade, NaN kept.
+#[inline(always)]
+fn exp_of<T: Elem, S: Lanes>(d: Fv<S>) -> Fv<S> {
+    let e = if T::IS_F32 {
+        exp_rows(d.max(-110.0))
+    } else {
+        exp_f64_raw(d)
+    };
+    d.is_num().select(e, d)
+}
+
+/// The maximum of a row, as f64 (`-inf` for an empty row; NaN may or may not show).
+pub(crate) struct RowMax<T> {
+    pub(crate) p: *const T,
+    pub(crate) len: usize,
+}
+
+impl<T: Elem> LanesOp for RowMax<T> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> f64 {
+        let n = S::F64_LANES;
+        let mut acc = s.splat_f64s(f64::NEG_INFINITY);
+        let mut i = 0;
+        // SAFETY: reads at indices < len, or in the padded stack buffer.
+        unsafe {
+            while i + n <= self.len {
+                acc = s.max_f64s(acc, T::load(s, self.p.add(i)));
+                i += n;
+            }
+            if i < self.len {
+                let mut buf = [T::from_f64(f64::NEG_INFINITY); MAX_LANES];
+                load_small(self.p.add(i), &mut buf, self.len - i);
+                acc = s.max_f64s(acc, T::load(s, buf.as_ptr()));
+            }
+        }
+        s.reduce_max_f64s(acc)
+    }
+}
+
+/// `sum(e^(x - m))` in f64; also writes `e^(x - m)` (rounded to `T`) to `out` if not null.
+pub(crate) struct SumExp<T> {
+    pub(crate) p: *const T,
+    pub(crate) out: *mut T,
+    pub(crate) len: usize,
+    pub(crate) m: f64,
+}
+
+impl<T: Elem> SumExp<T> {
+    /// One block of 8 elements at `src` (and `dst` if not null) into the partial sums.
+    #[inline(always)]
+    unsafe fn block<S: Lanes>(&self, s: S, src: *const T, dst: *mut T, acc: &mut [S::f64s]) {
+        let n = S::F64_LANES;
+        let m = Fv::splat(s, self.m);
+        for (j, a) in acc.iter_mut().enumerate() {
+            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m);
+            if !dst.is_null() {
+                T::store(s, e.v, dst.add(j * n));
+            }
+            *a = s.add_f64s(*a, e.v);
+        }
+    }
+}
+
+impl<T: Elem> LanesOp for SumExp<T> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> f64 {
+        let n = S::F64_LANES;
+        let mut acc_store = [s.splat_f64s(0.0); BLOCK];
+        let acc = &mut acc_store[..BLOCK / n];
+        let mut i = 0;
+        // SAFETY: accesses at indices < len, or in the padded stack buffers.
+        unsafe {
+            while i + BLOCK <= self.len {
+                let dst = if self.out.is_null() {
+                    self.out
+                } else {
+                    self.out.add(i)
+                };
+                self.block(s, self.p.add(i), dst, acc);
+                i += BLOCK;
+            }
+            let rest = self.len - i;
+            if rest > 0 {
+                // Padding with -inf adds e^-inf (0, or < 2^-158 for the f32 grade) to the sums.
+                let mut buf = [T::from_f64(f64::NEG_INFINITY); BLOCK];
+                let mut obuf = [T::from_f64(0.0); BLOCK];
+                load_small(self.p.add(i), &mut buf, rest);
+                self.block(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
+                if !self.out.is_null() {
+                    store_small(&obuf, self.out.add(i), rest);
+                }
+            }
+        }
+        let mut sums = [0.0f64; BLOCK];
+        for (j, a) in acc.iter().enumerate() {
+            let lanes: &[f64] = pulp::bytemuck::cast_slice(core::slice::from_ref(a));
+            sums[j * n..(j + 1) * n].copy_from_slice(lanes);
+        }
+        ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]))
+    }
+}
+
+/// `dst[i] = (src[i] - sub) * mul` in f64 lanes, rounded once to `T`.
+pub(crate) struct Affine<T> {
+    pub(crate) src: *const T,
+    pub(crate) dst: *mut T,
+    pub(crate) len: usize,
+    pub(crate) sub: f64,
+    pub(crate) mul: f64,
+    /// Subtracted after the multiplication.
+    pub(crate) sub2: f64,
+}
+
+impl<T: Elem> Affine<T> {
+    #[inline(always)]
+    fn f<S: Lanes>(&self, s: S, v: S::f64s) -> S::f64s {
+        ((Fv::new(s, v) - self.sub) * self.mul - self.sub2).v
+    }
+}
+
+impl<T: Elem> LanesOp for Affine<T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let n = S::F64_LANES;
+        let mut i = 0;
+        // SAFETY: accesses at indices < len, or in the stack buffer.
+        unsafe {
+            while i + n <= self.len {
+                T::store(s, self.f(s, T::load(s, self.src.add(i))), self.dst.add(i));
+                i += n;
+            }
+            let rest = self.len - i;
+            if rest > 0 {
+                let mut buf = [T::from_f64(0.0); MAX_LANES];
+                load_small(self.src.add(i), &mut buf, rest);
+                T::store(s, self.f(s, T::load(s, buf.as_ptr())), buf.as_mut_ptr());
+                store_small(&buf, self.dst.add(i), rest);
+            }
+        }
+    }
+}

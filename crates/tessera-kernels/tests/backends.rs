@@ -1,0 +1,153 @@
+//! Every backend gives bit-identical results (NaN payloads aside), on random bit patterns and
+//! on every slice length up to a few vectors (tails included); lengths are checked.
+
+mod common;
+use common::*;
+use tessera_kernels::*;
+
+fn same32(a: &[f32], b: &[f32]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+fn same64(a: &[f64], b: &[f64]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+#[test]
+fn backends_are_bit_identical() {
+    let backends = available_backends();
+    let mut rng = Rng(42);
+    // Half any bit pattern, half moderate values where the functions do real work.
+    let x32: Vec<f32> = (0..100_003)
+        .map(|i| {
+            if i % 2 == 0 {
+                rng.any_f32()
+            } else {
+                rng.uniform(-100.0, 100.0) as f32
+            }
+        })
+        .collect();
+    let x64: Vec<f64> = (0..100_003)
+        .map(|i| {
+            if i % 2 == 0 {
+                rng.any_f64()
+            } else {
+                rng.uniform(-800.0, 800.0)
+            }
+        })
+        .collect();
+    for (name, f) in F32_FNS {
+        let outs: Vec<Vec<f32>> = backends
+            .iter()
+            .map(|&b| {
+                let mut y = vec![0.0; x32.len()];
+                with_backend(b, || f(&x32, &mut y));
+                y
+            })
+            .collect();
+        for (b, o) in backends.iter().zip(&outs) {
+            assert!(
+                same32(o, &outs[0]),
+                "{name}_f32: {b:?} differs from {:?}",
+                backends[0]
+            );
+        }
+    }
+    for (name, f) in F64_FNS {
+        let outs: Vec<Vec<f64>> = backends
+            .iter()
+            .map(|&b| {
+                let mut y = vec![0.0; x64.len()];
+                with_backend(b, || f(&x64, &mut y));
+                y
+            })
+            .collect();
+        for (b, o) in backends.iter().zip(&outs) {
+            assert!(
+                same64(o, &outs[0]),
+                "{name}_f64: {b:?} differs from {:?}",
+                backends[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn every_length_and_inplace_match_elementwise() {
+    let mut rng = Rng(5);
+    for backend in available_backends() {
+        with_backend(backend, || {
+            for len in 0..40 {
+                let x: Vec<f32> = (0..len).map(|_| rng.uniform(-5.0, 5.0) as f32).collect();
+                for (name, f) in F32_FNS {
+                    let mut y = vec![0.0f32; len];
+                    f(&x, &mut y);
+                    for (i, &xi) in x.iter().enumerate() {
+                        let mut one = [0.0f32];
+                        f(&[xi], &mut one);
+                        assert_eq!(y[i].to_bits(), one[0].to_bits(), "{name} len {len} at {i}");
+                    }
+                }
+                let mut a = x.clone();
+                expm1_f32_inplace(&mut a);
+                let mut b = vec![0.0f32; len];
+                expm1_f32(&x, &mut b);
+                assert!(same32(&a, &b));
+                let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+                let mut a = x64.clone();
+                log1p_f64_inplace(&mut a);
+                let mut b = vec![0.0f64; len];
+                log1p_f64(&x64, &mut b);
+                assert!(same64(&a, &b));
+            }
+        });
+    }
+}
+
+#[test]
+fn backend_names_parse() {
+    assert_eq!(Backend::parse("scalar"), Some(Backend::Scalar));
+    assert_eq!(Backend::parse("AVX2"), Some(Backend::V3));
+    assert_eq!(Backend::parse(" v4 "), Some(Backend::V4));
+    assert_eq!(Backend::parse("neon"), Some(Backend::Neon));
+    assert_eq!(Backend::parse("sse"), None);
+    assert!(Backend::Scalar.is_available());
+    assert_eq!(available_backends()[0], Backend::Scalar);
+}
+
+#[test]
+fn with_backend_forces_and_restores() {
+    let before = current_backend();
+    for b in available_backends() {
+        with_backend(b, || assert_eq!(current_backend(), b));
+        assert_eq!(current_backend(), before);
+    }
+}
+
+#[test]
+#[should_panic(expected = "expm1_f32: input has 3 elements but output has 2")]
+fn length_mismatch_panics_f32() {
+    expm1_f32(&[1.0, 2.0, 3.0], &mut [0.0; 2]);
+}
+
+#[test]
+#[should_panic(expected = "softplus_f64: input has 1 elements but output has 0")]
+fn length_mismatch_panics_f64() {
+    softplus_f64(&[1.0], &mut []);
+}
+
+#[test]
+fn empty_slices() {
+    for (_, f) in F32_FNS {
+        f(&[], &mut []);
+    }
+    for (_, f) in F64_FNS {
+        f(&[], &mut []);
+    }
+    tanh_f32_inplace(&mut []);
+    assert_eq!(logsumexp_f32(&[]), f32::NEG_INFINITY);
+    softmax_f64(&[], &mut []);
+}

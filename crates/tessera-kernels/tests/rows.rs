@@ -1,0 +1,122 @@
+//! Row kernels: stability on large rows, PyTorch's results on non-finite rows, agreement with
+//! an f64 reference, and identical results on every backend.
+
+mod common;
+use common::*;
+use tessera_kernels::*;
+
+const INF: f32 = f32::INFINITY;
+
+#[test]
+fn large_and_small_rows_stay_finite() {
+    let mut out = [0.0f32; 2];
+    let ln2 = std::f64::consts::LN_2;
+    assert_eq!(logsumexp_f32(&[1000.0, 1000.0]), (1000.0 + ln2) as f32);
+    assert_eq!(logsumexp_f32(&[-1000.0, -1000.0]), (-1000.0 + ln2) as f32);
+    softmax_f32(&[1000.0, 1000.0], &mut out);
+    assert_eq!(out, [0.5, 0.5]);
+    softmax_f32(&[-1000.0, -1000.0], &mut out);
+    assert_eq!(out, [0.5, 0.5]);
+    log_softmax_f32(&[1000.0, 1000.0], &mut out);
+    assert_eq!(out, [-ln2 as f32; 2]);
+    assert_eq!(logsumexp_f64(&[1000.0, 1000.0]), 1000.0 + ln2);
+}
+
+/// Expected values are PyTorch 2.15's (torch.logsumexp / softmax / log_softmax on these rows).
+#[test]
+fn non_finite_rows_follow_pytorch() {
+    let nan = f32::NAN;
+    // (row, logsumexp, softmax, log_softmax)
+    type Case = ([f32; 2], f32, [f32; 2], [f32; 2]);
+    let rows: [Case; 7] = [
+        ([INF, 1.0], INF, [nan, nan], [nan, nan]),
+        ([INF, INF], INF, [nan, nan], [nan, nan]),
+        ([-INF, 1.0], 1.0, [0.0, 1.0], [-INF, 0.0]),
+        ([-INF, -INF], -INF, [nan, nan], [nan, nan]),
+        ([nan, 1.0], nan, [nan, nan], [nan, nan]),
+        ([INF, nan], nan, [nan, nan], [nan, nan]),
+        ([-INF, nan], nan, [nan, nan], [nan, nan]),
+    ];
+    let same = |a: f32, b: f32| (a.is_nan() && b.is_nan()) || a == b;
+    for backend in available_backends() {
+        with_backend(backend, || {
+            for (row, lse, sm, lsm) in rows {
+                assert!(
+                    same(logsumexp_f32(&row), lse),
+                    "logsumexp {row:?} on {backend:?}"
+                );
+                let r64 = row.map(|v| v as f64);
+                assert!(
+                    same(logsumexp_f64(&r64) as f32, lse),
+                    "logsumexp_f64 {row:?}"
+                );
+                let mut o = [0.0f32; 2];
+                softmax_f32(&row, &mut o);
+                assert!(
+                    same(o[0], sm[0]) && same(o[1], sm[1]),
+                    "softmax {row:?}: {o:?}"
+                );
+                log_softmax_f32(&row, &mut o);
+                assert!(
+                    same(o[0], lsm[0]) && same(o[1], lsm[1]),
+                    "log_softmax {row:?}: {o:?}"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn rows_match_f64_reference_and_backends_agree() {
+    let mut rng = Rng(9);
+    let backends = available_backends();
+    for len in [1usize, 2, 7, 8, 9, 31, 100, 1000] {
+        let row: Vec<f32> = (0..len).map(|_| rng.uniform(-20.0, 20.0) as f32).collect();
+        let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+        let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+        let lse = m + s.ln();
+        let mut results = vec![];
+        for &b in &backends {
+            with_backend(b, || {
+                let l = logsumexp_f32(&row);
+                assert_eq!(l, lse as f32, "logsumexp len {len} on {b:?}");
+                let mut sm = vec![0.0f32; len];
+                softmax_f32(&row, &mut sm);
+                let mut lsm = vec![0.0f32; len];
+                log_softmax_f32(&row, &mut lsm);
+                for i in 0..len {
+                    let want = (row[i] as f64 - m).exp() / s;
+                    assert!(
+                        ((sm[i] as f64 - want) / want).abs() < 2.0 * f32::EPSILON as f64,
+                        "softmax len {len} [{i}]: {} vs {want}",
+                        sm[i]
+                    );
+                    let want = row[i] as f64 - lse;
+                    assert!(
+                        (lsm[i] as f64 - want).abs()
+                            <= (want.abs() * f32::EPSILON as f64).max(1e-6)
+                    );
+                }
+                let r64: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+                let l64 = logsumexp_f64(&r64);
+                assert!(
+                    ulps64(l64, lse) <= 4,
+                    "logsumexp_f64 len {len}: {l64} vs {lse}"
+                );
+                results.push((l, sm, lsm, l64));
+            });
+        }
+        for r in &results[1..] {
+            assert_eq!(r.0.to_bits(), results[0].0.to_bits());
+            assert_eq!(r.1, results[0].1);
+            assert_eq!(r.2, results[0].2);
+            assert_eq!(r.3.to_bits(), results[0].3.to_bits());
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "softmax_f32: row has 2 elements but out has 3")]
+fn softmax_length_mismatch_panics() {
+    softmax_f32(&[1.0, 2.0], &mut [0.0; 3]);
+}

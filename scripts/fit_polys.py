@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Fit the polynomial coefficients used by tessera-kernels (src/simd/poly.rs).
+
+Near-minimax fits: weighted least squares in 80-digit arithmetic (mpmath) on
+Chebyshev nodes, coefficients rounded to the nearest double. Prints Rust
+constants and the max error of the rounded polynomial on a dense grid.
+
+    python3 scripts/fit_polys.py
+"""
+import mpmath as mp
+
+mp.mp.dps = 80
+
+
+def fit(name, g, lo, hi, deg, weight=lambda t: 1):
+    n = 6 * (deg + 1)
+    nodes = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (2 * i + 1) / (2 * n)) for i in range(n)]
+    a = mp.matrix(n, deg + 1)
+    b = mp.matrix(n, 1)
+    for i, t in enumerate(nodes):
+        w = weight(t)
+        for j in range(deg + 1):
+            a[i, j] = w * t**j
+        b[i] = w * g(t)
+    c = mp.lu_solve(a.T * a, a.T * b)
+    coeffs = [float(c[j]) for j in range(deg + 1)]
+    worst = mp.mpf(0)
+    for i in range(2001):
+        t = lo + (hi - lo) * i / 2000
+        p = mp.mpf(0)
+        for cj in reversed(coeffs):
+            p = p * t + mp.mpf(cj)
+        e = abs((p - g(t)) * weight(t))
+        worst = max(worst, e)
+    print(f"/// {name}: degree {deg} on [{mp.nstr(lo, 6)}, {mp.nstr(hi, 6)}], max weighted error {mp.nstr(worst, 3)} (2^{mp.nstr(mp.log(worst, 2), 4)}).")
+    print(f"pub(crate) const {name}: [f64; {deg + 1}] = [")
+    for cj in coeffs:
+        print(f"    {cj!r},")
+    print("];")
+
+
+def expm1_q(r):
+    if abs(r) < mp.mpf(10) ** -20:
+        return mp.mpf(1) / 2 + r / 6
+    return (mp.expm1(r) - r) / r**2
+
+
+def expm1_q3(r):
+    if abs(r) < mp.mpf(10) ** -20:
+        return mp.mpf(1) / 6 + r / 24
+    return (mp.expm1(r) - r - r**2 / 2) / r**3
+
+
+def log_p(z):
+    # R(z) = 2 atanh(s)/s - 2 with z = s^2, written R(z) = z * P(z); this is P.
+    if z < mp.mpf(10) ** -30:
+        return mp.mpf(2) / 3 + 2 * z / 5
+    s = mp.sqrt(z)
+    return (2 * mp.atanh(s) / s - 2) / z
+
+
+R = mp.log(2) / 2 + mp.mpf(2) ** -20
+# s = f / (2 + f) with f = m - 1, m in [sqrt(2)/2, sqrt(2)): |s| <= 3 - 2 sqrt(2).
+SMAX = 3 - 2 * mp.sqrt(2) + mp.mpf(2) ** -30
+fit("EXPM1_Q_F32", expm1_q, -R, R, 9)
+fit("EXPM1_Q3_F64", expm1_q3, -R, R, 9)
+fit("EXPM1_Q_ROWS", expm1_q, -R, R, 6)
+fit("LOG_P_F64", log_p, mp.mpf(0), SMAX**2, 7)
