@@ -114,7 +114,7 @@ where
     b.expect_dtype::<B>(op);
     let shape = broadcast_shapes(op, a.shape(), b.shape());
     let n: usize = shape.iter().product();
-    let mut out = vec![O::default(); n];
+    let mut out = crate::threads::output_vec::<O>(n);
     // Both operands may share one storage: lock it once.
     let ga = a.storage().read();
     let gb = if a.shares_storage(b) {

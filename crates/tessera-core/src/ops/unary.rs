@@ -15,7 +15,7 @@
 use super::arith::Arith;
 use crate::autograd::{record, Saves};
 use crate::storage::StorageElement;
-use crate::threads::{par_chunks_indexed, par_chunks_mut, par_zip};
+use crate::threads::{output_vec, par_chunks_indexed, par_chunks_mut, par_zip};
 
 /// Elements gathered at a time from a strided input (fits in L1 with its output).
 const GATHER_CHUNK: usize = 2048;
@@ -63,14 +63,14 @@ fn map_float<T: KernelFloat>(x: &Tensor, k: &FloatKernel) -> Tensor {
     let all = T::slice(&data).expect("dtype checked by caller");
     let out = match x.layout().contiguous_range() {
         Some(r) => {
-            let mut out = vec![T::default(); r.len()];
+            let mut out = output_vec::<T>(r.len());
             par_zip(&all[r], &mut out, f);
             out
         }
         None => {
             // Strided input: gather a cache-sized chunk, then run the in-place
             // kernel on it while it is hot.
-            let mut out = vec![T::default(); x.numel()];
+            let mut out = output_vec::<T>(x.numel());
             let layout = x.layout();
             par_chunks_indexed(&mut out, GATHER_CHUNK, |start, chunk| {
                 layout.gather_into(all, start, chunk);
@@ -137,7 +137,7 @@ pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
 /// Maps every element with `f`, keeping the dtype.
 pub(crate) fn map_same<T: StorageElement>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
     let v = x.with_contiguous(|s: &[T]| {
-        let mut out = vec![T::default(); s.len()];
+        let mut out = output_vec::<T>(s.len());
         par_zip(s, &mut out, |a, b| {
             for (o, &i) in b.iter_mut().zip(a) {
                 *o = f(i);
