@@ -151,7 +151,7 @@ pub fn par_rows<A: Sync, B: Send>(
 }
 
 /// Outputs of at least this many bytes are backed by transparent huge pages.
-const HUGE_OUTPUT: usize = 4 << 20;
+const HUGE_OUTPUT: usize = 2 << 20;
 
 /// A vector of `n` default values for an op's output. Large outputs ask Linux for
 /// transparent huge pages (as NumPy does) and are first touched in parallel: with 4 KiB
