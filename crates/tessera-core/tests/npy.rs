@@ -1,8 +1,9 @@
 //! `.npy` reading and writing against files made by NumPy (`scripts/make_npy_data.py`),
 //! round trips, and corrupt input.
 
+mod common;
 use std::path::PathBuf;
-use tessera_core::{dispatch, tensor, DType, Element, Error, Tensor};
+use tessera_core::{tensor, DType, Error, Tensor};
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/npy")
@@ -12,33 +13,6 @@ struct Record {
     file: String,
     expected: Tensor,
     exact: bool,
-}
-
-fn parse_dtype(s: &str) -> DType {
-    DType::ALL
-        .into_iter()
-        .find(|d| d.torch_name().strip_prefix("torch.") == Some(s))
-        .unwrap_or_else(|| panic!("unknown dtype {s:?}"))
-}
-
-fn build(dtype: DType, shape: &[usize], values: &str) -> Tensor {
-    let toks = values.split_whitespace();
-    match dtype {
-        DType::F32 => Tensor::from_vec(
-            toks.map(|s| f32::from_bits(u32::from_str_radix(s, 16).unwrap()))
-                .collect(),
-            shape,
-        ),
-        DType::F64 => Tensor::from_vec(
-            toks.map(|s| f64::from_bits(u64::from_str_radix(s, 16).unwrap()))
-                .collect(),
-            shape,
-        ),
-        d => dispatch!(d, T => Tensor::from_vec(
-            toks.map(|s| T::from_i64(s.parse::<i64>().unwrap())).collect::<Vec<T>>(),
-            shape,
-        )),
-    }
 }
 
 fn field<'a>(lines: &mut impl Iterator<Item = &'a str>, key: &str) -> String {
@@ -60,13 +34,17 @@ fn manifest() -> (Vec<Record>, Vec<String>) {
             continue;
         }
         let file = line.strip_prefix("file ").expect("file line").to_string();
-        let dtype = parse_dtype(&field(&mut lines, "dtype"));
+        let dtype = common::parse_dtype(&field(&mut lines, "dtype"));
         let shape: Vec<usize> = field(&mut lines, "shape")
             .split_whitespace()
             .map(|s| s.parse().unwrap())
             .collect();
         let exact = field(&mut lines, "exact") == "1";
-        let expected = build(dtype, &shape, &field(&mut lines, "values"));
+        let expected = common::build_tensor(
+            dtype,
+            &shape,
+            field(&mut lines, "values").split_whitespace(),
+        );
         assert_eq!(lines.next(), Some("end"));
         records.push(Record {
             file,

@@ -3,8 +3,9 @@
 //! The cases and PyTorch's output are in `tests/data/print_cases.txt`, written by
 //! `scripts/make_print_data.py` (see its docstring for the format).
 
+mod common;
 use std::collections::BTreeSet;
-use tessera_core::{dispatch, DType, Element, PrintOptions, Tensor};
+use tessera_core::{DType, PrintOptions, Tensor};
 
 const DATA: &str = include_str!("data/print_cases.txt");
 
@@ -13,34 +14,6 @@ struct Case {
     tensor: Tensor,
     opts: Option<PrintOptions>,
     expected: String,
-}
-
-fn parse_dtype(s: &str) -> DType {
-    DType::ALL
-        .into_iter()
-        .find(|d| d.torch_name().strip_prefix("torch.") == Some(s))
-        .unwrap_or_else(|| panic!("unknown dtype {s:?}"))
-}
-
-/// The base tensor, bit for bit: floats from their hex bits, the rest from decimals.
-fn build(dtype: DType, shape: &[usize], values: &str) -> Tensor {
-    let toks = values.split_whitespace();
-    match dtype {
-        DType::F32 => Tensor::from_vec(
-            toks.map(|s| f32::from_bits(u32::from_str_radix(s, 16).unwrap()))
-                .collect(),
-            shape,
-        ),
-        DType::F64 => Tensor::from_vec(
-            toks.map(|s| f64::from_bits(u64::from_str_radix(s, 16).unwrap()))
-                .collect(),
-            shape,
-        ),
-        d => dispatch!(d, T => Tensor::from_vec(
-            toks.map(|s| T::from_i64(s.parse::<i64>().unwrap())).collect::<Vec<T>>(),
-            shape,
-        )),
-    }
 }
 
 fn parse_opts(line: &str) -> PrintOptions {
@@ -79,7 +52,7 @@ fn parse_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     while lines.peek().is_some() {
         let name = field(&mut lines, "case").to_string();
-        let dtype = parse_dtype(field(&mut lines, "dtype"));
+        let dtype = common::parse_dtype(field(&mut lines, "dtype"));
         let shape: Vec<usize> = field(&mut lines, "shape")
             .split_whitespace()
             .map(|s| s.parse().unwrap())
@@ -100,7 +73,7 @@ fn parse_cases() -> Vec<Case> {
             line = lines.next().expect("values");
         }
         let values = line.strip_prefix("values").expect("values line");
-        let mut tensor = build(dtype, &shape, values);
+        let mut tensor = common::build_tensor(dtype, &shape, values.split_whitespace());
         if let Some(p) = permute {
             tensor = tensor.permute(p);
         }

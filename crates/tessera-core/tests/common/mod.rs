@@ -110,21 +110,30 @@ pub fn parse_tensor(s: &str) -> Tensor {
     } else {
         sh.split(',').map(|v| v.parse().unwrap()).collect()
     };
-    let toks = vals.split(',').filter(|t| !t.is_empty());
+    build_tensor(dtype, &shape, vals.split(',').filter(|t| !t.is_empty()))
+}
+
+/// A tensor from value tokens, bit for bit: floats from their hex bits, the rest from
+/// decimals.
+pub fn build_tensor<'a>(
+    dtype: DType,
+    shape: &[usize],
+    toks: impl Iterator<Item = &'a str>,
+) -> Tensor {
     match dtype {
         DType::F32 => Tensor::from_vec(
             toks.map(|t| f32::from_bits(u32::from_str_radix(t, 16).unwrap()))
                 .collect(),
-            &shape,
+            shape,
         ),
         DType::F64 => Tensor::from_vec(
             toks.map(|t| f64::from_bits(u64::from_str_radix(t, 16).unwrap()))
                 .collect(),
-            &shape,
+            shape,
         ),
         d => dispatch!(d, T => Tensor::from_vec(
             toks.map(|t| T::from_i64(t.parse::<i64>().unwrap())).collect::<Vec<T>>(),
-            &shape,
+            shape,
         )),
     }
 }
