@@ -48,3 +48,8 @@ pub mod prelude {
         manual_seed, tensor, DType, Device, Error, Generator, Result, Scalar, Tensor,
     };
 }
+
+/// The README's example, run as a doctest so the README stays true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
