@@ -26,6 +26,15 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, fixed-step ones first.
+    pub const ALL: [Method; 5] = [
+        Method::Euler,
+        Method::Midpoint,
+        Method::Rk4,
+        Method::Dopri5,
+        Method::Tsit5,
+    ];
+
     /// The torchdiffeq name: `"euler"`, `"midpoint"`, `"rk4"`, `"dopri5"`, `"tsit5"`.
     pub fn name(self) -> &'static str {
         match self {

@@ -225,17 +225,9 @@ const TSIT5_MID: [f64; 7] = tsit5_dense(0.5);
 mod tests {
     use super::*;
 
-    const ALL: [Method; 5] = [
-        Method::Euler,
-        Method::Midpoint,
-        Method::Rk4,
-        Method::Dopri5,
-        Method::Tsit5,
-    ];
-
     #[test]
     fn rows_sum_to_nodes_and_weights_to_one() {
-        for m in ALL {
+        for m in Method::ALL {
             let t = tableau(m);
             assert_eq!(t.a.len(), t.stages(), "{m}");
             assert_eq!(t.b.len(), t.stages(), "{m}");

@@ -7,14 +7,6 @@ use tessera_core::autograd::{self, gradcheck, GradcheckOptions};
 use tessera_core::{DType, Tensor};
 use tessera_ode::{odeint, odeint_adjoint, Method, Options};
 
-const ALL: [Method; 5] = [
-    Method::Euler,
-    Method::Midpoint,
-    Method::Rk4,
-    Method::Dopri5,
-    Method::Tsit5,
-];
-
 /// Options accurate enough for gradient checks, and the accuracy to expect.
 fn accurate(method: Method) -> (Options, f64) {
     let o = Options::default().method(method);
@@ -37,7 +29,7 @@ fn leaf(v: &[f64]) -> Tensor {
 #[test]
 fn direct_gradients_match_the_analytic_ones() {
     let (y0v, kv) = (2.0, 0.7);
-    for method in ALL {
+    for method in Method::ALL {
         let (opts, tol) = accurate(method);
         for t_end in [1.0, 0.37] {
             let (y0, k) = (leaf(&[y0v]), leaf(&[kv]));
@@ -133,7 +125,7 @@ fn matrix_state_gradient_is_the_transposed_exponential() {
 #[test]
 fn adjoint_gradients_match_the_analytic_ones() {
     let (y0v, kv) = (2.0, 0.7);
-    for method in ALL {
+    for method in Method::ALL {
         let (opts, tol) = accurate(method);
         for (t0, t1) in [(0.0, 1.0), (1.0, 0.0)] {
             let k = leaf(&[kv]);

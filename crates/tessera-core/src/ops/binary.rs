@@ -216,17 +216,15 @@ fn compute<T: Arith>(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
         BinaryOp::Add => zip_map(name, a, b, T::add),
         BinaryOp::Sub => zip_map(name, a, b, T::sub),
         BinaryOp::Mul => zip_map(name, a, b, T::mul),
-        BinaryOp::Div => zip_map(name, a, b, |x: T, y: T| {
-            T::from_f64(x.to_f64() / y.to_f64())
-        }),
+        // `binary` sends division to `div_float`: its result dtype is always a float.
+        BinaryOp::Div => unreachable!("div computes in a float dtype"),
         BinaryOp::Pow => zip_map(name, a, b, T::pow),
         BinaryOp::Maximum => zip_map(name, a, b, T::maximum),
         BinaryOp::Minimum => zip_map(name, a, b, T::minimum),
     }
 }
 
-/// Division kernels for floats, exact in their own type (the generic path goes
-/// through `f64`, which is exact for `f32` but not needed for `f64`).
+/// Division for floats (true division always computes in a float dtype).
 fn div_float<T: Arith + std::ops::Div<Output = T>>(a: &Tensor, b: &Tensor) -> Tensor {
     zip_map("div", a, b, |x: T, y: T| x / y)
 }
