@@ -2,6 +2,7 @@
 //! then the tail through a small stack buffer (no per-call allocation).
 
 use super::lanes::Lanes;
+use super::prefetch::prefetch_ahead;
 use super::vec::Fv;
 use crate::dispatch::LanesOp;
 use core::marker::PhantomData;
@@ -170,6 +171,7 @@ impl<T: Elem, K: Unary> LanesOp for Map<T, K> {
         unsafe {
             // Two vectors per iteration: independent chains the core can overlap.
             while i + 2 * n <= self.len {
+                prefetch_ahead(self.src.add(i), self.dst.add(i), 2 * n);
                 let v0 = T::load(s, self.src.add(i));
                 let v1 = T::load(s, self.src.add(i + n));
                 let y0 = Self::apply(s, v0);

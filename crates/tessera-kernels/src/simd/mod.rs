@@ -9,6 +9,7 @@ pub(crate) mod lanes;
 pub(crate) mod log;
 pub(crate) mod map;
 pub(crate) mod poly;
+pub(crate) mod prefetch;
 pub(crate) mod vec;
 
 pub(crate) use lanes::Lanes;

@@ -5,6 +5,7 @@
 use super::exp::{exp_f64_raw, exp_rows};
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, Elem, MAX_LANES};
+use super::prefetch::prefetch_ahead;
 use super::vec::Fv;
 use crate::dispatch::LanesOp;
 
@@ -38,6 +39,8 @@ impl<T: Elem> LanesOp for RowMax<T> {
         // SAFETY: reads at indices < len, or in the padded stack buffer.
         unsafe {
             while i + n <= self.len {
+                // The first pass over a row: fetch what follows (the next row, usually).
+                prefetch_ahead(self.p.add(i), core::ptr::null_mut(), n);
                 acc = s.max_f64s(acc, T::load(s, self.p.add(i)));
                 i += n;
             }
@@ -91,6 +94,7 @@ impl<T: Elem> LanesOp for SumExp<T> {
                 } else {
                     self.out.add(i)
                 };
+                prefetch_ahead(core::ptr::null(), dst, BLOCK);
                 self.block(s, self.p.add(i), dst, acc);
                 i += BLOCK;
             }
