@@ -153,16 +153,49 @@ pub fn par_rows<A: Sync, B: Send>(
 /// Outputs of at least this many bytes are backed by transparent huge pages.
 const HUGE_OUTPUT: usize = 2 << 20;
 
-/// A vector of `n` default values for an op's output. Large outputs ask Linux for
-/// transparent huge pages (as NumPy does): with 4 KiB pages, the page faults of a fresh
-/// 40 MB output cost more than computing `expm1` on it. The pages are left untouched
-/// (`vec!` of zeros is a zeroed allocation, fresh from the OS at this size), so the op's
-/// own parallel write is their first touch: one pass over the memory instead of two.
+/// From this size on, glibc's `malloc` always maps fresh pages (its dynamic mmap
+/// threshold stops growing at 32 MiB on 64-bit targets), so a zeroed allocation costs
+/// nothing until the pages are touched.
+const FRESH_PAGES: usize = 32 << 20;
+
+/// A vector of `n` default values for an op's output.
+///
+/// Outputs of 2 MiB and more ask Linux for transparent huge pages (as NumPy does): with
+/// 4 KiB pages, the page faults of a fresh 40 MB output cost more than computing `expm1`
+/// on it. From 32 MiB the allocation is fresh, untouched zero pages, so the op's own
+/// parallel write is their first touch (one pass over the memory instead of two); below
+/// that, memory is usually reused from the heap and is zeroed in parallel.
 pub(crate) fn output_vec<T: Copy + Default + Send + Sync>(n: usize) -> Vec<T> {
-    let mut v = vec![T::default(); n];
     let bytes = n * std::mem::size_of::<T>();
+    if bytes < HUGE_OUTPUT {
+        return vec![T::default(); n];
+    }
+    if bytes >= FRESH_PAGES {
+        let mut v = vec![T::default(); n];
+        advise_huge_pages(&mut v);
+        return v;
+    }
+    let mut v: Vec<T> = Vec::with_capacity(n);
+    advise_huge_pages(&mut v);
+    let spare = &mut v.spare_capacity_mut()[..n];
+    let c = chunk_len(n);
+    pool().install(|| {
+        spare.par_chunks_mut(c).for_each(|chunk| {
+            for x in chunk {
+                x.write(T::default());
+            }
+        })
+    });
+    // SAFETY: all `n` elements were initialized above.
+    unsafe { v.set_len(n) };
+    v
+}
+
+/// Asks Linux to back the whole 2 MiB pages inside `v`'s allocation with huge pages.
+fn advise_huge_pages<T>(v: &mut Vec<T>) {
     #[cfg(target_os = "linux")]
-    if bytes >= HUGE_OUTPUT {
+    {
+        let bytes = v.capacity() * std::mem::size_of::<T>();
         let p = v.as_mut_ptr() as usize;
         let (start, end) = (
             (p + HUGE_OUTPUT - 1) & !(HUGE_OUTPUT - 1),
@@ -176,5 +209,6 @@ pub(crate) fn output_vec<T: Copy + Default + Send + Sync>(n: usize) -> Vec<T> {
             }
         }
     }
-    v
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
 }
