@@ -108,8 +108,9 @@ fn fix_hard_cases<S: Lanes>(x: Fv<S>, y: Fv<S>, table: &'static [(u32, u32)]) ->
     let low = s.and_u64s(bits, s.splat_u64s(0x1fff_ffff));
     let d = s.sub_u64s(low, s.splat_u64s(0x1000_0000 - HARD_WINDOW));
     let near = s.less_than_u64s(d, s.splat_u64s(2 * HARD_WINDOW));
-    let any = s.reduce_max_f64s(s.select_f64s(near, s.splat_f64s(1.0), s.splat_f64s(0.0)));
-    if any == 0.0 {
+    // A mask is all-zero bytes exactly when no lane is set (a bitmask on AVX-512, lane-wide
+    // masks elsewhere): one test instead of a horizontal reduction.
+    if pulp::bytemuck::bytes_of(&near).iter().all(|&b| b == 0) {
         return y;
     }
     let (mut xs, mut ys) = (x.v, y.v);
