@@ -120,3 +120,43 @@ fn rows_match_f64_reference_and_backends_agree() {
 fn softmax_length_mismatch_panics() {
     softmax_f32(&[1.0, 2.0], &mut [0.0; 3]);
 }
+
+#[test]
+fn remainders_around_the_one_pass_threshold() {
+    // rest = e^-d sweeps across 2^-20 (f32's one-pass threshold, d = 13.86) and 1 (f64's,
+    // d = 0): both sides of each threshold must keep the bound.
+    for i in 0..800 {
+        let d = i as f64 * 0.05;
+        let rest = (-d).exp();
+        let row64 = [0.5, 0.5 - d];
+        let want = 0.5 + rest.ln_1p();
+        let l64 = logsumexp_f64(&row64);
+        assert!(
+            ulps64(l64, want) <= 4,
+            "logsumexp_f64 {row64:?}: {l64} vs {want}"
+        );
+        let mut out = [0.0f64; 2];
+        log_softmax_f64(&row64, &mut out);
+        assert!(
+            ulps64(out[0], -rest.ln_1p()) <= 4,
+            "log_softmax_f64 {row64:?}"
+        );
+
+        let row32 = [0.5f32, (0.5 - d) as f32];
+        let rest32 = ((row32[1] as f64) - 0.5).exp();
+        let want32 = 0.5 + rest32.ln_1p();
+        let l32 = logsumexp_f32(&row32) as f64;
+        assert!(
+            (l32 - want32).abs() <= f32::EPSILON as f64 * want32.abs(),
+            "logsumexp_f32 {row32:?}: {l32} vs {want32}"
+        );
+        let mut o32 = [0.0f32; 2];
+        log_softmax_f32(&row32, &mut o32);
+        let w = -rest32.ln_1p();
+        assert!(
+            (o32[0] as f64 - w).abs() <= f32::EPSILON as f64 * w.abs(),
+            "log_softmax_f32 {row32:?}: {} vs {w}",
+            o32[0]
+        );
+    }
+}
