@@ -33,9 +33,24 @@ impl<T: Elem> LanesOp for RowMax<T> {
     type Output = f64;
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) -> f64 {
-        let n = S::F64_LANES;
-        let mut acc = s.splat_f64s(f64::NEG_INFINITY);
         let mut i = 0;
+        let mut top = f64::NEG_INFINITY;
+        if T::IS_F32 {
+            // f32 rows compare in f32 lanes (twice as many per vector, no widening).
+            let (p, n) = (self.p as *const f32, S::F32_LANES);
+            let mut acc = s.splat_f32s(f32::NEG_INFINITY);
+            // SAFETY: reads at indices < len.
+            unsafe {
+                while i + n <= self.len {
+                    prefetch_ahead(p.add(i), core::ptr::null_mut(), n);
+                    acc = s.max_f32s(acc, (p.add(i) as *const S::f32s).read_unaligned());
+                    i += n;
+                }
+            }
+            top = s.reduce_max_f32s(acc) as f64;
+        }
+        let n = S::F64_LANES;
+        let mut acc = s.splat_f64s(top);
         // SAFETY: reads at indices < len, or in the padded stack buffer.
         unsafe {
             while i + n <= self.len {
@@ -141,19 +156,32 @@ impl<T: Elem> LanesOp for Affine<T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
+        if self.sub == 0.0 && self.sub2 == 0.0 {
+            // softmax's scaling: `(v - 0) * mul - 0` is `v * mul` for every `v`.
+            let mul = Fv::splat(s, self.mul);
+            self.each(s, |v| (Fv::new(s, v) * mul).v)
+        } else {
+            self.each(s, |v| self.f(s, v))
+        }
+    }
+}
+
+impl<T: Elem> Affine<T> {
+    #[inline(always)]
+    fn each<S: Lanes>(&self, s: S, f: impl Fn(S::f64s) -> S::f64s) {
         let n = S::F64_LANES;
         let mut i = 0;
         // SAFETY: accesses at indices < len, or in the stack buffer.
         unsafe {
             while i + n <= self.len {
-                T::store(s, self.f(s, T::load(s, self.src.add(i))), self.dst.add(i));
+                T::store(s, f(T::load(s, self.src.add(i))), self.dst.add(i));
                 i += n;
             }
             let rest = self.len - i;
             if rest > 0 {
                 let mut buf = [T::from_f64(0.0); MAX_LANES];
                 load_small(self.src.add(i), &mut buf, rest);
-                T::store(s, self.f(s, T::load(s, buf.as_ptr())), buf.as_mut_ptr());
+                T::store(s, f(T::load(s, buf.as_ptr())), buf.as_mut_ptr());
                 store_small(&buf, self.dst.add(i), rest);
             }
         }
