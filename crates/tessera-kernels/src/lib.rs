@@ -1,6 +1,6 @@
 //! Pure numerics on slices for tessera: `expm1`, `exp`, `log1p`, `log`, `tanh`,
 //! `sigmoid`, `softplus` for `f32` and `f64`, and the row kernels behind
-//! `softmax`, `log_softmax` and `logsumexp`.
+//! `softmax`, `log_softmax` and `logsumexp`, and a vectorized pairwise `sum`.
 //!
 //! This crate knows nothing of tensors; `tessera-core` calls it on contiguous
 //! chunks and splits large tensors across threads itself. Every kernel is
@@ -35,7 +35,9 @@ mod dispatch;
 mod elementwise;
 mod rows;
 mod simd;
+mod sum;
 
 pub use dispatch::{available_backends, current_backend, with_backend, Backend};
 pub use elementwise::*;
 pub use rows::*;
+pub use sum::{sum_f32, sum_f64};

@@ -77,9 +77,21 @@ pub(crate) fn reduce_rows<T: StorageElement, O: StorageElement>(
     Tensor::from_vec(out, &shape)
 }
 
-/// Pairwise sum in `f64`, split across the pool when long.
+/// Pairwise sum in `f64`, split across the pool when long. `f32` and `f64` slices go to
+/// the vectorized kernel; the other types are summed here.
 pub(crate) fn sum_f64<T: Element>(s: &[T]) -> f64 {
     fn pairwise<T: Element>(s: &[T]) -> f64 {
+        use std::any::TypeId;
+        if TypeId::of::<T>() == TypeId::of::<f32>() {
+            // SAFETY: `T` is `f32` (same TypeId), so the slice is reinterpreted as itself.
+            let f = unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) };
+            return tessera_kernels::sum_f32(f);
+        }
+        if TypeId::of::<T>() == TypeId::of::<f64>() {
+            // SAFETY: as above, `T` is `f64`.
+            let f = unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f64, s.len()) };
+            return tessera_kernels::sum_f64(f);
+        }
         if s.len() <= 256 {
             let mut acc = [0.0f64; 4];
             let chunks = s.chunks_exact(4);

@@ -15,3 +15,4 @@ pub(crate) mod vec;
 pub(crate) use lanes::Lanes;
 pub(crate) mod hard_cases;
 pub(crate) mod rowops;
+pub(crate) mod sum;

@@ -10,7 +10,7 @@ use super::vec::Fv;
 use crate::dispatch::LanesOp;
 
 /// Elements per block of partial sums.
-const BLOCK: usize = 8;
+pub(crate) const BLOCK: usize = 8;
 
 /// `e^d` on the row's precision grade, NaN kept.
 #[inline(always)]
@@ -125,13 +125,21 @@ impl<T: Elem> LanesOp for SumExp<T> {
                 }
             }
         }
-        let mut sums = [0.0f64; BLOCK];
-        for (j, a) in acc.iter().enumerate() {
-            let lanes: &[f64] = pulp::bytemuck::cast_slice(core::slice::from_ref(a));
-            sums[j * n..(j + 1) * n].copy_from_slice(lanes);
-        }
-        ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]))
+        combine_partial_sums(s, acc)
     }
+}
+
+/// The eight partial sums held in `acc` (`BLOCK / F64_LANES` vectors), combined in a fixed
+/// order whatever the backend.
+#[inline(always)]
+pub(crate) fn combine_partial_sums<S: Lanes>(_: S, acc: &[S::f64s]) -> f64 {
+    let n = S::F64_LANES;
+    let mut sums = [0.0f64; BLOCK];
+    for (j, a) in acc.iter().enumerate() {
+        let lanes: &[f64] = pulp::bytemuck::cast_slice(core::slice::from_ref(a));
+        sums[j * n..(j + 1) * n].copy_from_slice(lanes);
+    }
+    ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]))
 }
 
 /// `dst[i] = (src[i] - sub) * mul` in f64 lanes, rounded once to `T`.
