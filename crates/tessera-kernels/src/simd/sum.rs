@@ -67,7 +67,7 @@ impl<T: Elem> LanesOp for Sum<T> {
             i += m;
             count += 1;
             let mut c = count;
-            while c % 2 == 0 {
+            while c.is_multiple_of(2) {
                 depth -= 1;
                 v += stack[depth];
                 c /= 2;
