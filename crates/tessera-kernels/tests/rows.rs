@@ -160,3 +160,14 @@ fn remainders_around_the_one_pass_threshold() {
         );
     }
 }
+
+#[test]
+fn log_softmax_of_negative_zero_rows() {
+    // x - m - lse with m = -0 and lse = 0: -0 - (-0) - 0 is +0, as in PyTorch.
+    let mut o32 = [1.0f32; 1];
+    log_softmax_f32(&[-0.0], &mut o32);
+    assert!(o32[0] == 0.0 && o32[0].is_sign_positive(), "{o32:?}");
+    let mut o64 = [1.0f64; 2];
+    log_softmax_f64(&[-0.0, f64::NEG_INFINITY], &mut o64);
+    assert!(o64[0] == 0.0 && o64[0].is_sign_positive(), "{o64:?}");
+}

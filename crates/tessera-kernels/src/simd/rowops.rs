@@ -164,8 +164,9 @@ impl<T: Elem> LanesOp for Affine<T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        if self.sub == 0.0 && self.sub2 == 0.0 {
-            // softmax's scaling: `(v - 0) * mul - 0` is `v * mul` for every `v`.
+        if self.sub.to_bits() == 0 && self.sub2.to_bits() == 0 {
+            // softmax's scaling: `(v - (+0)) * mul - (+0)` is `v * mul` for every `v`, -0
+            // included (not so for -0: `-0 - (-0)` is +0).
             let mul = Fv::splat(s, self.mul);
             self.each(s, |v| (Fv::new(s, v) * mul).v)
         } else {
