@@ -147,6 +147,24 @@ pub(crate) fn exp_f64_raw<S: Lanes>(x: Fv<S>) -> Fv<S> {
     s.fma(one_r, s * rest) * scale
 }
 
+/// f64 `e^x` for `x <= 0` (not NaN) to about 0.9 ULP, subnormal results included: the
+/// reduction without its low part and without the overflow side, and none of the
+/// double-double rebuild of [`exp_f64_raw`]. For callers that damp the error of `e^x`
+/// (sigmoid).
+#[inline(always)]
+pub(crate) fn exp_nonpos_f64_mid<S: Lanes>(x: Fv<S>) -> Fv<S> {
+    let x = x.max(-746.0);
+    let t = x.fma(x.c(INV_LN2), x.c(POW2_SHIFT));
+    let kf = t - POW2_SHIFT;
+    let r = (-kf).fma(x.c(L2L), (-kf).fma(x.c(L2H), x));
+    // Below 2^-1000 the result is built as 2^(k + 600) * 2^-600 (2^k alone would be
+    // subnormal or zero).
+    let low = kf.lt(x.c(-1000.0));
+    let s = low.select(kf + 600.0, kf).pow2();
+    let scale = low.select(x.c(f64::from_bits(0x1a70_0000_0000_0000)), x.c(1.0)); // 2^-600
+    s.fma(expm1_poly_lite(r), s) * scale
+}
+
 /// f64 `exp`.
 #[inline(always)]
 pub(crate) fn exp_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {

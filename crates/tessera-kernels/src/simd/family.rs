@@ -9,7 +9,7 @@
 //! `d = dh + dl` (an exact two-term sum) gets one Newton step on the remainder, so the
 //! division costs about half an ULP.
 
-use super::exp::{exp_f64_raw, exp_lite, exp_rows, expm1_f64_raw, expm1_lite};
+use super::exp::{exp_f64_raw, exp_lite, exp_nonpos_f64_mid, exp_rows, expm1_f64_raw, expm1_lite};
 use super::lanes::Lanes;
 use super::log::log1p_f64_raw;
 use super::vec::{fast_two_sum, two_sum, Fv};
@@ -53,10 +53,12 @@ pub(crate) fn sigmoid_f32_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
     x.is_num().select(n * (z + 1.0).recip_47(), x)
 }
 
-/// f64 `sigmoid`.
+/// f64 `sigmoid`. `z = e^-|x|` to about 0.9 ULP is enough: `1 / (1 + z)` damps its error
+/// by `z / (1 + z) <= 1/2`, and `z / (1 + z)` passes it on once, with the division's half
+/// ULP (1.43 ULP measured, bound 2).
 #[inline(always)]
 pub(crate) fn sigmoid_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let z = exp_f64_raw(-x.abs());
+    let z = exp_nonpos_f64_mid(-x.abs());
     let (dh, dl) = fast_two_sum(x.c(1.0), z);
     let n = x.ge(x.c(0.0)).select(x.c(1.0), z);
     x.is_num().select(div_dd(n, dh, dl), x)
