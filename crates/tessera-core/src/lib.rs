@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+mod buffers;
 mod device;
 mod display;
 pub mod dtype;
@@ -19,6 +20,7 @@ pub mod storage;
 mod tensor;
 pub mod threads;
 
+pub use buffers::{cached_buffer_bytes, release_cached_buffers};
 pub use device::Device;
 pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, FloatElement, Operand};

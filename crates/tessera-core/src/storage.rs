@@ -31,6 +31,8 @@ pub trait StorageElement: Element {
     fn slice(d: &StorageData) -> Option<&[Self]>;
     /// The mutable slice, if the data is of this type.
     fn slice_mut(d: &mut StorageData) -> Option<&mut [Self]>;
+    /// The vector, if the data is of this type.
+    fn into_vec(d: StorageData) -> Option<Vec<Self>>;
 }
 
 macro_rules! impl_storage_element {
@@ -44,6 +46,10 @@ macro_rules! impl_storage_element {
             }
             #[inline]
             fn slice_mut(d: &mut StorageData) -> Option<&mut [Self]> {
+                match d { StorageData::$v(v) => Some(v), _ => None }
+            }
+            #[inline]
+            fn into_vec(d: StorageData) -> Option<Vec<Self>> {
                 match d { StorageData::$v(v) => Some(v), _ => None }
             }
         }
@@ -117,5 +123,13 @@ impl Storage {
     /// The dtype of the elements.
     pub fn dtype(&self) -> DType {
         self.read().dtype()
+    }
+}
+
+impl Drop for Storage {
+    /// Large buffers go back to [`crate::buffers`] for the next op's output.
+    fn drop(&mut self) {
+        let data = self.data.get_mut().unwrap_or_else(|e| e.into_inner());
+        crate::buffers::recycle(std::mem::replace(data, StorageData::Bool(Vec::new())));
     }
 }

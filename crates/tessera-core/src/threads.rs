@@ -158,17 +158,22 @@ const HUGE_OUTPUT: usize = 2 << 20;
 /// nothing until the pages are touched.
 const FRESH_PAGES: usize = 32 << 20;
 
-/// A vector of `n` default values for an op's output.
+/// A vector of `n` values for an op's output, which must overwrite every element: outputs
+/// of 2 MiB and more reuse the buffer of a dropped tensor when one of nearly that size is
+/// kept (see [`crate::buffers`]), with its old values; otherwise the values are defaults.
 ///
 /// Outputs of 2 MiB and more ask Linux for transparent huge pages (as NumPy does): with
 /// 4 KiB pages, the page faults of a fresh 40 MB output cost more than computing `expm1`
 /// on it. From 32 MiB the allocation is fresh, untouched zero pages, so the op's own
 /// parallel write is their first touch (one pass over the memory instead of two); below
 /// that, memory is usually reused from the heap and is zeroed in parallel.
-pub(crate) fn output_vec<T: Copy + Default + Send + Sync>(n: usize) -> Vec<T> {
+pub(crate) fn output_vec<T: crate::StorageElement>(n: usize) -> Vec<T> {
     let bytes = n * std::mem::size_of::<T>();
     if bytes < HUGE_OUTPUT {
         return vec![T::default(); n];
+    }
+    if let Some(v) = crate::buffers::take::<T>(n) {
+        return v;
     }
     if bytes >= FRESH_PAGES {
         let mut v = vec![T::default(); n];
