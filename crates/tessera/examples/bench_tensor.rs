@@ -58,36 +58,51 @@ fn python_times() -> Option<Vec<(String, f64, f64)>> {
 
 fn main() {
     let threads = tessera::get_num_threads();
-    let mut rows: Vec<(&str, f64)> = Vec::new();
+    let mut rows: Vec<(String, f64)> = Vec::new();
 
     let small = Tensor::linspace(-1.0, 1.0, 100);
     rows.push((
-        "expm1_f32_n100_call",
+        "expm1_f32_n100_call".into(),
         time(20_000, 9, || drop(small.expm1())),
     ));
 
     let big32 = Tensor::linspace(-10.0, 10.0, 10_000_000);
     let big64 = Tensor::linspace_dtype(-10.0, 10.0, 10_000_000, DType::F64);
-    rows.push(("expm1_f32_1e7", time(3, 7, || drop(big32.expm1()))));
-    rows.push(("expm1_f64_1e7", time(3, 7, || drop(big64.expm1()))));
-    rows.push(("exp_f32_1e7", time(3, 7, || drop(big32.exp()))));
-    rows.push(("tanh_f32_1e7", time(3, 7, || drop(big32.tanh()))));
-    rows.push(("sigmoid_f32_1e7", time(3, 7, || drop(big32.sigmoid()))));
+    // log1p takes [-0.9, 100], as in the kernel benchmark.
+    let pos32 = Tensor::linspace(-0.9, 100.0, 10_000_000);
+    let pos64 = Tensor::linspace_dtype(-0.9, 100.0, 10_000_000, DType::F64);
+    type Op = fn(&Tensor) -> Tensor;
+    let ops: [(&str, &str, Op); 5] = [
+        ("expm1", "", Tensor::expm1),
+        ("exp", "", Tensor::exp),
+        ("log1p", "pos", Tensor::log1p),
+        ("tanh", "", Tensor::tanh),
+        ("sigmoid", "", Tensor::sigmoid),
+    ];
+    for (name, domain, op) in ops {
+        for (dt, x) in [("f32", [&big32, &pos32]), ("f64", [&big64, &pos64])] {
+            let x = if domain == "pos" { x[1] } else { x[0] };
+            rows.push((format!("{name}_{dt}_1e7"), time(3, 7, || drop(op(x)))));
+        }
+    }
 
     manual_seed(0);
     let m = Tensor::randn(&[1000, 1000]);
-    rows.push(("softmax_f32_1000x1000", time(10, 9, || drop(m.softmax(-1)))));
     rows.push((
-        "log_softmax_f32_1000x1000",
+        "softmax_f32_1000x1000".into(),
+        time(10, 9, || drop(m.softmax(-1))),
+    ));
+    rows.push((
+        "log_softmax_f32_1000x1000".into(),
         time(10, 9, || drop(m.log_softmax(-1))),
     ));
     rows.push((
-        "logsumexp_f32_1000x1000",
+        "logsumexp_f32_1000x1000".into(),
         time(10, 9, || drop(m.logsumexp(-1, false))),
     ));
     let a = Tensor::randn(&[512, 512]);
-    rows.push(("matmul_f32_512", time(5, 7, || drop(a.matmul(&a)))));
-    rows.push(("sum_f32_1e7", time(5, 7, || drop(big32.sum()))));
+    rows.push(("matmul_f32_512".into(), time(5, 7, || drop(a.matmul(&a)))));
+    rows.push(("sum_f32_1e7".into(), time(5, 7, || drop(big32.sum()))));
 
     let py = python_times();
     println!("tessera threads: {threads}");
@@ -98,7 +113,7 @@ fn main() {
     for (name, t) in rows {
         let (tt, tn) = py
             .as_ref()
-            .and_then(|p| p.iter().find(|r| r.0 == name).map(|r| (r.1, r.2)))
+            .and_then(|p| p.iter().find(|r| r.0 == *name).map(|r| (r.1, r.2)))
             .unwrap_or((f64::NAN, f64::NAN));
         let fmt = |s: f64| {
             if s.is_nan() {
