@@ -80,13 +80,20 @@ struct Reduced<S: Lanes> {
     rlo: Fv<S>,
 }
 
+/// `(t, kf, r, rlo)`: `t = k + POW2_SHIFT`, `k` as a float, and `x - k ln2 = r + rlo`.
 #[inline(always)]
-fn reduce_f64<S: Lanes>(x: Fv<S>) -> Reduced<S> {
+fn reduce_parts<S: Lanes>(x: Fv<S>) -> (Fv<S>, Fv<S>, Fv<S>, Fv<S>) {
     let t = x.fma(x.c(INV_LN2), x.c(POW2_SHIFT));
     let kf = t - POW2_SHIFT;
     let r_hi = (-kf).fma(x.c(L2H), x);
     let r = (-kf).fma(x.c(L2L), r_hi);
     let rlo = (-kf).fma(x.c(L2L), r_hi - r);
+    (t, kf, r, rlo)
+}
+
+#[inline(always)]
+fn reduce_f64<S: Lanes>(x: Fv<S>) -> Reduced<S> {
+    let (_, kf, r, rlo) = reduce_parts(x);
     let low = kf.lt(x.c(-1000.0));
     let high = kf.gt(x.c(1000.0));
     let k1 = low.select(kf + 600.0, high.select(kf - 200.0, kf));
@@ -114,17 +121,32 @@ fn expm1_parts<S: Lanes>(r: Fv<S>, rlo: Fv<S>) -> (Fv<S>, Fv<S>) {
     (h, c)
 }
 
+/// `2^k (1 + r + h + c) - 1` for `s = 2^k`, summed as `(s - 1) + s r + s h + s c`
+/// without losing bits.
+#[inline(always)]
+fn expm1_rebuild<S: Lanes>(s: Fv<S>, r: Fv<S>, rlo: Fv<S>) -> Fv<S> {
+    let (h, c) = expm1_parts(r, rlo);
+    let (a, alo) = two_sum(s, s.c(-1.0));
+    let (hi, lo) = fast_two_sum(a, s * r);
+    let (hi2, lo2) = fast_two_sum(hi, s * h);
+    let tail = s.fma(c, (lo + alo) + lo2);
+    hi2 + tail
+}
+
 /// f64 `e^x - 1` without the special-value selects; valid for every non-NaN `x`.
 #[inline(always)]
 pub(crate) fn expm1_f64_raw<S: Lanes>(x: Fv<S>) -> Fv<S> {
     let Reduced { s, scale, r, rlo } = reduce_f64(x.clamp(-40.0, 709.8));
-    let (h, c) = expm1_parts(r, rlo);
-    // 2^k (1 + r + h + c) - 1 = (s - 1) + s r + s h + s c, summed without losing bits.
-    let (a, alo) = two_sum(s, x.c(-1.0));
-    let (hi, lo) = fast_two_sum(a, s * r);
-    let (hi2, lo2) = fast_two_sum(hi, s * h);
-    let tail = s.fma(c, (lo + alo) + lo2);
-    (hi2 + tail) * scale
+    expm1_rebuild(s, r, rlo) * scale
+}
+
+/// f64 `e^x - 1` for `x` in [0, 40] (tanh's range): the same evaluation as
+/// [`expm1_f64_raw`] without its clamps and exponent-range scaling, which this range never
+/// needs (bit-identical results there).
+#[inline(always)]
+pub(crate) fn expm1_0_40_f64<S: Lanes>(x: Fv<S>) -> Fv<S> {
+    let (t, _, r, rlo) = reduce_parts(x);
+    expm1_rebuild(t.pow2_shifted(), r, rlo)
 }
 
 /// f64 `expm1`.
