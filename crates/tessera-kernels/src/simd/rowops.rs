@@ -167,8 +167,12 @@ impl<T: Elem> LanesOp for Affine<T> {
         if self.sub.to_bits() == 0 && self.sub2.to_bits() == 0 {
             // softmax's scaling: `(v - (+0)) * mul - (+0)` is `v * mul` for every `v`, -0
             // included (not so for -0: `-0 - (-0)` is +0).
-            let mul = Fv::splat(s, self.mul);
-            self.each(s, |v| (Fv::new(s, v) * mul).v)
+            if T::IS_F32 {
+                self.scale_f32(s)
+            } else {
+                let mul = Fv::splat(s, self.mul);
+                self.each(s, |v| (Fv::new(s, v) * mul).v)
+            }
         } else {
             self.each(s, |v| self.f(s, v))
         }
@@ -176,6 +180,36 @@ impl<T: Elem> LanesOp for Affine<T> {
 }
 
 impl<T: Elem> Affine<T> {
+    /// `dst = src * mul` for f32 data in f32 lanes (twice as many per vector as f64):
+    /// `mul` is split as `ih + il` (two f32s, 2^-48 apart) and `fma(v, ih, v * il)` rounds
+    /// the product once, within 2^-47 of rounding the f64 product `v * mul`.
+    #[inline(always)]
+    fn scale_f32<S: Lanes>(&self, s: S) {
+        let ih = self.mul as f32;
+        let il = (self.mul - ih as f64) as f32;
+        let (vh, vl) = (s.splat_f32s(ih), s.splat_f32s(il));
+        let f = |v: S::f32s| s.mul_add_f32s(v, vh, s.mul_f32s(v, vl));
+        let (src, dst, n) = (self.src as *const f32, self.dst as *mut f32, S::F32_LANES);
+        let mut i = 0;
+        // SAFETY: `T` is f32 (IS_F32); accesses at indices < len, or in the stack buffer.
+        unsafe {
+            while i + n <= self.len {
+                let v = (src.add(i) as *const S::f32s).read_unaligned();
+                (dst.add(i) as *mut S::f32s).write_unaligned(f(v));
+                i += n;
+            }
+            let rest = self.len - i;
+            if rest > 0 {
+                // The tail goes through the same formula, so every backend agrees.
+                let mut buf = [0.0f32; 2 * MAX_LANES];
+                load_small(src.add(i), &mut buf, rest);
+                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
+                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
+                store_small(&buf, dst.add(i), rest);
+            }
+        }
+    }
+
     #[inline(always)]
     fn each<S: Lanes>(&self, s: S, f: impl Fn(S::f64s) -> S::f64s) {
         let n = S::F64_LANES;
