@@ -171,3 +171,17 @@ fn log_softmax_of_negative_zero_rows() {
     log_softmax_f64(&[-0.0, f64::NEG_INFINITY], &mut o64);
     assert!(o64[0] == 0.0 && o64[0].is_sign_positive(), "{o64:?}");
 }
+
+#[test]
+fn log_softmax_keeps_minus_infinity_entries() {
+    // [0, -inf]: the scaling by exactly 1 must not turn -inf into NaN.
+    let mut o32 = [0.0f32; 3];
+    log_softmax_f32(&[0.0, f32::NEG_INFINITY, f32::NEG_INFINITY], &mut o32);
+    assert_eq!(o32, [0.0, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+    let mut o64 = [0.0f64; 2];
+    log_softmax_f64(&[0.0, f64::NEG_INFINITY], &mut o64);
+    assert_eq!(o64, [0.0, f64::NEG_INFINITY]);
+    let mut s32 = [1.0f32; 2];
+    softmax_f32(&[0.0, f32::NEG_INFINITY], &mut s32);
+    assert_eq!(s32, [1.0, 0.0]);
+}

@@ -188,7 +188,16 @@ impl<T: Elem> Affine<T> {
         let ih = self.mul as f32;
         let il = (self.mul - ih as f64) as f32;
         let (vh, vl) = (s.splat_f32s(ih), s.splat_f32s(il));
-        let f = |v: S::f32s| s.mul_add_f32s(v, vh, s.mul_f32s(v, vl));
+        // With `il = 0` (an f32 multiplier, log_softmax's 1), `v * il` would turn infinite
+        // `v` into NaN: multiply by `ih` alone.
+        let exact = il == 0.0;
+        let f = |v: S::f32s| {
+            if exact {
+                s.mul_f32s(v, vh)
+            } else {
+                s.mul_add_f32s(v, vh, s.mul_f32s(v, vl))
+            }
+        };
         let (src, dst, n) = (self.src as *const f32, self.dst as *mut f32, S::F32_LANES);
         let mut i = 0;
         // SAFETY: `T` is f32 (IS_F32); accesses at indices < len, or in the stack buffer.
