@@ -10,20 +10,23 @@ use crate::dispatch::dispatch;
 use crate::simd::map::Elem;
 use crate::simd::rowops::{Affine, RowMax, SumExp};
 
-fn row_max<T: Elem>(row: &[T]) -> f64 {
+/// The row's maximum, and whether every element is finite.
+fn row_max<T: Elem>(row: &[T]) -> (f64, bool) {
     dispatch(RowMax {
         p: row.as_ptr(),
         len: row.len(),
     })
 }
 
-fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64) -> f64 {
+/// `sum(exp(row - m))`; `finite` promises a row of finite values (no NaN to carry).
+fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64, finite: bool) -> f64 {
     let out = out.map_or(core::ptr::null_mut(), |o| o.as_mut_ptr());
     dispatch(SumExp {
         p: row.as_ptr(),
         out,
         len: row.len(),
         m,
+        finite,
     })
 }
 
@@ -49,9 +52,9 @@ fn affine<T: Elem>(src: *const T, dst: *mut T, len: usize, sub: f64, mul: f64, s
 /// `1 + rest` directly, and `ln(1 + rest)` loses at most an absolute 2^-52 to the rounding
 /// of the sum. That is harmless once `1 + rest >= fast_from`: 2^-20 past 1 keeps f32
 /// results within their bound (an error of 2^-32 relative), 2 does for f64.
-fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64) -> (f64, bool) {
+fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64, finite: bool) -> (f64, bool) {
     if m.is_finite() {
-        let total = sum_exp(row, None, m);
+        let total = sum_exp(row, None, m, finite);
         if total >= fast_from {
             return (total.ln(), true);
         }
@@ -62,9 +65,9 @@ fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64) -> (f64, b
         None
     };
     let Some(i) = top else {
-        return (sum_exp(row, None, m).ln(), true);
+        return (sum_exp(row, None, m, false).ln(), true);
     };
-    let rest = sum_exp(&row[..i], None, m) + sum_exp(&row[i + 1..], None, m);
+    let rest = sum_exp(&row[..i], None, m, false) + sum_exp(&row[i + 1..], None, m, false);
     // Below 2^-126 the vector sum cannot tell e^-inf (padding, -inf entries: below
     // 2^-158 each in the f32 grade) from true tiny terms: ask the row itself.
     if rest < TINY_REST {
@@ -95,11 +98,11 @@ macro_rules! row_kernels {
         /// # Accuracy
         #[doc = $acc]
         pub fn $lse(row: &[$t]) -> $t {
-            let m = row_max(row);
+            let (m, finite) = row_max(row);
             if m.is_infinite() || m.is_nan() {
                 return if row.iter().any(|v| v.is_nan()) { <$t>::NAN } else { m as $t };
             }
-            (m + ln_sum_exp(row, m, $fast_from).0) as $t
+            (m + ln_sum_exp(row, m, $fast_from, finite).0) as $t
         }
 
         #[doc = concat!("Softmax of an `", stringify!($t), "` row: `out[i] = exp(row[i] - m) / sum(exp(row - m))`.")]
@@ -119,8 +122,8 @@ macro_rules! row_kernels {
                 row.len(),
                 out.len()
             );
-            let m = row_max(row);
-            let s = sum_exp(row, Some(&mut *out), m);
+            let (m, finite) = row_max(row);
+            let s = sum_exp(row, Some(&mut *out), m, finite);
             let p = out.as_mut_ptr();
             affine(p, p, out.len(), 0.0, 1.0 / s, 0.0);
         }
@@ -142,8 +145,8 @@ macro_rules! row_kernels {
                 row.len(),
                 out.len()
             );
-            let m = row_max(row);
-            let (ls, others) = ln_sum_exp(row, m, $fast_from);
+            let (m, finite) = row_max(row);
+            let (ls, others) = ln_sum_exp(row, m, $fast_from, finite);
             affine(row.as_ptr(), out.as_mut_ptr(), row.len(), m, 1.0, ls);
             if others && ls == 0.0 {
                 // The exact value at the maximum is -ln(1 + tiny): negative, rounding to -0.

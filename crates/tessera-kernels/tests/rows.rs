@@ -185,3 +185,35 @@ fn log_softmax_keeps_minus_infinity_entries() {
     softmax_f32(&[0.0, f32::NEG_INFINITY], &mut s32);
     assert_eq!(s32, [1.0, 0.0]);
 }
+
+#[test]
+fn non_finite_entries_anywhere_in_long_rows() {
+    // The finiteness check runs in the vector loop and in the tail: put the special value
+    // at every position of a row longer than two vectors.
+    for pos in 0..37 {
+        let mut row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 5.0).collect();
+        row[pos] = f32::NAN;
+        let mut out = vec![0.0f32; 37];
+        softmax_f32(&row, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()), "softmax NaN at {pos}");
+        log_softmax_f32(&row, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()), "log_softmax NaN at {pos}");
+        assert!(logsumexp_f32(&row).is_nan());
+
+        row[pos] = f32::NEG_INFINITY;
+        softmax_f32(&row, &mut out);
+        assert_eq!(out[pos], 0.0, "softmax -inf at {pos}");
+        assert!(out.iter().all(|v| v.is_finite()));
+        log_softmax_f32(&row, &mut out);
+        assert_eq!(out[pos], f32::NEG_INFINITY, "log_softmax -inf at {pos}");
+
+        let r64: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+        let mut o64 = vec![0.0f64; 37];
+        softmax_f64(&r64, &mut o64);
+        assert_eq!(o64[pos], 0.0);
+        let mut r64 = r64;
+        r64[pos] = f64::NAN;
+        softmax_f64(&r64, &mut o64);
+        assert!(o64.iter().all(|v| v.is_nan()), "softmax_f64 NaN at {pos}");
+    }
+}

@@ -12,60 +12,80 @@ use crate::dispatch::LanesOp;
 /// Elements per block of partial sums.
 pub(crate) const BLOCK: usize = 8;
 
-/// `e^d` on the row's precision grade, NaN kept.
+/// `e^d` on the row's precision grade, NaN kept unless `no_nan` says `d` has none.
 #[inline(always)]
-fn exp_of<T: Elem, S: Lanes>(d: Fv<S>) -> Fv<S> {
+fn exp_of<T: Elem, S: Lanes>(d: Fv<S>, no_nan: bool) -> Fv<S> {
     let e = if T::IS_F32 {
         exp_rows(d.max(-110.0))
     } else {
         exp_f64_raw(d)
     };
-    d.is_num().select(e, d)
+    if no_nan {
+        e
+    } else {
+        d.is_num().select(e, d)
+    }
 }
 
-/// The maximum of a row, as f64 (`-inf` for an empty row; NaN may or may not show).
+/// The maximum of a row, as f64 (`-inf` for an empty row; NaN may or may not show), and
+/// whether every element is finite (then `x - max` is never NaN).
 pub(crate) struct RowMax<T> {
     pub(crate) p: *const T,
     pub(crate) len: usize,
 }
 
 impl<T: Elem> LanesOp for RowMax<T> {
-    type Output = f64;
+    type Output = (f64, bool);
     #[inline(always)]
-    fn run<S: Lanes>(self, s: S) -> f64 {
+    fn run<S: Lanes>(self, s: S) -> (f64, bool) {
+        // `check` gathers `v * 0`: it stays 0 while every `v` is finite, NaN after.
         let mut i = 0;
         let mut top = f64::NEG_INFINITY;
+        let mut check = 0.0f64;
         if T::IS_F32 {
             // f32 rows compare in f32 lanes (twice as many per vector, no widening).
             let (p, n) = (self.p as *const f32, S::F32_LANES);
             let mut acc = s.splat_f32s(f32::NEG_INFINITY);
+            let (zero, mut chk) = (s.splat_f32s(0.0), s.splat_f32s(0.0));
             // SAFETY: reads at indices < len.
             unsafe {
                 while i + n <= self.len {
                     prefetch_ahead(p.add(i), core::ptr::null_mut(), n);
-                    acc = s.max_f32s(acc, (p.add(i) as *const S::f32s).read_unaligned());
+                    let v = (p.add(i) as *const S::f32s).read_unaligned();
+                    acc = s.max_f32s(acc, v);
+                    chk = s.mul_add_f32s(v, zero, chk);
                     i += n;
                 }
             }
             top = s.reduce_max_f32s(acc) as f64;
+            check = s.reduce_sum_f32s(chk) as f64;
         }
         let n = S::F64_LANES;
         let mut acc = s.splat_f64s(top);
+        let (zero, mut chk) = (s.splat_f64s(0.0), s.splat_f64s(check));
         // SAFETY: reads at indices < len, or in the padded stack buffer.
         unsafe {
             while i + n <= self.len {
                 // The first pass over a row: fetch what follows (the next row, usually).
                 prefetch_ahead(self.p.add(i), core::ptr::null_mut(), n);
-                acc = s.max_f64s(acc, T::load(s, self.p.add(i)));
+                let v = T::load(s, self.p.add(i));
+                acc = s.max_f64s(acc, v);
+                chk = s.mul_add_f64s(v, zero, chk);
                 i += n;
             }
             if i < self.len {
+                let rest = self.len - i;
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); MAX_LANES];
-                load_small(self.p.add(i), &mut buf, self.len - i);
+                load_small(self.p.add(i), &mut buf, rest);
                 acc = s.max_f64s(acc, T::load(s, buf.as_ptr()));
+                // The check sees the real elements only: zero padding, not -inf.
+                let mut zbuf = [T::from_f64(0.0); MAX_LANES];
+                load_small(self.p.add(i), &mut zbuf, rest);
+                chk = s.mul_add_f64s(T::load(s, zbuf.as_ptr()), zero, chk);
             }
         }
-        s.reduce_max_f64s(acc)
+        let finite = (s.reduce_sum_f64s(chk) + check).is_finite();
+        (s.reduce_max_f64s(acc), finite)
     }
 }
 
@@ -75,6 +95,8 @@ pub(crate) struct SumExp<T> {
     pub(crate) out: *mut T,
     pub(crate) len: usize,
     pub(crate) m: f64,
+    /// Every `x` is finite and so is `m`: `x - m` has no NaN to keep.
+    pub(crate) finite: bool,
 }
 
 impl<T: Elem> SumExp<T> {
@@ -84,7 +106,7 @@ impl<T: Elem> SumExp<T> {
         let n = S::F64_LANES;
         let m = Fv::splat(s, self.m);
         for (j, a) in acc.iter_mut().enumerate() {
-            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m);
+            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, self.finite);
             if !dst.is_null() {
                 T::store(s, e.v, dst.add(j * n));
             }
