@@ -85,7 +85,7 @@ fn input(f: Func, rng: &mut Rng, i: u64) -> f64 {
         (Func::Tanh, _) => rng.uniform(-20.0, 20.0),
         (Func::Sigmoid | Func::Softplus, 0) => rng.log_uniform(-60.0, 9.54, true),
         (Func::Sigmoid | Func::Softplus, 1) => rng.uniform(-40.0, 40.0),
-        (Func::Sigmoid | Func::Softplus, 2) => rng.uniform(-745.0, -700.0),
+        (Func::Sigmoid | Func::Softplus, 2) => rng.uniform(-745.0, -680.0),
         (Func::Sigmoid | Func::Softplus, _) => rng.uniform(-3.0, 3.0),
     }
 }
