@@ -52,20 +52,96 @@ fn axpy2<T: Float, const N: usize>(a: &mut [T; N], ca: T, c: &mut [T; N], cc: T,
     }
 }
 
-/// Copies the rows of the `b x STRIP` view `x` into the contiguous `buf`: with a
-/// power-of-two row stride, the rows of a strip would share a handful of L1 sets.
+/// Runs `$f(rows)` on the rows of the `b x STRIP` view `$x` as slices. When the row
+/// stride is a multiple of 1 KiB (an unpadded 512-column f64 matrix, say) the rows of a
+/// strip would share a handful of L1 sets, so `$f` then works on a contiguous copy in
+/// `$buf`. (A macro, not a function taking a closure: the kernel must be inlined into
+/// the caller's target-feature context.)
+macro_rules! with_rows {
+    ($x:expr, $buf:expr, $f:expr) => {{
+        let mut x: MatMut<'_, _> = $x;
+        let buf: &mut [_] = $buf;
+        let stride = x.row_stride().unsigned_abs() * std::mem::size_of_val(&buf[0]);
+        if stride.is_multiple_of(1024) {
+            for (i, b) in buf.chunks_exact_mut(STRIP).enumerate() {
+                b.copy_from_slice(row(x.rb(), i));
+            }
+            let mut rows: Vec<&mut [_]> = buf.chunks_exact_mut(STRIP).collect();
+            $f(&mut rows);
+            for (i, b) in buf.chunks_exact(STRIP).enumerate() {
+                row_mut(x.rb_mut(), i).copy_from_slice(b);
+            }
+        } else {
+            let mut rows: Vec<&mut [_]> = x
+                .row_iter_mut()
+                .map(|r| {
+                    r.try_as_row_major_mut()
+                        .expect("row-major view")
+                        .as_slice_mut()
+                })
+                .collect();
+            $f(&mut rows);
+        }
+    }};
+}
+
+/// `rows <- l^-1 rows` for a strip of `STRIP` columns, `l` unit lower: two rows at a
+/// time, so each solved row loaded once serves both.
 #[inline(always)]
-fn gather<T: Copy>(x: MatRef<'_, T>, buf: &mut [T]) {
-    for (i, b) in buf.chunks_exact_mut(STRIP).enumerate() {
-        b.copy_from_slice(row(x, i));
+fn lower_strip<T: Float>(l: MatRef<'_, T>, rows: &mut [&mut [T]]) {
+    let b = rows.len();
+    let mut i = 1;
+    while i < b {
+        let two = i + 1 < b;
+        let (top, bot) = rows.split_at_mut(i);
+        let (ri, rest) = bot.split_first_mut().expect("row");
+        let (li, lj) = (row(l, i), row(l, if two { i + 1 } else { i }));
+        // Local copies stay in vector registers across the loop.
+        let mut a: [T; STRIP] = (&**ri).try_into().expect("strip");
+        let mut c: [T; STRIP] = if two {
+            (&*rest[0]).try_into().expect("strip")
+        } else {
+            a
+        };
+        for (k, xk) in top.iter().enumerate() {
+            axpy2(&mut a, li[k], &mut c, lj[k], xk);
+        }
+        ri.copy_from_slice(&a);
+        if two {
+            axpy(&mut c, lj[i], &a);
+            rest[0].copy_from_slice(&c);
+        }
+        i += 2;
     }
 }
 
-/// The inverse of [`gather`].
+/// `rows <- u^-1 rows` for a strip of `STRIP` columns, `u` upper: rows `i - 1` and `i`
+/// together, from the bottom. Multiplies by the reciprocal of the diagonal, as faer's
+/// solves do: a division per element would cost as much as the rest of the block.
 #[inline(always)]
-fn scatter<T: Copy>(buf: &[T], mut x: MatMut<'_, T>) {
-    for (i, b) in buf.chunks_exact(STRIP).enumerate() {
-        row_mut(x.rb_mut(), i).copy_from_slice(b);
+fn upper_strip<T: Float>(u: MatRef<'_, T>, rows: &mut [&mut [T]]) {
+    let mut end = rows.len();
+    while end > 0 {
+        let two = end >= 2;
+        let i = end - 1;
+        let h = if two { i - 1 } else { i };
+        let (top, bot) = rows.split_at_mut(end);
+        let (ui, uh) = (row(u, i), row(u, h));
+        let mut a: [T; STRIP] = (&*top[i]).try_into().expect("strip");
+        let mut c: [T; STRIP] = (&*top[h]).try_into().expect("strip");
+        for (k, xk) in bot.iter().enumerate() {
+            axpy2(&mut a, ui[end + k], &mut c, uh[end + k], xk);
+        }
+        let d = T::ONE / ui[i];
+        a.iter_mut().for_each(|x| *x *= d);
+        top[i].copy_from_slice(&a);
+        if two {
+            axpy(&mut c, uh[i], &a);
+            let d = T::ONE / uh[h];
+            c.iter_mut().for_each(|x| *x *= d);
+            top[h].copy_from_slice(&c);
+        }
+        end = h;
     }
 }
 
@@ -119,33 +195,8 @@ impl<T: Float> WithSimd for LowerUnit<'_, T> {
         let l = self.l;
         let b = l.nrows();
         let mut buf = vec![T::ZERO; b * STRIP];
-        let mut full = |mut xs: MatMut<'_, T>| {
-            gather(xs.rb(), &mut buf);
-            // Two rows at a time: each row `k` loaded once serves both.
-            let mut i = 1;
-            while i < b {
-                let two = i + 1 < b;
-                let (top, bot) = buf.split_at_mut(i * STRIP);
-                let (ri, rj) = bot.split_at_mut(STRIP);
-                let (li, lj) = (row(l, i), row(l, if two { i + 1 } else { i }));
-                // Local copies stay in vector registers across the loop.
-                let mut a: [T; STRIP] = (&*ri).try_into().expect("strip");
-                let mut c: [T; STRIP] = if two {
-                    rj[..STRIP].try_into().expect("strip")
-                } else {
-                    a
-                };
-                for (k, xk) in top.chunks_exact(STRIP).enumerate() {
-                    axpy2(&mut a, li[k], &mut c, lj[k], xk);
-                }
-                ri.copy_from_slice(&a);
-                if two {
-                    axpy(&mut c, lj[i], &a);
-                    rj[..STRIP].copy_from_slice(&c);
-                }
-                i += 2;
-            }
-            scatter(&buf, xs.rb_mut());
+        let mut full = |xs: MatMut<'_, T>| {
+            with_rows!(xs, &mut buf, |rows: &mut [&mut [T]]| lower_strip(l, rows))
         };
         let rest = |mut xs: MatMut<'_, T>| {
             for i in 1..b {
@@ -169,37 +220,9 @@ impl<T: Float> WithSimd for Upper<'_, T> {
     fn with_simd<S: Simd>(self, _: S) {
         let u = self.u;
         let b = u.nrows();
-        // Multiplies by the reciprocal of the diagonal, as faer's solves do: a division
-        // per element would cost as much as the rest of the block.
         let mut buf = vec![T::ZERO; b * STRIP];
-        let mut full = |mut xs: MatMut<'_, T>| {
-            gather(xs.rb(), &mut buf);
-            // Rows `i - 1` and `i` together, from the bottom.
-            let mut end = b;
-            while end > 0 {
-                let two = end >= 2;
-                let i = end - 1;
-                let h = if two { i - 1 } else { i };
-                let (top, bot) = buf.split_at_mut(end * STRIP);
-                let (ui, uh) = (row(u, i), row(u, h));
-                let mut a: [T; STRIP] = top[i * STRIP..].try_into().expect("strip");
-                let mut c: [T; STRIP] =
-                    top[h * STRIP..h * STRIP + STRIP].try_into().expect("strip");
-                for (k, xk) in bot.chunks_exact(STRIP).enumerate() {
-                    axpy2(&mut a, ui[end + k], &mut c, uh[end + k], xk);
-                }
-                let d = T::ONE / ui[i];
-                a.iter_mut().for_each(|x| *x *= d);
-                top[i * STRIP..].copy_from_slice(&a);
-                if two {
-                    axpy(&mut c, uh[i], &a);
-                    let d = T::ONE / uh[h];
-                    c.iter_mut().for_each(|x| *x *= d);
-                    top[h * STRIP..h * STRIP + STRIP].copy_from_slice(&c);
-                }
-                end = h;
-            }
-            scatter(&buf, xs.rb_mut());
+        let mut full = |xs: MatMut<'_, T>| {
+            with_rows!(xs, &mut buf, |rows: &mut [&mut [T]]| upper_strip(u, rows))
         };
         let rest = |mut xs: MatMut<'_, T>| {
             for i in (0..b).rev() {
@@ -582,10 +605,15 @@ pub(crate) fn lu_inverse<T: Float>(
     for k in (0..n).rev() {
         q.swap(k, piv[k]);
     }
+    let identity = q.iter().enumerate().all(|(i, &j)| i == j);
     for i in 0..n {
-        let src = row(x.rb(), i);
-        for (o, &j) in row_mut(out.rb_mut(), i).iter_mut().zip(&q) {
-            *o = src[j];
+        let (src, dst) = (row(x.rb(), i), row_mut(out.rb_mut(), i));
+        if identity {
+            dst.copy_from_slice(src);
+        } else {
+            for (o, &j) in dst.iter_mut().zip(&q) {
+                *o = src[j];
+            }
         }
     }
 }
