@@ -63,23 +63,54 @@ const THETA_F32: [(usize, f64); 3] = [
     (7, 3.925724783138660e0),
 ];
 
+/// Elements per block of the elementwise passes: a block of `out` stays in L1 while
+/// every term is added to it (one pass over memory instead of one per term).
+const CHUNK: usize = 2048;
+
 /// `out = sum_k w_k * mats_k` (+ `diag` on the diagonal).
-fn combine<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, n: usize) {
-    out.fill(T::ZERO);
-    accumulate(out, terms, diag, n);
+fn combine<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, ops: &Ops) {
+    blocks(out, ops, |o, off| {
+        o.fill(T::ZERO);
+        add_terms(o, off, terms);
+    });
+    add_diag(out, diag, ops.n);
 }
 
 /// `out += sum_k w_k * mats_k` (+ `diag` on the diagonal).
-fn accumulate<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, n: usize) {
+fn accumulate<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, ops: &Ops) {
+    blocks(out, ops, |o, off| add_terms(o, off, terms));
+    add_diag(out, diag, ops.n);
+}
+
+/// `o += sum_k w_k * mats_k[off..]`.
+fn add_terms<T: Float>(o: &mut [T], off: usize, terms: &[(f64, &[T])]) {
     for &(w, m) in terms {
         let w = T::lit(w);
-        for (o, &x) in out.iter_mut().zip(m) {
-            *o += w * x;
+        for (x, &y) in o.iter_mut().zip(&m[off..]) {
+            *x += w * y;
         }
     }
+}
+
+fn add_diag<T: Float>(out: &mut [T], diag: f64, n: usize) {
     if diag != 0.0 {
         for i in 0..n {
             out[i * n + i] += T::lit(diag);
+        }
+    }
+}
+
+/// `f(block, offset)` over the `CHUNK`-element blocks of `out`, split across the pool's
+/// threads when the products are.
+fn blocks<T: Float>(out: &mut [T], ops: &Ops, f: impl Fn(&mut [T], usize) + Sync + Send) {
+    if matches!(ops.par, Par::Rayon(_)) {
+        use rayon::prelude::*;
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, o)| f(o, c * CHUNK));
+    } else {
+        for (c, o) in out.chunks_mut(CHUNK).enumerate() {
+            f(o, c * CHUNK);
         }
     }
 }
@@ -117,15 +148,15 @@ fn pade<T: Float>(a: &mut [T], m: usize, ops: &Ops, ws: &mut [T]) {
         ops.mm(a6, a4, a2);
         // U = A [A6 (c13 A6 + c11 A4 + c9 A2) + c7 A6 + c5 A4 + c3 A2 + c1 I]
         // (`v` is scratch until V is formed)
-        combine(v, &[(c[13], a6), (c[11], a4), (c[9], a2)], 0.0, n);
+        combine(v, &[(c[13], a6), (c[11], a4), (c[9], a2)], 0.0, ops);
         ops.mm(u_in, a6, v);
-        accumulate(u_in, &[(c[7], a6), (c[5], a4), (c[3], a2)], c[1], n);
+        accumulate(u_in, &[(c[7], a6), (c[5], a4), (c[3], a2)], c[1], ops);
         ops.mm(u, a, u_in);
         // V = A6 (c12 A6 + c10 A4 + c8 A2) + c6 A6 + c4 A4 + c2 A2 + c0 I
         // (`u_in` is now scratch)
-        combine(u_in, &[(c[12], a6), (c[10], a4), (c[8], a2)], 0.0, n);
+        combine(u_in, &[(c[12], a6), (c[10], a4), (c[8], a2)], 0.0, ops);
         ops.mm(v, a6, u_in);
-        accumulate(v, &[(c[6], a6), (c[4], a4), (c[2], a2)], c[0], n);
+        accumulate(v, &[(c[6], a6), (c[4], a4), (c[2], a2)], c[0], ops);
     } else {
         // Powers A^2, A^4, ..., A^(m-1).
         for k in 1..pows.len() {
@@ -137,20 +168,24 @@ fn pade<T: Float>(a: &mut [T], m: usize, ops: &Ops, ws: &mut [T]) {
             .enumerate()
             .map(|(k, p)| (c[2 * k + 3], &**p))
             .collect();
-        combine(u_in, &uterms, c[1], n);
+        combine(u_in, &uterms, c[1], ops);
         let vterms: Vec<(f64, &[T])> = pows
             .iter()
             .enumerate()
             .map(|(k, p)| (c[2 * k + 2], &**p))
             .collect();
-        combine(v, &vterms, c[0], n);
+        combine(v, &vterms, c[0], ops);
         ops.mm(u, a, u_in);
     }
     // exp(A) ~ (V - U)^-1 (V + U); `v` becomes V - U.
-    for ((vi, ai), &ui) in v.iter_mut().zip(a.iter_mut()).zip(u.iter()) {
-        let x = *vi;
-        *vi = x - ui;
-        *ai = x + ui;
+    let (v_ro, u_ro): (&[T], &[T]) = (v, u);
+    blocks(a, ops, |o, off| {
+        for ((x, &vi), &ui) in o.iter_mut().zip(&v_ro[off..]).zip(&u_ro[off..]) {
+            *x = vi + ui;
+        }
+    });
+    for (vi, &ui) in v.iter_mut().zip(u.iter()) {
+        *vi -= ui;
     }
     ops.solve(v, a);
 }
