@@ -1,9 +1,8 @@
 //! faer-backed kernels for large matrices, on column-major buffers.
 
+use crate::blocked;
 use crate::scalar::Float;
 use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::lu::partial_pivoting::{factor, inverse, solve};
-use faer::perm::PermRef;
 use faer::{Accum, MatMut, MatRef, Par};
 
 /// faer's parallelism for an `n x n` problem: tessera's thread count when it is big
@@ -22,133 +21,113 @@ pub(crate) fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     tessera_core::threads::pool().install(f)
 }
 
-/// A column-major partial-pivot LU from faer: `P A = L U` with the row permutation
-/// `perm` (`perm[i]` = the row of A that ends up in row i).
+/// The row stride of tessera's working copies of an `n`-column matrix of `T`: rows
+/// whose length in bytes is a multiple of 1 KiB map to the same few L1 sets (a column
+/// of a 512x512 f64 matrix would use 1 of 64), so such lengths get 64 bytes of padding.
+pub(crate) fn padded_stride<T>(n: usize) -> usize {
+    let per_line = 64 / std::mem::size_of::<T>();
+    let ld = n.next_multiple_of(per_line);
+    if (ld * std::mem::size_of::<T>()).is_multiple_of(1024) {
+        ld + per_line
+    } else {
+        ld
+    }
+}
+
+/// A mutable row-major `n x m` view with row stride `ld`. (faer 0.24.4's
+/// `MatMut::from_row_major_slice_with_stride_mut` swaps the two strides, so this
+/// builds the transpose of a column-major view, as faer's `MatRef` version does.)
+pub(crate) fn strided_mut<T>(s: &mut [T], n: usize, m: usize, ld: usize) -> MatMut<'_, T> {
+    MatMut::from_column_major_slice_with_stride_mut(s, m, n, ld).transpose_mut()
+}
+
+/// Copies the row-major `n x m` `src` into a buffer with row stride `ld`.
+pub(crate) fn to_strided<T: Float>(src: &[T], n: usize, m: usize, ld: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(n * ld);
+    for s in src.chunks_exact(m.max(1)).take(n) {
+        out.extend_from_slice(s);
+        out.resize(out.len() + ld - m, T::ZERO);
+    }
+    out.resize(n * ld, T::ZERO);
+    out
+}
+
+/// A partial-pivot LU of a row-major matrix (see [`crate::blocked`]), in LAPACK's
+/// packed form with 0-based swap pivots.
 pub(crate) struct DenseLu<T> {
     pub(crate) n: usize,
-    pub(crate) lu: Vec<T>,
-    pub(crate) perm: Vec<usize>,
-    pub(crate) perm_inv: Vec<usize>,
+    /// Row stride of `lu` ([`padded_stride`]).
+    ld: usize,
+    /// Row-major `L` (unit, strictly below the diagonal) and `U`, rows `ld` apart.
+    lu: Vec<T>,
+    /// `piv[k]`: the row swapped with row `k` at step `k`.
+    pub(crate) piv: Vec<usize>,
+    info: i32,
 }
 
 impl<T: Float> DenseLu<T> {
-    /// Factors the column-major `a` (consumed).
-    pub(crate) fn factor(mut a: Vec<T>, n: usize, par: Par) -> DenseLu<T> {
-        let mut perm = vec![0usize; n];
-        let mut perm_inv = vec![0usize; n];
-        let req = factor::lu_in_place_scratch::<usize, T>(n, n, par, Default::default());
-        let mut buf = MemBuffer::new(req);
-        factor::lu_in_place(
-            MatMut::from_column_major_slice_mut(&mut a, n, n),
-            &mut perm,
-            &mut perm_inv,
-            par,
-            MemStack::new(&mut buf),
-            Default::default(),
-        );
+    /// Factors the row-major `n x n` `a`.
+    pub(crate) fn factor(a: &[T], n: usize, par: Par) -> DenseLu<T> {
+        let ld = padded_stride::<T>(n);
+        let mut lu = to_strided(a, n, n, ld);
+        let mut piv = vec![0usize; n];
+        let info = blocked::lu_in_place(strided_mut(&mut lu, n, n, ld), &mut piv, is_par(par));
         DenseLu {
             n,
-            lu: a,
-            perm,
-            perm_inv,
+            ld,
+            lu,
+            piv,
+            info,
         }
     }
 
     fn mat(&self) -> MatRef<'_, T> {
-        MatRef::from_column_major_slice(&self.lu, self.n, self.n)
-    }
-
-    fn p(&self) -> PermRef<'_, usize> {
-        PermRef::new_checked(&self.perm, &self.perm_inv, self.n)
+        MatRef::from_row_major_slice_with_stride(&self.lu, self.n, self.n, self.ld)
     }
 
     /// LAPACK's info: `k + 1` for the first exactly zero `U[k, k]`, else 0.
     pub(crate) fn info(&self) -> i32 {
-        (0..self.n)
-            .find(|&k| self.lu[k * self.n + k] == T::ZERO)
-            .map_or(0, |k| (k + 1) as i32)
+        self.info
     }
 
-    /// Writes the inverse into `out`, row-major: `A^-1 = solve(A, I)` with the
-    /// columns of `I` split across the threads (see [`DenseLu::solve_row_major`]).
-    /// Costs `2 n^3` flops against `4/3 n^3` for faer's triangular inverses, but in
-    /// coarse independent blocks, which scale across threads where fine-grained
-    /// parallel kernels do not (measured on a loaded 2-core machine).
+    /// Copies the packed factors into the row-major `n x n` `out`.
+    pub(crate) fn copy_factors(&self, out: &mut [T]) {
+        let n = self.n;
+        for (o, s) in out[..n * n]
+            .chunks_exact_mut(n)
+            .zip(self.lu.chunks_exact(self.ld))
+        {
+            o.copy_from_slice(&s[..n]);
+        }
+    }
+
+    /// Writes the inverse into `out`, row-major (see [`blocked::lu_inverse`]).
     pub(crate) fn inverse_row_major(&self, out: &mut [T], par: Par) {
         let n = self.n;
-        if matches!(par, Par::Seq) {
-            let mut buf = MemBuffer::new(inverse::inverse_scratch::<usize, T>(n, par));
-            inverse::inverse(
-                MatMut::from_row_major_slice_mut(out, n, n),
-                self.mat(),
-                self.mat(),
-                self.p(),
-                par,
-                MemStack::new(&mut buf),
-            );
-            return;
-        }
-        for (i, x) in out[..n * n].iter_mut().enumerate() {
-            *x = if i % (n + 1) == 0 { T::ONE } else { T::ZERO };
-        }
-        self.solve_row_major(out, n, par);
+        let mut x = vec![T::ZERO; n * self.ld];
+        blocked::lu_inverse(
+            self.mat(),
+            &self.piv,
+            strided_mut(&mut x, n, n, self.ld),
+            MatMut::from_row_major_slice_mut(&mut out[..n * n], n, n),
+            is_par(par),
+        );
     }
 
-    /// Solves `A X = B` in place, `b` row-major `n x m` (faer's solves take any
-    /// strides, which saves two transposes of `B`). With `par`, the columns of `B`
-    /// are split into one block per thread, each solved sequentially.
+    /// Solves `A X = B` in place, `b` row-major `n x m`.
     pub(crate) fn solve_row_major(&self, b: &mut [T], m: usize, par: Par) {
         let n = self.n;
-        let parts = match par {
-            Par::Seq => 1,
-            Par::Rayon(t) => t.get().min(m.div_ceil(16)).max(1),
-        };
-        let block = m.div_ceil(parts.max(1)).max(1);
-        let mut views = Vec::new();
-        let mut rest = MatMut::from_row_major_slice_mut(b, n, m);
-        while rest.ncols() > 0 {
-            let w = block.min(rest.ncols());
-            let (left, right) = rest.split_at_col_mut(w);
-            views.push(left);
-            rest = right;
-        }
-        let solve_block = |v: MatMut<'_, T>| {
-            let k = v.ncols();
-            let mut buf = MemBuffer::new(solve::solve_in_place_scratch::<usize, T>(n, k, Par::Seq));
-            solve::solve_in_place(
-                self.mat(),
-                self.mat(),
-                self.p(),
-                v,
-                Par::Seq,
-                MemStack::new(&mut buf),
-            );
-        };
-        if views.len() <= 1 {
-            views.into_iter().for_each(solve_block);
-        } else {
-            use rayon::prelude::*;
-            views.into_par_iter().for_each(solve_block);
-        }
+        blocked::lu_solve(
+            self.mat(),
+            &self.piv,
+            MatMut::from_row_major_slice_mut(&mut b[..n * m], n, m),
+            is_par(par),
+        );
     }
+}
 
-    /// LAPACK-style 1-based pivots (the sequence of row swaps) from the permutation.
-    pub(crate) fn lapack_pivots(&self) -> Vec<usize> {
-        // Replay: position k receives row perm[k]; find where it sits now.
-        let n = self.n;
-        let mut cur: Vec<usize> = (0..n).collect();
-        let mut pos: Vec<usize> = (0..n).collect();
-        let mut piv = vec![0; n];
-        for k in 0..n {
-            let j = pos[self.perm[k]];
-            piv[k] = j;
-            let (rk, rj) = (cur[k], cur[j]);
-            cur.swap(k, j);
-            pos[rk] = j;
-            pos[rj] = k;
-        }
-        piv
-    }
+fn is_par(par: Par) -> bool {
+    matches!(par, Par::Rayon(_))
 }
 
 /// `c = a b` for `n x n` row-major matrices; with `par`, the rows of `c` are split

@@ -1,8 +1,6 @@
 //! `inv`, `inv_ex`.
 
-use crate::batch::{
-    batch_prefix, first_failure, map_batch, square_batch, to_owned, transpose_into,
-};
+use crate::batch::{batch_prefix, first_failure, map_batch, square_batch, to_owned};
 use crate::dense::{in_pool, par_for, DenseLu};
 use crate::scalar::Float;
 use crate::small::{inv_core, inv_small, SMALL};
@@ -12,9 +10,7 @@ use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// Inverse of one large row-major matrix in place; returns info.
 fn inv_large<T: Float>(m: &mut [T], n: usize, par: Par) -> i32 {
-    let mut col = vec![T::ZERO; n * n];
-    transpose_into(m, n, n, &mut col);
-    let lu = DenseLu::factor(col, n, par);
+    let lu = DenseLu::factor(m, n, par);
     if lu.info() == 0 {
         lu.inverse_row_major(m, par);
         return 0;
@@ -50,10 +46,10 @@ pub(crate) fn inv_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tens
 /// that are singular only up to rounding, `info` is 0 and the entries are huge).
 ///
 /// Matrices up to 16x16 take a dedicated path (LU and solves on the stack, code
-/// specialised per size, parallel across the batch on tessera's pool); larger ones
-/// use faer's blocked LU, then faer's triangular inverses on one thread, or, with
-/// several threads, triangular solves on column blocks of the identity, one block per
-/// thread.
+/// specialised per size, parallel across the batch on tessera's pool); larger ones use
+/// a blocked LU with look-ahead, then `A^-1 = U^-1 L^-1 P` by blocked triangular
+/// solves on the identity (skipping the zero blocks of `L^-1`), column blocks spread
+/// over the pool's threads: `2 n^3` flops in all.
 ///
 /// # Accuracy
 /// Backward stable as LU with partial pivoting: `||A X - I|| / (||A|| ||X||)` is a

@@ -21,8 +21,8 @@
 //!
 //! Batches of small matrices (up to 16x16) take a dedicated path: LU and Cholesky on
 //! stack buffers with code specialised per size, parallel across the batch on
-//! tessera's thread pool. Larger matrices use [faer](https://docs.rs/faer)'s blocked
-//! factorizations and products.
+//! tessera's thread pool. Larger matrices use blocked LU and triangular solves built
+//! on [faer](https://docs.rs/faer)'s matrix products, and faer's Cholesky.
 //!
 //! Gradients: `inv`, `inv_ex`, `det`, `slogdet` (of `logabsdet`), `solve`,
 //! `solve_ex`, `cholesky`, `cholesky_ex` and `matrix_exp` record their backward
@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod blocked;
 mod cholesky;
 mod dense;
 mod det;

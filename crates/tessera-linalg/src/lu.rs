@@ -1,8 +1,6 @@
 //! `lu_factor`, `lu_factor_ex`: LU with partial pivoting in LAPACK's packed form.
 
-use crate::batch::{
-    batch_prefix, first_failure, map_batch, square_batch, to_owned, transpose_into, with_tail,
-};
+use crate::batch::{batch_prefix, first_failure, map_batch, square_batch, to_owned, with_tail};
 use crate::dense::{in_pool, par_for, DenseLu};
 use crate::scalar::Float;
 use crate::small::{lu_any, SMALL};
@@ -10,22 +8,19 @@ use faer::Par;
 use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// LU of one row-major matrix in place, in LAPACK's form (`getrf`): returns info and
-/// fills the 0-based `ipiv`. Large matrices go through faer; a singular one is
+/// fills the 0-based `ipiv`. Large matrices take the blocked LU; a singular one is
 /// refactored by the unblocked kernel so that its LU is LAPACK's (a zero pivot skips
 /// the scaling and the factorization continues).
 pub(crate) fn factor_one<T: Float>(a: &mut [T], n: usize, ipiv: &mut [usize], par: Par) -> i32 {
     if n <= SMALL {
         return lu_any(a, n, ipiv);
     }
-    let mut col = vec![T::ZERO; n * n];
-    transpose_into(a, n, n, &mut col);
-    let lu = DenseLu::factor(col, n, par);
-    let info = lu.info();
-    if info != 0 {
+    let lu = DenseLu::factor(a, n, par);
+    if lu.info() != 0 {
         return lu_any(a, n, ipiv);
     }
-    transpose_into(&lu.lu, n, n, a);
-    ipiv.copy_from_slice(&lu.lapack_pivots());
+    lu.copy_factors(a);
+    ipiv.copy_from_slice(&lu.piv);
     0
 }
 
@@ -71,7 +66,7 @@ fn lu_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tensor, Tensor, 
 /// row `i` was swapped with row `pivots[i]` at step `i`; `info` (I32, batch shape) is
 /// 0, or `k > 0` when `U[k-1, k-1]` is exactly zero (the factorization still
 /// completes). Matrices up to 16x16 use an unblocked kernel in parallel across the
-/// batch; larger ones use faer's blocked LU.
+/// batch; larger ones a blocked LU with look-ahead on tessera's pool.
 ///
 /// ```
 /// use tessera_core::{tensor, DType};

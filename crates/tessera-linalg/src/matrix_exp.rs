@@ -63,15 +63,36 @@ const THETA_F32: [(usize, f64); 3] = [
     (7, 3.925724783138660e0),
 ];
 
+/// Elements per block of the elementwise passes: a block of `out` stays in L1 while
+/// every term is added to it (one pass over memory instead of one per term).
+const CHUNK: usize = 2048;
+
 /// `out = sum_k w_k * mats_k` (+ `diag` on the diagonal).
-fn combine<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, n: usize) {
-    out.fill(T::ZERO);
+fn combine<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, ops: &Ops) {
+    blocks(out, ops, |o, off| {
+        o.fill(T::ZERO);
+        add_terms(o, off, terms);
+    });
+    add_diag(out, diag, ops.n);
+}
+
+/// `out += sum_k w_k * mats_k` (+ `diag` on the diagonal).
+fn accumulate<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, ops: &Ops) {
+    blocks(out, ops, |o, off| add_terms(o, off, terms));
+    add_diag(out, diag, ops.n);
+}
+
+/// `o += sum_k w_k * mats_k[off..]`.
+fn add_terms<T: Float>(o: &mut [T], off: usize, terms: &[(f64, &[T])]) {
     for &(w, m) in terms {
         let w = T::lit(w);
-        for (o, &x) in out.iter_mut().zip(m) {
-            *o += w * x;
+        for (x, &y) in o.iter_mut().zip(&m[off..]) {
+            *x += w * y;
         }
     }
+}
+
+fn add_diag<T: Float>(out: &mut [T], diag: f64, n: usize) {
     if diag != 0.0 {
         for i in 0..n {
             out[i * n + i] += T::lit(diag);
@@ -79,70 +100,94 @@ fn combine<T: Float>(out: &mut [T], terms: &[(f64, &[T])], diag: f64, n: usize) 
     }
 }
 
-/// `exp(a)` by the `[m/m]` Padé approximant, written into `a`.
-fn pade<T: Float>(a: &mut [T], m: usize, ops: &Ops) {
+/// `f(block, offset)` over the `CHUNK`-element blocks of `out`, split across the pool's
+/// threads when the products are.
+fn blocks<T: Float>(out: &mut [T], ops: &Ops, f: impl Fn(&mut [T], usize) + Sync + Send) {
+    if matches!(ops.par, Par::Rayon(_)) {
+        use rayon::prelude::*;
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, o)| f(o, c * CHUNK));
+    } else {
+        for (c, o) in out.chunks_mut(CHUNK).enumerate() {
+            f(o, c * CHUNK);
+        }
+    }
+}
+
+/// Temporaries [`pade`] needs for order `m`: the even powers up to `A^(m-1)` (`A^2`,
+/// `A^4`, `A^6` for `m = 13`), then three more.
+fn pade_buffers(m: usize) -> usize {
+    if m == 13 {
+        6
+    } else {
+        m.div_ceil(2) + 2
+    }
+}
+
+/// `exp(a)` by the `[m/m]` Padé approximant, written into `a`. `ws` holds
+/// [`pade_buffers`]`(m)` matrices (one allocation for all the temporaries).
+fn pade<T: Float>(a: &mut [T], m: usize, ops: &Ops, ws: &mut [T]) {
     let n = ops.n;
     let nn = n * n;
     let c = pade_coefficients(m);
-    let z = || vec![T::ZERO; nn];
-    let mut a2 = z();
-    ops.mm(&mut a2, a, a);
-    let mut u_in = z();
-    let mut v = z();
+    let (pows, rest) = ws.split_at_mut(if m == 13 { 3 * nn } else { (m - 1) / 2 * nn });
+    let mut pows: Vec<&mut [T]> = pows.chunks_exact_mut(nn).collect();
+    let mut rest = rest.chunks_exact_mut(nn);
+    let (u_in, v, u) = (
+        rest.next().expect("workspace"),
+        rest.next().expect("workspace"),
+        rest.next().expect("workspace"),
+    );
+    ops.mm(pows[0], a, a);
     if m == 13 {
-        let (mut a4, mut a6) = (z(), z());
-        ops.mm(&mut a4, &a2, &a2);
-        ops.mm(&mut a6, &a4, &a2);
-        let mut t = z();
-        let mut w = z();
+        let [a2, a4, a6] = &mut pows[..] else {
+            unreachable!("three powers")
+        };
+        ops.mm(a4, a2, a2);
+        ops.mm(a6, a4, a2);
         // U = A [A6 (c13 A6 + c11 A4 + c9 A2) + c7 A6 + c5 A4 + c3 A2 + c1 I]
-        combine(&mut t, &[(c[13], &a6), (c[11], &a4), (c[9], &a2)], 0.0, n);
-        ops.mm(&mut w, &a6, &t);
-        combine(
-            &mut u_in,
-            &[(1.0, &w), (c[7], &a6), (c[5], &a4), (c[3], &a2)],
-            c[1],
-            n,
-        );
+        // (`v` is scratch until V is formed)
+        combine(v, &[(c[13], a6), (c[11], a4), (c[9], a2)], 0.0, ops);
+        ops.mm(u_in, a6, v);
+        accumulate(u_in, &[(c[7], a6), (c[5], a4), (c[3], a2)], c[1], ops);
+        ops.mm(u, a, u_in);
         // V = A6 (c12 A6 + c10 A4 + c8 A2) + c6 A6 + c4 A4 + c2 A2 + c0 I
-        combine(&mut t, &[(c[12], &a6), (c[10], &a4), (c[8], &a2)], 0.0, n);
-        ops.mm(&mut w, &a6, &t);
-        combine(
-            &mut v,
-            &[(1.0, &w), (c[6], &a6), (c[4], &a4), (c[2], &a2)],
-            c[0],
-            n,
-        );
+        // (`u_in` is now scratch)
+        combine(u_in, &[(c[12], a6), (c[10], a4), (c[8], a2)], 0.0, ops);
+        ops.mm(v, a6, u_in);
+        accumulate(v, &[(c[6], a6), (c[4], a4), (c[2], a2)], c[0], ops);
     } else {
         // Powers A^2, A^4, ..., A^(m-1).
-        let mut pows = vec![a2];
-        while 2 * (pows.len() + 1) < m + 1 {
-            let mut p = z();
-            ops.mm(&mut p, pows.last().unwrap(), &pows[0]);
-            pows.push(p);
+        for k in 1..pows.len() {
+            let (done, todo) = pows.split_at_mut(k);
+            ops.mm(todo[0], done[k - 1], done[0]);
         }
         let uterms: Vec<(f64, &[T])> = pows
             .iter()
             .enumerate()
-            .map(|(k, p)| (c[2 * k + 3], p.as_slice()))
+            .map(|(k, p)| (c[2 * k + 3], &**p))
             .collect();
-        combine(&mut u_in, &uterms, c[1], n);
+        combine(u_in, &uterms, c[1], ops);
         let vterms: Vec<(f64, &[T])> = pows
             .iter()
             .enumerate()
-            .map(|(k, p)| (c[2 * k + 2], p.as_slice()))
+            .map(|(k, p)| (c[2 * k + 2], &**p))
             .collect();
-        combine(&mut v, &vterms, c[0], n);
+        combine(v, &vterms, c[0], ops);
+        ops.mm(u, a, u_in);
     }
-    let mut u = z();
-    ops.mm(&mut u, a, &u_in);
-    // exp(A) ~ (V - U)^-1 (V + U)
-    let mut q = z();
-    for ((qi, &vi), (ai, &ui)) in q.iter_mut().zip(&v).zip(a.iter_mut().zip(&u)) {
-        *qi = vi - ui;
-        *ai = vi + ui;
+    // exp(A) ~ (V - U)^-1 (V + U); `v` becomes V - U.
+    let (v_ro, u_ro): (&[T], &[T]) = (v, u);
+    blocks(a, ops, |o, off| {
+        for ((x, &vi), &ui) in o.iter_mut().zip(&v_ro[off..]).zip(&u_ro[off..]) {
+            *x = vi + ui;
+        }
+    });
+    for (vi, &ui) in v.iter_mut().zip(u.iter()) {
+        *vi -= ui;
     }
-    ops.solve(&mut q, a);
+    ops.solve(v, a);
 }
 
 /// `exp` of one row-major matrix in place.
@@ -150,24 +195,19 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
     if n == 0 {
         return;
     }
-    // 1-norm: max column sum.
-    let mut norm = T::ZERO;
-    let mut finite = true;
-    for j in 0..n {
-        let mut s = T::ZERO;
-        for i in 0..n {
-            s += a[i * n + j].fabs();
-        }
-        finite &= s.ffinite();
-        if s > norm {
-            norm = s;
+    // 1-norm: max column sum (summed row by row: contiguous reads).
+    let mut sums = vec![T::ZERO; n];
+    for row in a.chunks_exact(n) {
+        for (s, &x) in sums.iter_mut().zip(row) {
+            *s += x.fabs();
         }
     }
-    if !finite {
+    if !sums.iter().all(|s| s.ffinite()) {
         // inf or NaN entries: PyTorch's result is all NaN; never scale by 2^inf.
         a.fill(T::NAN);
         return;
     }
+    let norm = sums.iter().fold(T::ZERO, |m, &s| if s > m { s } else { m });
     let ops = Ops { n, par };
     let thetas: &[(usize, f64)] = if T::DTYPE == tessera_core::DType::F64 {
         &THETA_F64
@@ -175,37 +215,34 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
         &THETA_F32
     };
     let norm = norm.to_f64();
-    for &(m, theta) in &thetas[..thetas.len() - 1] {
-        if norm <= theta {
-            return pade(a, m, &ops);
-        }
+    let (last, theta) = thetas[thetas.len() - 1];
+    let m = thetas
+        .iter()
+        .find(|&&(_, theta)| norm <= theta)
+        .map_or(last, |&(m, _)| m);
+    let mut ws = vec![T::ZERO; pade_buffers(m) * n * n];
+    if norm <= theta {
+        return pade(a, m, &ops, &mut ws);
     }
-    let (m, theta) = thetas[thetas.len() - 1];
-    let s = if norm > theta {
-        (norm / theta).log2().ceil() as i32
-    } else {
-        0
-    };
-    if s > 0 {
-        let scale = T::lit((-s as f64).exp2());
-        for x in a.iter_mut() {
-            *x *= scale;
-        }
+    let s = (norm / theta).log2().ceil() as i32;
+    let scale = T::lit((-s as f64).exp2());
+    for x in a.iter_mut() {
+        *x *= scale;
     }
-    pade(a, m, &ops);
-    // Square s times, ping-ponging between `a` and `t`.
-    let mut t = vec![T::ZERO; if s > 0 { n * n } else { 0 }];
+    pade(a, m, &ops, &mut ws);
+    // Square s times, ping-ponging between `a` and the first workspace matrix.
+    let t = &mut ws[..n * n];
     let mut in_a = true;
     for _ in 0..s {
         if in_a {
-            ops.mm(&mut t, a, a);
+            ops.mm(t, a, a);
         } else {
-            ops.mm(a, &t, &t);
+            ops.mm(a, t, t);
         }
         in_a = !in_a;
     }
     if !in_a {
-        a.copy_from_slice(&t);
+        a.copy_from_slice(t);
     }
 }
 

@@ -26,6 +26,8 @@ pub trait Float:
     const ONE: Self;
     /// Machine epsilon (the gap between 1 and the next float).
     const EPSILON: Self;
+    /// The smallest positive normal number.
+    const MIN_POSITIVE: Self;
     /// `|x|`.
     fn fabs(self) -> Self;
     /// `sqrt(x)`.
@@ -34,6 +36,9 @@ pub trait Float:
     fn fln(self) -> Self;
     /// Whether `x` is neither infinite nor NaN.
     fn ffinite(self) -> bool;
+    /// `self * a + b` with one rounding (a single instruction where the CPU has FMA,
+    /// which the blocked kernels are compiled for).
+    fn fmadd(self, a: Self, b: Self) -> Self;
     /// `x` as an `f64` literal conversion.
     #[inline]
     fn lit(v: f64) -> Self {
@@ -47,6 +52,7 @@ macro_rules! impl_float {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const EPSILON: Self = <$t>::EPSILON;
+            const MIN_POSITIVE: Self = <$t>::MIN_POSITIVE;
             #[inline(always)]
             fn fabs(self) -> Self {
                 self.abs()
@@ -62,6 +68,10 @@ macro_rules! impl_float {
             #[inline(always)]
             fn ffinite(self) -> bool {
                 self.is_finite()
+            }
+            #[inline(always)]
+            fn fmadd(self, a: Self, b: Self) -> Self {
+                self.mul_add(a, b)
             }
         }
     };

@@ -2,7 +2,7 @@
 
 use crate::batch::{
     batch_prefix, check_float, first_failure, map_batch, map_batch2, square_batch, to_owned,
-    transpose_into, with_tail,
+    with_tail,
 };
 use crate::dense::{in_pool, par_for, DenseLu};
 use crate::scalar::Float;
@@ -15,9 +15,7 @@ use tessera_core::{dispatch_float, Error, Result, Tensor};
 /// Solves `A X = B` for one large matrix: `a` (`n x n`) and `b` (`n x m`) row-major,
 /// `b` overwritten with X. Returns info.
 pub(crate) fn solve_large<T: Float>(a: &[T], n: usize, b: &mut [T], m: usize, par: Par) -> i32 {
-    let mut col = vec![T::ZERO; n * n];
-    transpose_into(a, n, n, &mut col);
-    let lu = DenseLu::factor(col, n, par);
+    let lu = DenseLu::factor(a, n, par);
     let info = lu.info();
     if info == 0 {
         lu.solve_row_major(b, m, par);

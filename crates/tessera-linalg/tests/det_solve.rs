@@ -128,7 +128,8 @@ fn det_of_a_vector_panics() {
 #[test]
 fn lu_factor_reconstructs_a() {
     let mut rng = Rng::new(14);
-    for &n in &[4usize, 16, 50] {
+    // 150 and 200: several 64-column panels of the blocked LU, the last one partial.
+    for &n in &[4usize, 16, 50, 150, 200] {
         let a = rng.vec(2 * n * n);
         let (lu, piv) = lu_factor(&t64(a.clone(), &[2, n, n])).unwrap();
         assert_eq!(piv.dtype(), DType::I32);
@@ -178,6 +179,30 @@ fn check_solution(a: &[f64], x: &[f64], b: &[f64], n: usize, m: usize, left: boo
     };
     let r = fro_diff(&ax, b) / (fro(a) * fro(x));
     assert!(r < 1e-14, "n={n} m={m} left={left}: {r:e}");
+}
+
+#[test]
+fn solve_with_many_right_hand_sides() {
+    // The blocked path: several diagonal blocks and column strips, both partial.
+    let mut rng = Rng::new(16);
+    for &(n, m) in &[(150usize, 133usize), (200, 64), (70, 300)] {
+        let a = rng.vec(n * n);
+        let b = rng.vec(n * m);
+        let x = solve(&t64(a.clone(), &[n, n]), &t64(b.clone(), &[n, m]), true).unwrap();
+        check_solution(&a, &vals(&x), &b, n, m, true);
+        let x32 = solve(
+            &t64(a.clone(), &[n, n]).to_dtype(DType::F32),
+            &t64(b.clone(), &[n, m]).to_dtype(DType::F32),
+            true,
+        )
+        .unwrap();
+        let ax = matmul(&a, &vals(&x32.to_dtype(DType::F64)), n, n, m);
+        let r = fro_diff(&ax, &b) / (fro(&a) * fro(&vals(&x32.to_dtype(DType::F64))));
+        assert!(
+            r < 10.0 * n as f64 * f32::EPSILON as f64,
+            "f32 n={n} m={m}: {r:e}"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,619 @@
+//! Blocked LU with partial pivoting and triangular solves with many right-hand sides,
+//! on row-major matrices: the large-matrix path of `inv`, `solve`, `lu_factor`, `det`
+//! and `matrix_exp`.
+//!
+//! Why not faer's own LU and solves: they want column-major storage (tessera's tensors
+//! are row-major; transposing a 512x512 matrix in or out costs about 0.4 ms), faer's
+//! recursive triangular solves spend their time in tiny blocks (12-30 GFLOP/s on the
+//! 64x64 diagonal blocks against 80 for its matrix product), and its parallel LU was no
+//! faster on 2 threads than its sequential one (measured on the benchmark machine).
+//! Here the bulk of the work is faer matrix products, which take any strides; the rest
+//! is the LU of each narrow panel (copied to column-major and factored by faer) and the
+//! triangular solves on the diagonal blocks (the kernels below, which run along
+//! contiguous rows and are compiled for the CPU's vector width at run time).
+
+use crate::scalar::Float;
+use faer::linalg::matmul::matmul;
+use faer::reborrow::*;
+use faer::traits::pulp::{Arch, Simd, WithSimd};
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Width of the LU panels and order of the diagonal blocks of the solves.
+const NB: usize = 64;
+/// Columns a diagonal-block kernel handles at once: 64 rows of them fit in L1.
+const STRIP: usize = 64;
+
+/// A row of a row-major view as a slice.
+#[inline(always)]
+fn row<'a, T>(m: MatRef<'a, T>, i: usize) -> &'a [T] {
+    m.row(i)
+        .try_as_row_major()
+        .expect("row-major view")
+        .as_slice()
+}
+
+/// A row of a row-major view as a mutable slice.
+#[inline(always)]
+fn row_mut<'a, T>(m: MatMut<'a, T>, i: usize) -> &'a mut [T] {
+    m.row_mut(i)
+        .try_as_row_major_mut()
+        .expect("row-major view")
+        .as_slice_mut()
+}
+
+/// [`axpy`] on two accumulators with the same `x`.
+#[inline(always)]
+fn axpy2<T: Float, const N: usize>(a: &mut [T; N], ca: T, c: &mut [T; N], cc: T, x: &[T]) {
+    let x: &[T; N] = x.try_into().expect("strip length");
+    let (ca, cc) = (-ca, -cc);
+    for j in 0..N {
+        a[j] = ca.fmadd(x[j], a[j]);
+        c[j] = cc.fmadd(x[j], c[j]);
+    }
+}
+
+/// Runs `$f(rows)` on the rows of the `b x STRIP` view `$x` as slices. When the row
+/// stride is a multiple of 1 KiB (an unpadded 512-column f64 matrix, say) the rows of a
+/// strip would share a handful of L1 sets, so `$f` then works on a contiguous copy in
+/// `$buf`. (A macro, not a function taking a closure: the kernel must be inlined into
+/// the caller's target-feature context.)
+macro_rules! with_rows {
+    ($x:expr, $buf:expr, $f:expr) => {{
+        let mut x: MatMut<'_, _> = $x;
+        let buf: &mut [_] = $buf;
+        let stride = x.row_stride().unsigned_abs() * std::mem::size_of_val(&buf[0]);
+        if stride.is_multiple_of(1024) {
+            for (i, b) in buf.chunks_exact_mut(STRIP).enumerate() {
+                b.copy_from_slice(row(x.rb(), i));
+            }
+            let mut rows: Vec<&mut [_]> = buf.chunks_exact_mut(STRIP).collect();
+            $f(&mut rows);
+            for (i, b) in buf.chunks_exact(STRIP).enumerate() {
+                row_mut(x.rb_mut(), i).copy_from_slice(b);
+            }
+        } else {
+            let mut rows: Vec<&mut [_]> = x
+                .row_iter_mut()
+                .map(|r| {
+                    r.try_as_row_major_mut()
+                        .expect("row-major view")
+                        .as_slice_mut()
+                })
+                .collect();
+            $f(&mut rows);
+        }
+    }};
+}
+
+/// `rows <- l^-1 rows` for a strip of `STRIP` columns, `l` unit lower: two rows at a
+/// time, so each solved row loaded once serves both.
+#[inline(always)]
+fn lower_strip<T: Float>(l: MatRef<'_, T>, rows: &mut [&mut [T]]) {
+    let b = rows.len();
+    let mut i = 1;
+    while i < b {
+        let two = i + 1 < b;
+        let (top, bot) = rows.split_at_mut(i);
+        let (ri, rest) = bot.split_first_mut().expect("row");
+        let (li, lj) = (row(l, i), row(l, if two { i + 1 } else { i }));
+        // Local copies stay in vector registers across the loop.
+        let mut a: [T; STRIP] = (&**ri).try_into().expect("strip");
+        let mut c: [T; STRIP] = if two {
+            (&*rest[0]).try_into().expect("strip")
+        } else {
+            a
+        };
+        for (k, xk) in top.iter().enumerate() {
+            axpy2(&mut a, li[k], &mut c, lj[k], xk);
+        }
+        ri.copy_from_slice(&a);
+        if two {
+            axpy(&mut c, lj[i], &a);
+            rest[0].copy_from_slice(&c);
+        }
+        i += 2;
+    }
+}
+
+/// `rows <- u^-1 rows` for a strip of `STRIP` columns, `u` upper: rows `i - 1` and `i`
+/// together, from the bottom. Multiplies by the reciprocal of the diagonal, as faer's
+/// solves do: a division per element would cost as much as the rest of the block.
+#[inline(always)]
+fn upper_strip<T: Float>(u: MatRef<'_, T>, rows: &mut [&mut [T]]) {
+    let mut end = rows.len();
+    while end > 0 {
+        let two = end >= 2;
+        let i = end - 1;
+        let h = if two { i - 1 } else { i };
+        let (top, bot) = rows.split_at_mut(end);
+        let (ui, uh) = (row(u, i), row(u, h));
+        let mut a: [T; STRIP] = (&*top[i]).try_into().expect("strip");
+        let mut c: [T; STRIP] = (&*top[h]).try_into().expect("strip");
+        for (k, xk) in bot.iter().enumerate() {
+            axpy2(&mut a, ui[end + k], &mut c, uh[end + k], xk);
+        }
+        let d = T::ONE / ui[i];
+        a.iter_mut().for_each(|x| *x *= d);
+        top[i].copy_from_slice(&a);
+        if two {
+            axpy(&mut c, uh[i], &a);
+            let d = T::ONE / uh[h];
+            c.iter_mut().for_each(|x| *x *= d);
+            top[h].copy_from_slice(&c);
+        }
+        end = h;
+    }
+}
+
+/// `acc -= c * x` over a strip (as `acc + (-c) x` with fused multiply-adds); with `N`
+/// known the loop is fully unrolled and `acc` stays in vector registers.
+#[inline(always)]
+fn axpy<T: Float, const N: usize>(acc: &mut [T; N], c: T, x: &[T]) {
+    let x: &[T; N] = x.try_into().expect("strip length");
+    let c = -c;
+    for j in 0..N {
+        acc[j] = c.fmadd(x[j], acc[j]);
+    }
+}
+
+/// `x <- l^-1 x` for the unit lower triangle of the square `l`, `x` row-major.
+struct LowerUnit<'a, T> {
+    l: MatRef<'a, T>,
+    x: MatMut<'a, T>,
+}
+
+/// `x <- u^-1 x` for the upper triangle of the square `u`, `x` row-major.
+struct Upper<'a, T> {
+    u: MatRef<'a, T>,
+    x: MatMut<'a, T>,
+}
+
+/// Runs `strip_fn::<STRIP>` on full strips of `x`'s columns and `strip_fn::<1>`-style
+/// generic code on the rest (through `rest`).
+macro_rules! by_strips {
+    ($x:expr, $full:expr, $rest:expr) => {{
+        let mut x = $x;
+        let w = x.ncols();
+        let mut j0 = 0;
+        while j0 < w {
+            let sw = STRIP.min(w - j0);
+            let xs = x.rb_mut().subcols_mut(j0, sw);
+            if sw == STRIP {
+                $full(xs);
+            } else {
+                $rest(xs);
+            }
+            j0 += sw;
+        }
+    }};
+}
+
+impl<T: Float> WithSimd for LowerUnit<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let l = self.l;
+        let b = l.nrows();
+        let mut buf = vec![T::ZERO; b * STRIP];
+        let mut full = |xs: MatMut<'_, T>| {
+            with_rows!(xs, &mut buf, |rows: &mut [&mut [T]]| lower_strip(l, rows))
+        };
+        let rest = |mut xs: MatMut<'_, T>| {
+            for i in 1..b {
+                let (top, bot) = xs.rb_mut().split_at_row_mut(i);
+                let xi = row_mut(bot, 0);
+                for k in 0..i {
+                    let c = -l[(i, k)];
+                    for (a, &y) in xi.iter_mut().zip(row(top.rb(), k)) {
+                        *a = c.fmadd(y, *a);
+                    }
+                }
+            }
+        };
+        by_strips!(self.x, full, rest);
+    }
+}
+
+impl<T: Float> WithSimd for Upper<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let u = self.u;
+        let b = u.nrows();
+        let mut buf = vec![T::ZERO; b * STRIP];
+        let mut full = |xs: MatMut<'_, T>| {
+            with_rows!(xs, &mut buf, |rows: &mut [&mut [T]]| upper_strip(u, rows))
+        };
+        let rest = |mut xs: MatMut<'_, T>| {
+            for i in (0..b).rev() {
+                let (top, bot) = xs.rb_mut().split_at_row_mut(i + 1);
+                let xi = row_mut(top, i);
+                for k in i + 1..b {
+                    let c = -u[(i, k)];
+                    for (a, &y) in xi.iter_mut().zip(row(bot.rb(), k - i - 1)) {
+                        *a = c.fmadd(y, *a);
+                    }
+                }
+                let d = T::ONE / u[(i, i)];
+                for a in xi.iter_mut() {
+                    *a *= d;
+                }
+            }
+        };
+        by_strips!(self.x, full, rest);
+    }
+}
+
+/// `x <- L^-1 x` with `L` the unit lower triangle of the `n x n` `lu`, by blocks of
+/// `NB` rows (a product with the solved rows above, then the diagonal block). Rows of
+/// `x` above `first` must be zero (they stay zero and are skipped).
+pub(crate) fn solve_lower_unit<T: Float>(lu: MatRef<'_, T>, mut x: MatMut<'_, T>, first: usize) {
+    let n = lu.nrows();
+    let s = first / NB * NB;
+    let mut i = s;
+    while i < n {
+        let b = NB.min(n - i);
+        let (done, rest) = x.rb_mut().split_at_row_mut(i);
+        let mut xi = rest.subrows_mut(0, b);
+        if i > s {
+            matmul(
+                xi.rb_mut(),
+                Accum::Add,
+                lu.submatrix(i, s, b, i - s),
+                done.rb().subrows(s, i - s),
+                -T::ONE,
+                Par::Seq,
+            );
+        }
+        Arch::new().dispatch(LowerUnit {
+            l: lu.submatrix(i, i, b, b),
+            x: xi,
+        });
+        i += b;
+    }
+}
+
+/// `x <- U^-1 x` with `U` the upper triangle of the `n x n` `lu`, by blocks of `NB`
+/// rows from the bottom.
+pub(crate) fn solve_upper<T: Float>(lu: MatRef<'_, T>, mut x: MatMut<'_, T>) {
+    let n = lu.nrows();
+    for blk in (0..n.div_ceil(NB)).rev() {
+        let i = blk * NB;
+        let b = NB.min(n - i);
+        let (head, done) = x.rb_mut().split_at_row_mut(i + b);
+        let mut xi = head.subrows_mut(i, b);
+        if i + b < n {
+            matmul(
+                xi.rb_mut(),
+                Accum::Add,
+                lu.submatrix(i, i + b, b, n - i - b),
+                done.rb(),
+                -T::ONE,
+                Par::Seq,
+            );
+        }
+        Arch::new().dispatch(Upper {
+            u: lu.submatrix(i, i, b, b),
+            x: xi,
+        });
+    }
+}
+
+/// Splits `m`'s columns into blocks of `w` (the last may be narrower), with the
+/// index of each block's first column.
+pub(crate) fn col_blocks<T>(mut m: MatMut<'_, T>, w: usize) -> Vec<(usize, MatMut<'_, T>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while m.ncols() > 0 {
+        let k = w.max(1).min(m.ncols());
+        let (l, r) = m.split_at_col_mut(k);
+        out.push((at, l));
+        at += k;
+        m = r;
+    }
+    out
+}
+
+/// Runs `f` on each block, in parallel on the current rayon pool when `par`.
+pub(crate) fn for_blocks<T: Send>(
+    blocks: Vec<(usize, MatMut<'_, T>)>,
+    par: bool,
+    f: impl Fn(usize, MatMut<'_, T>) + Sync + Send,
+) {
+    if par && blocks.len() > 1 {
+        use rayon::prelude::*;
+        blocks.into_par_iter().for_each(|(at, m)| f(at, m));
+    } else {
+        blocks.into_iter().for_each(|(at, m)| f(at, m));
+    }
+}
+
+/// Unblocked LU (LAPACK's `getf2`, right-looking) of the column-major `m x w` panel
+/// `p` (column stride `ld`), `w <= 8`; `piv` relative to the panel's first row.
+struct PanelKernel<'a, T> {
+    p: &'a mut [T],
+    m: usize,
+    w: usize,
+    ld: usize,
+    piv: &'a mut [usize],
+}
+
+impl<T: Float> WithSimd for PanelKernel<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let PanelKernel { p, m, w, ld, piv } = self;
+        let mut cols: Vec<&mut [T]> = p.chunks_mut(ld).take(w).map(|c| &mut c[..m]).collect();
+        for j in 0..w {
+            let (left, right) = cols.split_at_mut(j + 1);
+            let (left, cj) = left.split_at_mut(j);
+            let cj = &mut *cj[0];
+            let mut q = j;
+            let mut max = cj[j].fabs();
+            for (i, &x) in cj.iter().enumerate().skip(j + 1) {
+                // NaN never wins, as in LAPACK's idamax after a NaN-free start.
+                if x.fabs() > max {
+                    max = x.fabs();
+                    q = i;
+                }
+            }
+            piv[j] = q;
+            if q != j {
+                cj.swap(j, q);
+                for c in left.iter_mut().chain(right.iter_mut()) {
+                    c.swap(j, q);
+                }
+            }
+            let d = cj[j];
+            if d != T::ZERO {
+                // LAPACK's dgetf2: a reciprocal unless it would overflow.
+                if d.fabs() >= T::MIN_POSITIVE {
+                    let r = T::ONE / d;
+                    cj[j + 1..].iter_mut().for_each(|x| *x *= r);
+                } else {
+                    cj[j + 1..].iter_mut().for_each(|x| *x /= d);
+                }
+            }
+            let lj = &cj[j + 1..];
+            for c in right.iter_mut() {
+                let f = -c[j];
+                for (x, &l) in c[j + 1..].iter_mut().zip(lj) {
+                    *x = f.fmadd(l, *x);
+                }
+            }
+        }
+    }
+}
+
+/// Recursive LU with partial pivoting (Toledo's) of the column-major `m x w` panel
+/// `p` (column stride `ld`), `m >= w`: the left half, its swaps and `L11^-1` on the
+/// right half, the Schur complement by a product, the right half, its swaps on the
+/// left half.
+fn panel_lu<T: Float>(p: &mut [T], m: usize, w: usize, ld: usize, piv: &mut [usize]) {
+    if w <= 8 {
+        Arch::new().dispatch(PanelKernel { p, m, w, ld, piv });
+        return;
+    }
+    let h = (w / 2).next_multiple_of(8).min(w - 1);
+    let (pl, pr) = piv.split_at_mut(h);
+    panel_lu(p, m, h, ld, pl);
+    let (left, right) = p.split_at_mut(h * ld);
+    let mut l = MatMut::from_column_major_slice_with_stride_mut(&mut left[..], m, h, ld);
+    let rlen = right.len().min((w - h - 1) * ld + m);
+    let mut r = MatMut::from_column_major_slice_with_stride_mut(&mut right[..rlen], m, w - h, ld);
+    swap_rows(r.rb_mut(), pl, 0);
+    let (r1, r2) = r.rb_mut().split_at_row_mut(h);
+    let mut r1 = r1;
+    faer::linalg::triangular_solve::solve_unit_lower_triangular_in_place(
+        l.rb().subrows(0, h),
+        r1.rb_mut(),
+        Par::Seq,
+    );
+    matmul(
+        r2,
+        Accum::Add,
+        l.rb().subrows(h, m - h),
+        r1.rb(),
+        -T::ONE,
+        Par::Seq,
+    );
+    // The lower right part, as its own panel (column stride `ld`).
+    let off = h;
+    panel_lu(&mut right[off..], m - h, w - h, ld, pr);
+    swap_rows(l.rb_mut().subrows_mut(h, m - h), pr, 0);
+    pr.iter_mut().for_each(|x| *x += h);
+}
+
+/// LU of the row-major `m x b` panel `p` (`m >= b`) in place; `piv[k]` (relative to
+/// the panel's first row) is the row swapped with row `k` at step `k`. Factored on a
+/// column-major copy: in row-major storage the panel's rows are a page apart, and
+/// walking down its columns would miss the TLB on every element.
+fn factor_panel<T: Float>(mut p: MatMut<'_, T>, piv: &mut [usize]) {
+    let (m, b) = (p.nrows(), p.ncols());
+    let mut col = vec![T::ZERO; m * b];
+    // Eight rows at a time: eight contiguous reads, contiguous writes of eight.
+    for i0 in (0..m).step_by(8) {
+        let rows: Vec<&[T]> = (i0..(i0 + 8).min(m)).map(|i| row(p.rb(), i)).collect();
+        for j in 0..b {
+            for (r, x) in rows.iter().zip(&mut col[j * m + i0..]) {
+                *x = r[j];
+            }
+        }
+    }
+    panel_lu(&mut col, m, b, m, piv);
+    for i0 in (0..m).step_by(8) {
+        let r = 8.min(m - i0);
+        let (_, rest) = p.rb_mut().split_at_row_mut(i0);
+        let mut rows: Vec<&mut [T]> = rest
+            .subrows_mut(0, r)
+            .row_iter_mut()
+            .map(|x| {
+                x.try_as_row_major_mut()
+                    .expect("row-major view")
+                    .as_slice_mut()
+            })
+            .collect();
+        for j in 0..b {
+            for (r, &x) in rows.iter_mut().zip(&col[j * m + i0..]) {
+                r[j] = x;
+            }
+        }
+    }
+}
+
+/// Swaps rows `off + i` and `off + piv[i]` of `m`, in order.
+fn swap_rows<T>(mut m: MatMut<'_, T>, piv: &[usize], off: usize) {
+    for (i, &p) in piv.iter().enumerate() {
+        if p != i {
+            faer::perm::swap_rows_idx(m.rb_mut(), off + i, off + p);
+        }
+    }
+}
+
+/// Applies the factored panel (`panel` = rows `k..` of the panel's columns) to the
+/// columns `c` right of it: its row swaps, `U12 = L11^-1 A12`, `A22 -= L21 U12`.
+fn update<T: Float>(mut c: MatMut<'_, T>, panel: MatRef<'_, T>, k: usize, piv: &[usize]) {
+    let n = c.nrows();
+    let b = panel.ncols();
+    swap_rows(c.rb_mut(), piv, k);
+    let (top, bot) = c.subrows_mut(k, n - k).split_at_row_mut(b);
+    let mut top = top;
+    Arch::new().dispatch(LowerUnit {
+        l: panel.subrows(0, b),
+        x: top.rb_mut(),
+    });
+    if bot.nrows() > 0 {
+        matmul(
+            bot,
+            Accum::Add,
+            panel.subrows(b, n - k - b),
+            top.rb(),
+            -T::ONE,
+            Par::Seq,
+        );
+    }
+}
+
+/// LU with partial pivoting of the row-major `n x n` `a` in place, in LAPACK's form:
+/// unit lower `L` below the diagonal, `U` on and above; `piv[k]` is the row swapped
+/// with row `k` at step `k` (0-based). Returns LAPACK's info: `k + 1` for the first
+/// exactly zero `U[k, k]`, else 0 (after a zero pivot the factors hold inf/NaN:
+/// callers redo such matrices with LAPACK's unblocked algorithm).
+///
+/// Right-looking by panels of `NB` columns with a look-ahead of one panel: with `par`,
+/// one task updates the next panel's columns and factors it while the others update
+/// the remaining columns, in blocks the pool's threads share.
+pub(crate) fn lu_in_place<T: Float>(mut a: MatMut<'_, T>, piv: &mut [usize], par: bool) -> i32 {
+    let n = a.nrows();
+    if n == 0 {
+        return 0;
+    }
+    let b0 = NB.min(n);
+    factor_panel(a.rb_mut().subcols_mut(0, b0), &mut piv[..b0]);
+    let threads = rayon::current_num_threads();
+    let mut k = 0;
+    while k + NB < n {
+        let next = k + NB;
+        let b2 = NB.min(n - next);
+        let (_, rest) = a.rb_mut().split_at_col_mut(k);
+        let (panel, rest) = rest.split_at_col_mut(NB);
+        let (ahead, others) = rest.split_at_col_mut(b2);
+        let panel = panel.rb().subrows(k, n - k);
+        let (done, todo) = piv.split_at_mut(next);
+        let pk = &done[k..];
+        let task_ahead = move || {
+            let mut ahead = ahead;
+            update(ahead.rb_mut(), panel, k, pk);
+            factor_panel(ahead.subrows_mut(next, n - next), &mut todo[..b2]);
+        };
+        let width = others.ncols();
+        let task_others = || {
+            // Blocks of at least NB columns, a few per thread so the look-ahead task's
+            // thread can take some once its panel is done.
+            let w = width.div_ceil(2 * threads).max(NB);
+            for_blocks(col_blocks(others, w), par, |_, c| update(c, panel, k, pk));
+        };
+        if par && width > 0 {
+            rayon::join(task_ahead, task_others);
+        } else {
+            task_ahead();
+            task_others();
+        }
+        k = next;
+    }
+    // Each panel's swaps, on the columns left of it.
+    let mut k = NB;
+    while k < n {
+        let b = NB.min(n - k);
+        let (left, _) = a.rb_mut().split_at_col_mut(k);
+        swap_rows(left, &piv[k..k + b], k);
+        for p in &mut piv[k..k + b] {
+            *p += k;
+        }
+        k += b;
+    }
+    (0..n)
+        .find(|&i| a[(i, i)] == T::ZERO)
+        .map_or(0, |i| (i + 1) as i32)
+}
+
+/// Solves `A X = B` in place from [`lu_in_place`]'s factors; `x` holds `B` (row-major,
+/// `n x m`). With `par`, blocks of columns go to the pool's threads.
+pub(crate) fn lu_solve<T: Float>(
+    lu: MatRef<'_, T>,
+    piv: &[usize],
+    mut x: MatMut<'_, T>,
+    par: bool,
+) {
+    swap_rows(x.rb_mut(), piv, 0);
+    let m = x.ncols();
+    let threads = if par { rayon::current_num_threads() } else { 1 };
+    let w = m.div_ceil(threads).next_multiple_of(8).max(8);
+    for_blocks(col_blocks(x, w), par, |_, mut c| {
+        solve_lower_unit(lu, c.rb_mut(), 0);
+        solve_upper(lu, c);
+    });
+}
+
+/// Writes `A^-1` into `out` from [`lu_in_place`]'s factors, using the scratch `x`
+/// (`n x n`, any row stride): `A^-1 = U^-1 L^-1 P`. `L^-1` is lower triangular, so
+/// column block `j` of the identity only needs the rows from `j` down (a third of a
+/// full solve); then the upper solve, then the columns are permuted by `P` on the
+/// way into `out`. `2 n^3` flops with the LU.
+pub(crate) fn lu_inverse<T: Float>(
+    lu: MatRef<'_, T>,
+    piv: &[usize],
+    mut x: MatMut<'_, T>,
+    mut out: MatMut<'_, T>,
+    par: bool,
+) {
+    let n = lu.nrows();
+    // `x` comes zeroed.
+    for i in 0..n {
+        x[(i, i)] = T::ONE;
+    }
+    // Column j costs about (n - j)^2 / 2 + n^2 / 2: blocks narrower than an even split
+    // let the threads balance the difference.
+    let threads = if par { rayon::current_num_threads() } else { 1 };
+    let w = n.div_ceil(4 * threads).next_multiple_of(8).max(16);
+    for_blocks(col_blocks(x.rb_mut(), w), par, |at, mut c| {
+        solve_lower_unit(lu, c.rb_mut(), at);
+        solve_upper(lu, c);
+    });
+    // A^-1 = X P: X's columns swapped in reverse order of the pivots.
+    let mut q: Vec<usize> = (0..n).collect();
+    for k in (0..n).rev() {
+        q.swap(k, piv[k]);
+    }
+    let identity = q.iter().enumerate().all(|(i, &j)| i == j);
+    for i in 0..n {
+        let (src, dst) = (row(x.rb(), i), row_mut(out.rb_mut(), i));
+        if identity {
+            dst.copy_from_slice(src);
+        } else {
+            for (o, &j) in dst.iter_mut().zip(&q) {
+                *o = src[j];
+            }
+        }
+    }
+}
