@@ -8,9 +8,9 @@
 //! 64x64 diagonal blocks against 80 for its matrix product), and its parallel LU was no
 //! faster on 2 threads than its sequential one (measured on the benchmark machine).
 //! Here the bulk of the work is faer matrix products, which take any strides; the rest
-//! is the LU of each narrow panel (copied to column-major and factored by faer) and the
-//! triangular solves on the diagonal blocks (the kernels below, which run along
-//! contiguous rows and are compiled for the CPU's vector width at run time).
+//! is the LU of each narrow panel (copied to column-major and factored by the recursive
+//! LU below) and the triangular solves on the diagonal blocks (the kernels below, which
+//! run along contiguous rows and are compiled for the CPU's vector width at run time).
 
 use crate::scalar::Float;
 use faer::linalg::matmul::matmul;

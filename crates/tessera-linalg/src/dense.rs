@@ -1,4 +1,5 @@
-//! faer-backed kernels for large matrices, on column-major buffers.
+//! Large-matrix kernels: the row-major working copies and LU of [`crate::blocked`], and
+//! faer for Cholesky and the matrix products.
 
 use crate::blocked;
 use crate::scalar::Float;
