@@ -483,10 +483,8 @@ fn update<T: Float>(mut c: MatMut<'_, T>, panel: MatRef<'_, T>, k: usize, piv: &
     swap_rows(c.rb_mut(), piv, k);
     let (top, bot) = c.subrows_mut(k, n - k).split_at_row_mut(b);
     let mut top = top;
-    Arch::new().dispatch(LowerUnit {
-        l: panel.subrows(0, b),
-        x: top.rb_mut(),
-    });
+    // By blocks of `NB` rows: a 128-row strip would not fit in L1.
+    solve_lower_unit(panel.subrows(0, b), top.rb_mut(), 0);
     if bot.nrows() > 0 {
         matmul(
             bot,
