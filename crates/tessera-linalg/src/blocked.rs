@@ -18,7 +18,7 @@ use faer::reborrow::*;
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Accum, MatMut, MatRef, Par};
 
-/// Width of the LU panels and order of the diagonal blocks of the solves.
+/// Order of the diagonal blocks of the triangular solves.
 const NB: usize = 64;
 /// Width of the LU panels: wider than `NB` because the panel chain (each factored by
 /// one thread) is the LU's critical path, and the recursive panel LU does most of a
