@@ -53,13 +53,13 @@ fn affine<T: Elem>(src: *const T, dst: *mut T, len: usize, sub: f64, mul: f64, s
 /// of the sum. That is harmless once `1 + rest >= fast_from`: 2^-20 past 1 keeps f32
 /// results within their bound (an error of 2^-32 relative), 2 does for f64.
 fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64, finite: bool) -> (f64, bool) {
-    if m.is_finite() {
+    // An infinite `m` keeps every term (so `inf - inf` gives NaN); a NaN row has no `m`
+    // to find.
+    let top = if m.is_finite() {
         let total = sum_exp(row, None, m, finite);
         if total >= fast_from {
             return (total.ln(), true);
         }
-    }
-    let top = if m.is_finite() {
         row.iter().position(|&v| v.into() == m)
     } else {
         None
@@ -67,7 +67,7 @@ fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64, finite: bo
     let Some(i) = top else {
         return (sum_exp(row, None, m, false).ln(), true);
     };
-    let rest = sum_exp(&row[..i], None, m, false) + sum_exp(&row[i + 1..], None, m, false);
+    let rest = sum_exp(&row[..i], None, m, finite) + sum_exp(&row[i + 1..], None, m, finite);
     // Below 2^-126 the vector sum cannot tell e^-inf (padding, -inf entries: below
     // 2^-158 each in the f32 grade) from true tiny terms: ask the row itself.
     if rest < TINY_REST {
