@@ -3,6 +3,10 @@
 //! torch and numpy is available, runs `scripts/bench_ref.py` on the same inputs and prints
 //! the ratios. Timings are the best of several repetitions.
 //!
+//! The arrays are allocated the way NumPy allocates its own (the reference script times
+//! torch and NumPy on NumPy arrays): on Linux, arrays of 4 MiB and more are advised onto
+//! transparent huge pages. At 10^7 f64 elements, 4 KiB pages cost about 20% in TLB misses.
+//!
 //! ```text
 //! cargo run --release -p tessera-kernels --example bench_kernels [-- --no-python]
 //! ```
@@ -21,6 +25,31 @@ fn inputs(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| lo + (hi - lo) * ((i as f64) * g).fract())
         .collect()
+}
+
+/// `v` moved into an allocation that NumPy would make for it: from 4 MiB on, Linux is asked
+/// for transparent huge pages (`madvise(MADV_HUGEPAGE)` on the whole 2 MiB pages inside it)
+/// before the memory is first touched.
+fn numpy_like<T: Copy>(v: Vec<T>) -> Vec<T> {
+    let bytes = std::mem::size_of_val(v.as_slice());
+    if bytes < 4 << 20 {
+        return v;
+    }
+    let mut w: Vec<T> = Vec::with_capacity(v.len());
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let p = w.as_mut_ptr() as usize;
+        let (start, end) = ((p + HUGE - 1) & !(HUGE - 1), (p + bytes) & !(HUGE - 1));
+        if end > start {
+            // SAFETY: the range lies inside `w`'s allocation; madvise only advises.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    w.extend_from_slice(&v);
+    w
 }
 
 fn domain(name: &str) -> (f64, f64) {
@@ -60,8 +89,8 @@ fn bench_unary<T: Send + Sync + Copy + Default>(
     pool: &rayon::ThreadPool,
 ) -> Row {
     let (lo, hi) = domain(name);
-    let x: Vec<T> = inputs(lo, hi, N).into_iter().map(conv).collect();
-    let mut y = vec![T::default(); N];
+    let x: Vec<T> = numpy_like(inputs(lo, hi, N).into_iter().map(conv).collect());
+    let mut y = numpy_like(vec![T::default(); N]);
     let t1 = best(|| f(&x, &mut y));
     let t2 = pool.install(|| best(|| par_chunks(&x, &mut y, f)));
     (

@@ -8,25 +8,25 @@
 
 use crate::dispatch::dispatch;
 use crate::simd::map::Elem;
-use crate::simd::rowops::{Affine, RowMax, SumExp};
+use crate::simd::rowops::{Affine, ExpRange, RowMax, RowStats, SumExp};
 
-/// The row's maximum, and whether every element is finite.
-fn row_max<T: Elem>(row: &[T]) -> (f64, bool) {
+/// The row's maximum and minimum, and whether every element is finite.
+fn row_max<T: Elem>(row: &[T]) -> RowStats {
     dispatch(RowMax {
         p: row.as_ptr(),
         len: row.len(),
     })
 }
 
-/// `sum(exp(row - m))`; `finite` promises a row of finite values (no NaN to carry).
-fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64, finite: bool) -> f64 {
+/// `sum(exp(row - m))`; `range` says what the exponentials may skip.
+fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64, range: ExpRange) -> f64 {
     let out = out.map_or(core::ptr::null_mut(), |o| o.as_mut_ptr());
     dispatch(SumExp {
         p: row.as_ptr(),
         out,
         len: row.len(),
         m,
-        finite,
+        range,
     })
 }
 
@@ -52,11 +52,16 @@ fn affine<T: Elem>(src: *const T, dst: *mut T, len: usize, sub: f64, mul: f64, s
 /// `1 + rest` directly, and `ln(1 + rest)` loses at most an absolute 2^-52 to the rounding
 /// of the sum. That is harmless once `1 + rest >= fast_from`: 2^-20 past 1 keeps f32
 /// results within their bound (an error of 2^-32 relative), 2 does for f64.
-fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64, finite: bool) -> (f64, bool) {
+fn ln_sum_exp<T: Elem + Into<f64>>(
+    row: &[T],
+    m: f64,
+    fast_from: f64,
+    range: ExpRange,
+) -> (f64, bool) {
     // An infinite `m` keeps every term (so `inf - inf` gives NaN); a NaN row has no `m`
     // to find.
     let top = if m.is_finite() {
-        let total = sum_exp(row, None, m, finite);
+        let total = sum_exp(row, None, m, range);
         if total >= fast_from {
             return (total.ln(), true);
         }
@@ -65,11 +70,11 @@ fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], m: f64, fast_from: f64, finite: bo
         None
     };
     let Some(i) = top else {
-        return (sum_exp(row, None, m, false).ln(), true);
+        return (sum_exp(row, None, m, ExpRange::NONE).ln(), true);
     };
-    let rest = sum_exp(&row[..i], None, m, finite) + sum_exp(&row[i + 1..], None, m, finite);
+    let rest = sum_exp(&row[..i], None, m, range) + sum_exp(&row[i + 1..], None, m, range);
     // Below 2^-126 the vector sum cannot tell e^-inf (padding, -inf entries: below
-    // 2^-158 each in the f32 grade) from true tiny terms: ask the row itself.
+    // 2^-1000 each in the f32 grade) from true tiny terms: ask the row itself.
     if rest < TINY_REST {
         let others = row
             .iter()
@@ -98,11 +103,12 @@ macro_rules! row_kernels {
         /// # Accuracy
         #[doc = $acc]
         pub fn $lse(row: &[$t]) -> $t {
-            let (m, finite) = row_max(row);
+            let stats = row_max(row);
+            let m = stats.max;
             if m.is_infinite() || m.is_nan() {
                 return if row.iter().any(|v| v.is_nan()) { <$t>::NAN } else { m as $t };
             }
-            (m + ln_sum_exp(row, m, $fast_from, finite).0) as $t
+            (m + ln_sum_exp(row, m, $fast_from, stats.exp_range()).0) as $t
         }
 
         #[doc = concat!("Softmax of an `", stringify!($t), "` row: `out[i] = exp(row[i] - m) / sum(exp(row - m))`.")]
@@ -122,8 +128,8 @@ macro_rules! row_kernels {
                 row.len(),
                 out.len()
             );
-            let (m, finite) = row_max(row);
-            let s = sum_exp(row, Some(&mut *out), m, finite);
+            let stats = row_max(row);
+            let s = sum_exp(row, Some(&mut *out), stats.max, stats.exp_range());
             let p = out.as_mut_ptr();
             affine(p, p, out.len(), 0.0, 1.0 / s, 0.0);
         }
@@ -145,8 +151,9 @@ macro_rules! row_kernels {
                 row.len(),
                 out.len()
             );
-            let (m, finite) = row_max(row);
-            let (ls, others) = ln_sum_exp(row, m, $fast_from, finite);
+            let stats = row_max(row);
+            let m = stats.max;
+            let (ls, others) = ln_sum_exp(row, m, $fast_from, stats.exp_range());
             affine(row.as_ptr(), out.as_mut_ptr(), row.len(), m, 1.0, ls);
             if others && ls == 0.0 {
                 // The exact value at the maximum is -ln(1 + tiny): negative, rounding to -0.

@@ -217,3 +217,37 @@ fn non_finite_entries_anywhere_in_long_rows() {
         assert!(o64.iter().all(|v| v.is_nan()), "softmax_f64 NaN at {pos}");
     }
 }
+
+#[test]
+fn rows_spread_beyond_the_exponential_domain() {
+    // A row whose minimum lies more than 700 below its maximum needs the clamp the
+    // exponentials skip on ordinary rows: put the far value at every position (vector
+    // body and tail), with the rest of the row ordinary.
+    for far in [-800.0f32, -1e30, f32::MIN] {
+        for pos in 0..37 {
+            let mut row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 5.0).collect();
+            row[pos] = far;
+            let r64: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+            let m = r64.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            let s: f64 = r64.iter().map(|&v| (v - m).exp()).sum();
+            let mut out = vec![0.0f32; 37];
+            softmax_f32(&row, &mut out);
+            assert_eq!(out[pos], 0.0, "softmax far {far} at {pos}");
+            for (i, &o) in out.iter().enumerate() {
+                let want = (r64[i] - m).exp() / s;
+                assert!(
+                    ((o as f64 - want) / want.max(1e-300)).abs() < 2.0 * f32::EPSILON as f64
+                        || want < 1e-40,
+                    "softmax far {far} at {pos}, [{i}]: {o} vs {want}"
+                );
+            }
+            assert_eq!(
+                logsumexp_f32(&row),
+                (m + s.ln()) as f32,
+                "far {far} at {pos}"
+            );
+            log_softmax_f32(&row, &mut out);
+            assert_eq!(out[pos], (r64[pos] - m - s.ln()) as f32);
+        }
+    }
+}

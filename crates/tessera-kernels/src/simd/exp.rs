@@ -11,7 +11,7 @@
 //!   rebuilds the result with error-free sums, for < 1 ULP.
 
 use super::lanes::Lanes;
-use super::poly::{EXPM1_Q3_F64, EXPM1_Q_F32, EXPM1_Q_ROWS, INV_LN2, L2H, L2L};
+use super::poly::{EXPM1_Q3_F64, EXPM1_Q_F32, EXPM1_Q_ROWS, INV_LN2, L2H, L2L, LN2};
 use super::vec::{fast_two_sum, horner, two_sum, Fv, POW2_SHIFT};
 
 /// `(2^k, r)` for `x` in [-1022 ln2, 1023 ln2].
@@ -44,11 +44,18 @@ pub(crate) fn exp_lite<S: Lanes>(x: Fv<S>) -> Fv<S> {
     s.fma(expm1_poly_lite(r), s)
 }
 
-/// `e^x` for `x` in [-110, 89] to about 2^-36 relative: the row kernels' exponential, whose
+/// `e^x` for `x` in [-708, 0] to about 2^-35 relative: the row kernels' exponential, whose
 /// results are rounded to f32 after a division or a sum (so within 1 ULP of f32).
+///
+/// The reduction is one FMA with `ln 2` rounded to f64: `fma(-k, LN2, x)` rounds once, and
+/// `|k (ln 2 - LN2)| < 1022 * 0.42 * 2^-54 < 2^-45` is far below the polynomial's 2^-35 (Cody-Waite's
+/// exact two-step form buys nothing at this grade).
 #[inline(always)]
 pub(crate) fn exp_rows<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let (s, r) = reduce_lite(x);
+    let t = x.fma(x.c(INV_LN2), x.c(POW2_SHIFT));
+    let kf = t - POW2_SHIFT;
+    let r = (-kf).fma(x.c(LN2), x);
+    let s = t.pow2_shifted();
     s.fma((r * r).fma(horner(r, &EXPM1_Q_ROWS), r), s)
 }
 
@@ -140,15 +147,6 @@ pub(crate) fn expm1_f64_raw<S: Lanes>(x: Fv<S>) -> Fv<S> {
     expm1_rebuild(s, r, rlo) * scale
 }
 
-/// f64 `e^x - 1` for `x` in [0, 40] (tanh's range): the same evaluation as
-/// [`expm1_f64_raw`] without its clamps and exponent-range scaling, which this range never
-/// needs (bit-identical results there).
-#[inline(always)]
-pub(crate) fn expm1_0_40_f64<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let (t, _, r, rlo) = reduce_parts(x);
-    expm1_rebuild(t.pow2_shifted(), r, rlo)
-}
-
 /// f64 `expm1`.
 #[inline(always)]
 pub(crate) fn expm1_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
@@ -187,8 +185,18 @@ pub(crate) fn exp_nonpos_f64_mid<S: Lanes>(x: Fv<S>) -> Fv<S> {
     s.fma(expm1_poly_lite(r), s) * scale
 }
 
-/// f64 `exp`.
+/// f64 `exp`: the table-driven evaluation for lanes with `|x| <= 708` (normal results),
+/// this one for the others (subnormal, overflowing and NaN lanes). The general path runs
+/// only for vectors that have such a lane: they are rare, and the choice is made per lane,
+/// so every backend gives the same bits whatever its vector width.
 #[inline(always)]
 pub(crate) fn exp_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    x.is_num().select(exp_f64_raw(x), x)
+    // NaN fails the comparison, so it takes the general path too.
+    let fast = x.abs().le(x.c(708.0));
+    let y = super::exp_t16::exp_t16(x);
+    if fast.not().any() {
+        fast.select(y, x.is_num().select(exp_f64_raw(x), x))
+    } else {
+        y
+    }
 }

@@ -9,7 +9,8 @@
 //! `d = dh + dl` (an exact two-term sum) gets one Newton step on the remainder, so the
 //! division costs about half an ULP.
 
-use super::exp::{exp_f64_raw, exp_lite, exp_nonpos_f64_mid, exp_rows, expm1_0_40_f64, expm1_lite};
+use super::exp::{exp_f64_raw, exp_lite, exp_nonpos_f64_mid, exp_rows, expm1_lite};
+use super::exp_t16::expm1_t16_0_40;
 use super::lanes::Lanes;
 use super::log::log1p_f64_raw;
 use super::vec::{fast_two_sum, Fv};
@@ -37,7 +38,7 @@ pub(crate) fn tanh_f32_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
 #[inline(always)]
 pub(crate) fn tanh_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
     // tanh(20) rounds to 1 in f64.
-    let u = expm1_0_40_f64(x.abs().min(20.0) * 2.0);
+    let u = expm1_t16_0_40(x.abs().min(20.0) * 2.0);
     // u + 2 exactly: Fast2Sum with the larger operand first (u >= 0).
     let (dh, dl) = fast_two_sum(u.max(2.0), u.min(2.0));
     let t = div_dd(u, dh, dl).copysign(x);

@@ -18,6 +18,16 @@ pub(crate) trait Lanes: Simd {
     fn shr52_u64s(self, a: Self::u64s) -> Self::u64s {
         map_u64(a, |v| v >> 52)
     }
+    /// Logical left shift of each 64-bit lane by 48.
+    #[inline(always)]
+    fn shl48_u64s(self, a: Self::u64s) -> Self::u64s {
+        map_u64(a, |v| v << 48)
+    }
+    /// `table[a & 15]` in each lane (exact, so every backend agrees).
+    #[inline(always)]
+    fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {
+        map_u64(a, |v| table[(v & 15) as usize])
+    }
     /// `1 / a` in f32 precision: each lane rounded to f32, divided in f32 (IEEE, correctly
     /// rounded, so identical on every backend), widened back. Seeds Newton iterations.
     #[inline(always)]
@@ -82,6 +92,19 @@ mod x86 {
 
     impl Lanes for V3 {
         #[inline(always)]
+        fn shl48_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shl_const_u64x4::<48>(a)
+        }
+        #[inline(always)]
+        fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {
+            let idx = self.and_u64x4(a, self.splat_u64x4(15));
+            // SAFETY: every index is below 16, inside `table`.
+            pulp::cast(unsafe {
+                self.avx2
+                    ._mm256_i64gather_epi64::<8>(table.as_ptr() as *const i64, pulp::cast(idx))
+            })
+        }
+        #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x4::<52>(a)
         }
@@ -105,6 +128,26 @@ mod x86 {
     }
 
     impl Lanes for V4 {
+        #[inline(always)]
+        fn shl48_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shl_const_u64x8::<48>(a)
+        }
+        #[inline(always)]
+        fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {
+            // One two-register permute: it reads only the low 4 bits of each index.
+            // SAFETY: `table` holds 16 u64, two 512-bit vectors.
+            let (lo, hi): (pulp::u64x8, pulp::u64x8) = unsafe {
+                (
+                    (table.as_ptr() as *const pulp::u64x8).read_unaligned(),
+                    (table.as_ptr().add(8) as *const pulp::u64x8).read_unaligned(),
+                )
+            };
+            pulp::cast(self.avx512f._mm512_permutex2var_epi64(
+                pulp::cast(lo),
+                pulp::cast(a),
+                pulp::cast(hi),
+            ))
+        }
         #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x8::<52>(a)

@@ -4,6 +4,7 @@
 //! (f32) or within 1 ULP (f64) and bit-identical on every backend.
 
 pub(crate) mod exp;
+pub(crate) mod exp_t16;
 pub(crate) mod family;
 pub(crate) mod lanes;
 pub(crate) mod log;

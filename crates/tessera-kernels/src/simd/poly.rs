@@ -51,6 +51,8 @@ pub(crate) const LOG_P_F64: [f64; 8] = [
 
 /// 1/ln 2, rounded to nearest.
 pub(crate) const INV_LN2: f64 = f64::from_bits(0x3ff7_1547_652b_82fe);
+/// ln 2, rounded to nearest.
+pub(crate) const LN2: f64 = core::f64::consts::LN_2;
 /// ln 2 cut to 42 significant bits, so `k * L2H` is exact for |k| < 2^11.
 pub(crate) const L2H: f64 = f64::from_bits(0x3fe6_2e42_fefa_3800);
 /// ln 2 - L2H, rounded to nearest.

@@ -12,40 +12,78 @@ use crate::dispatch::LanesOp;
 /// Elements per block of partial sums.
 pub(crate) const BLOCK: usize = 8;
 
-/// `e^d` on the row's precision grade, NaN kept unless `no_nan` says `d` has none.
+/// What the exponentials of a row may skip.
+#[derive(Clone, Copy)]
+pub(crate) struct ExpRange {
+    /// Every `x` is finite and so is `m`: `x - m` has no NaN to keep.
+    pub(crate) finite: bool,
+    /// Also, every `x - m` is at least -700, inside the f32 grade's domain: no clamp.
+    pub(crate) in_domain: bool,
+}
+
+impl ExpRange {
+    /// Nothing known: keep NaN, clamp.
+    pub(crate) const NONE: ExpRange = ExpRange {
+        finite: false,
+        in_domain: false,
+    };
+}
+
+/// `e^d` on the row's precision grade, NaN kept unless the range says `d` has none.
 #[inline(always)]
-fn exp_of<T: Elem, S: Lanes>(d: Fv<S>, no_nan: bool) -> Fv<S> {
+fn exp_of<T: Elem, S: Lanes>(d: Fv<S>, range: ExpRange) -> Fv<S> {
     let e = if T::IS_F32 {
-        exp_rows(d.max(-110.0))
+        exp_rows(if range.in_domain { d } else { d.max(-700.0) })
     } else {
         exp_f64_raw(d)
     };
-    if no_nan {
+    if range.finite {
         e
     } else {
         d.is_num().select(e, d)
     }
 }
 
-/// The maximum of a row, as f64 (`-inf` for an empty row; NaN may or may not show), and
-/// whether every element is finite (then `x - max` is never NaN).
+/// A row's maximum and minimum (as f64; NaN may or may not show) and whether every element
+/// is finite (then `x - max` is never NaN).
+pub(crate) struct RowStats {
+    /// `-inf` for an empty row.
+    pub(crate) max: f64,
+    /// At most the smallest element (the short tail also counts zeros).
+    pub(crate) min: f64,
+    pub(crate) finite: bool,
+}
+
+impl RowStats {
+    /// What the exponentials of `x - max` may skip.
+    pub(crate) fn exp_range(&self) -> ExpRange {
+        let finite = self.finite && self.max.is_finite();
+        ExpRange {
+            finite,
+            in_domain: finite && self.min - self.max >= -700.0,
+        }
+    }
+}
+
+/// [`RowStats`] of a row, in one pass.
 pub(crate) struct RowMax<T> {
     pub(crate) p: *const T,
     pub(crate) len: usize,
 }
 
 impl<T: Elem> LanesOp for RowMax<T> {
-    type Output = (f64, bool);
+    type Output = RowStats;
     #[inline(always)]
-    fn run<S: Lanes>(self, s: S) -> (f64, bool) {
+    fn run<S: Lanes>(self, s: S) -> RowStats {
         // `check` gathers `v * 0`: it stays 0 while every `v` is finite, NaN after.
         let mut i = 0;
-        let mut top = f64::NEG_INFINITY;
+        let (mut top, mut bottom) = (f64::NEG_INFINITY, f64::INFINITY);
         let mut check = 0.0f64;
         if T::IS_F32 {
             // f32 rows compare in f32 lanes (twice as many per vector, no widening).
             let (p, n) = (self.p as *const f32, S::F32_LANES);
             let mut acc = s.splat_f32s(f32::NEG_INFINITY);
+            let mut low = s.splat_f32s(f32::INFINITY);
             let (zero, mut chk) = (s.splat_f32s(0.0), s.splat_f32s(0.0));
             // SAFETY: reads at indices < len.
             unsafe {
@@ -53,15 +91,18 @@ impl<T: Elem> LanesOp for RowMax<T> {
                     prefetch_ahead(p.add(i), core::ptr::null_mut(), n);
                     let v = (p.add(i) as *const S::f32s).read_unaligned();
                     acc = s.max_f32s(acc, v);
+                    low = s.min_f32s(low, v);
                     chk = s.mul_add_f32s(v, zero, chk);
                     i += n;
                 }
             }
             top = s.reduce_max_f32s(acc) as f64;
+            bottom = s.reduce_min_f32s(low) as f64;
             check = s.reduce_sum_f32s(chk) as f64;
         }
         let n = S::F64_LANES;
         let mut acc = s.splat_f64s(top);
+        let mut low = s.splat_f64s(bottom);
         let (zero, mut chk) = (s.splat_f64s(0.0), s.splat_f64s(check));
         // SAFETY: reads at indices < len, or in the padded stack buffer.
         unsafe {
@@ -70,6 +111,7 @@ impl<T: Elem> LanesOp for RowMax<T> {
                 prefetch_ahead(self.p.add(i), core::ptr::null_mut(), n);
                 let v = T::load(s, self.p.add(i));
                 acc = s.max_f64s(acc, v);
+                low = s.min_f64s(low, v);
                 chk = s.mul_add_f64s(v, zero, chk);
                 i += n;
             }
@@ -78,14 +120,20 @@ impl<T: Elem> LanesOp for RowMax<T> {
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); MAX_LANES];
                 load_small(self.p.add(i), &mut buf, rest);
                 acc = s.max_f64s(acc, T::load(s, buf.as_ptr()));
-                // The check sees the real elements only: zero padding, not -inf.
+                // The check sees the real elements only: zero padding, not -inf (the
+                // minimum then counts a zero too, which only makes it smaller).
                 let mut zbuf = [T::from_f64(0.0); MAX_LANES];
                 load_small(self.p.add(i), &mut zbuf, rest);
-                chk = s.mul_add_f64s(T::load(s, zbuf.as_ptr()), zero, chk);
+                let z = T::load(s, zbuf.as_ptr());
+                chk = s.mul_add_f64s(z, zero, chk);
+                low = s.min_f64s(low, z);
             }
         }
-        let finite = (s.reduce_sum_f64s(chk) + check).is_finite();
-        (s.reduce_max_f64s(acc), finite)
+        RowStats {
+            max: s.reduce_max_f64s(acc),
+            min: s.reduce_min_f64s(low),
+            finite: (s.reduce_sum_f64s(chk) + check).is_finite(),
+        }
     }
 }
 
@@ -95,8 +143,7 @@ pub(crate) struct SumExp<T> {
     pub(crate) out: *mut T,
     pub(crate) len: usize,
     pub(crate) m: f64,
-    /// Every `x` is finite and so is `m`: `x - m` has no NaN to keep.
-    pub(crate) finite: bool,
+    pub(crate) range: ExpRange,
 }
 
 impl<T: Elem> SumExp<T> {
@@ -106,7 +153,7 @@ impl<T: Elem> SumExp<T> {
         let n = S::F64_LANES;
         let m = Fv::splat(s, self.m);
         for (j, a) in acc.iter_mut().enumerate() {
-            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, self.finite);
+            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, self.range);
             if !dst.is_null() {
                 T::store(s, e.v, dst.add(j * n));
             }
@@ -137,11 +184,16 @@ impl<T: Elem> LanesOp for SumExp<T> {
             }
             let rest = self.len - i;
             if rest > 0 {
-                // Padding with -inf adds e^-inf (0, or < 2^-158 for the f32 grade) to the sums.
+                // Padding with -inf adds e^-inf (0, or < 2^-1000 for the f32 grade, whose
+                // clamp the padding needs) to the sums.
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); BLOCK];
                 let mut obuf = [T::from_f64(0.0); BLOCK];
                 load_small(self.p.add(i), &mut buf, rest);
-                self.block(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
+                let range = ExpRange {
+                    in_domain: false,
+                    ..self.range
+                };
+                Self { range, ..self }.block(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
                 if !self.out.is_null() {
                     store_small(&obuf, self.out.add(i), rest);
                 }

@@ -33,11 +33,11 @@ impl<S: Lanes> Fv<S> {
         Self::splat(self.s, c)
     }
     #[inline(always)]
-    fn from_bits(s: S, b: S::u64s) -> Self {
+    pub(crate) fn from_bits(s: S, b: S::u64s) -> Self {
         Self::new(s, s.transmute_f64s_u64s(b))
     }
     #[inline(always)]
-    fn bits(self) -> S::u64s {
+    pub(crate) fn bits(self) -> S::u64s {
         self.s.transmute_u64s_f64s(self.v)
     }
     /// `self * b + c` with one rounding (a real FMA on every backend).
@@ -72,6 +72,10 @@ impl<S: Lanes> Fv<S> {
     #[inline(always)]
     pub(crate) fn gt(self, b: Self) -> Mv<S> {
         b.lt(self)
+    }
+    #[inline(always)]
+    pub(crate) fn le(self, b: Self) -> Mv<S> {
+        b.ge(self)
     }
     #[inline(always)]
     pub(crate) fn ge(self, b: Self) -> Mv<S> {
@@ -165,6 +169,19 @@ impl<S: Lanes> Mv<S> {
     #[inline(always)]
     pub(crate) fn select(self, t: Fv<S>, f: Fv<S>) -> Fv<S> {
         Fv::new(self.s, self.s.select_f64s(self.m, t.v, f.v))
+    }
+    /// Whether any lane is set. A mask is all-zero bytes exactly when no lane is set (a
+    /// bitmask on AVX-512, lane-wide masks elsewhere): one test, no horizontal reduction.
+    #[inline(always)]
+    pub(crate) fn any(self) -> bool {
+        !pulp::bytemuck::bytes_of(&self.m).iter().all(|&b| b == 0)
+    }
+    #[inline(always)]
+    pub(crate) fn not(self) -> Self {
+        Self {
+            s: self.s,
+            m: self.s.not_m64s(self.m),
+        }
     }
     #[inline(always)]
     pub(crate) fn and(self, b: Self) -> Self {
