@@ -108,6 +108,57 @@ fn every_length_and_inplace_match_elementwise() {
 }
 
 #[test]
+fn f64_results_do_not_depend_on_the_neighbouring_lanes() {
+    // f64 exp picks its table-driven path or its general one (|x| > 708, NaN) lane by
+    // lane: a lane's result must not change with what shares its vector. Slide a window
+    // of mixed values over every offset and compare with one-element calls.
+    let pool = [
+        1.0,
+        -3.25,
+        707.9,
+        708.0,
+        708.0000000000001,
+        -708.0,
+        -708.5,
+        709.7,
+        709.9,
+        -745.2,
+        -800.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1e-300,
+        0.02,
+        37.5,
+    ];
+    for backend in available_backends() {
+        with_backend(backend, || {
+            for start in 0..pool.len() {
+                let x: Vec<f64> = (0..17)
+                    .map(|i| pool[(start + 3 * i) % pool.len()])
+                    .collect();
+                for (name, f) in F64_FNS {
+                    let mut y = vec![0.0f64; x.len()];
+                    f(&x, &mut y);
+                    for (i, &xi) in x.iter().enumerate() {
+                        let mut one = [0.0f64];
+                        f(&[xi], &mut one);
+                        assert!(
+                            same64(&y[i..i + 1], &one),
+                            "{name}_f64({xi:e}) on {backend:?}: {} in a slice, {} alone",
+                            y[i],
+                            one[0]
+                        );
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[test]
 fn backend_names_parse() {
     assert_eq!(Backend::parse("scalar"), Some(Backend::Scalar));
     assert_eq!(Backend::parse("AVX2"), Some(Backend::V3));
