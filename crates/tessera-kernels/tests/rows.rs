@@ -251,3 +251,47 @@ fn rows_spread_beyond_the_exponential_domain() {
         }
     }
 }
+
+#[test]
+fn softmax_f32_error_stays_within_its_bound() {
+    // The documented bounds, measured against an f64 reference on random rows of varied
+    // spread: softmax rounds twice (1.5 ULP), log_softmax once (1 ULP).
+    let mut rng = Rng(23);
+    let (mut worst_sm, mut worst_lsm) = (0.0f64, 0.0f64);
+    let mut out = vec![0.0f32; 257];
+    for _ in 0..2000 {
+        let spread = rng.uniform(1.0, 40.0);
+        let row: Vec<f32> = (0..257)
+            .map(|_| rng.uniform(-spread, spread) as f32)
+            .collect();
+        let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+        let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
+        softmax_f32(&row, &mut out);
+        for (&v, &o) in row.iter().zip(&out) {
+            let want = (v as f64 - m).exp() / s;
+            if want >= f32::MIN_POSITIVE as f64 {
+                worst_sm = worst_sm.max(ulps_f32(o, want));
+            }
+        }
+        log_softmax_f32(&row, &mut out);
+        for (&v, &o) in row.iter().zip(&out) {
+            worst_lsm = worst_lsm.max(ulps_f32(o, (v as f64 - m) - s.ln()));
+        }
+    }
+    assert!(worst_sm <= 1.5 + 1e-3, "softmax_f32: {worst_sm} ULP");
+    assert!(worst_lsm <= 1.0, "log_softmax_f32: {worst_lsm} ULP");
+    // The double rounding shows: a bound of 1 ULP would be wrong.
+    assert!(worst_sm > 1.0, "softmax_f32: {worst_sm} ULP");
+}
+
+/// `|got - want|` in ULPs of `want` (the spacing of f32 values at `want`).
+fn ulps_f32(got: f32, want: f64) -> f64 {
+    let w = want as f32;
+    let (lo, hi) = if (w as f64) <= want {
+        (w, f32::from_bits(w.to_bits() + 1))
+    } else {
+        (f32::from_bits(w.to_bits() - 1), w)
+    };
+    let ulp = (hi.abs() as f64 - lo.abs() as f64).abs();
+    (got as f64 - want).abs() / ulp
+}

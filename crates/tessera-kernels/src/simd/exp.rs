@@ -11,7 +11,7 @@
 //!   rebuilds the result with error-free sums, for < 1 ULP.
 
 use super::lanes::Lanes;
-use super::poly::{EXPM1_Q3_F64, EXPM1_Q_F32, EXPM1_Q_ROWS, INV_LN2, L2H, L2L, LN2};
+use super::poly::{EXPM1_Q3_F64, EXPM1_Q_F32, INV_LN2, L2H, L2L};
 use super::vec::{fast_two_sum, horner, two_sum, Fv, POW2_SHIFT};
 
 /// `(2^k, r)` for `x` in [-1022 ln2, 1023 ln2].
@@ -42,21 +42,6 @@ pub(crate) fn expm1_lite<S: Lanes>(x: Fv<S>) -> Fv<S> {
 pub(crate) fn exp_lite<S: Lanes>(x: Fv<S>) -> Fv<S> {
     let (s, r) = reduce_lite(x);
     s.fma(expm1_poly_lite(r), s)
-}
-
-/// `e^x` for `x` in [-708, 0] to about 2^-35 relative: the row kernels' exponential, whose
-/// results are rounded to f32 after a division or a sum (so within 1 ULP of f32).
-///
-/// The reduction is one FMA with `ln 2` rounded to f64: `fma(-k, LN2, x)` rounds once, and
-/// `|k (ln 2 - LN2)| < 1022 * 0.42 * 2^-54 < 2^-45` is far below the polynomial's 2^-35 (Cody-Waite's
-/// exact two-step form buys nothing at this grade).
-#[inline(always)]
-pub(crate) fn exp_rows<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let t = x.fma(x.c(INV_LN2), x.c(POW2_SHIFT));
-    let kf = t - POW2_SHIFT;
-    let r = (-kf).fma(x.c(LN2), x);
-    let s = t.pow2_shifted();
-    s.fma((r * r).fma(horner(r, &EXPM1_Q_ROWS), r), s)
 }
 
 /// f32 `expm1` in f64 lanes (the input is an exactly widened f32).

@@ -9,8 +9,8 @@
 //! `d = dh + dl` (an exact two-term sum) gets one Newton step on the remainder, so the
 //! division costs about half an ULP.
 
-use super::exp::{exp_f64_raw, exp_lite, exp_nonpos_f64_mid, exp_rows, expm1_lite};
-use super::exp_t16::expm1_t16_0_40;
+use super::exp::{exp_f64_raw, exp_lite, exp_nonpos_f64_mid, expm1_lite};
+use super::exp_t16::{exp_t16_rows, expm1_t16_0_40};
 use super::lanes::Lanes;
 use super::log::log1p_f64_raw;
 use super::vec::{fast_two_sum, Fv};
@@ -46,11 +46,12 @@ pub(crate) fn tanh_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
 }
 
 /// f32 `sigmoid` in f64 lanes. Its bound is 1 ULP, not correct rounding, so the
-/// exponential and the reciprocal need only about 2^-35 (the row kernels' `exp`, one
-/// Newton step): the result is within 0.5 + 2^-11 ULP before the final rounding.
+/// exponential and the reciprocal need only about 2^-35 (the row kernels' table-driven
+/// `exp`, 2^-37, and one Newton step, 2^-47): the result is within 0.5 + 2^-11 ULP after
+/// the final rounding.
 #[inline(always)]
 pub(crate) fn sigmoid_f32_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let z = exp_rows((-x.abs()).max(-110.0));
+    let z = exp_t16_rows((-x.abs()).max(-110.0));
     let n = x.ge(x.c(0.0)).select(x.c(1.0), z);
     x.is_num().select(n * (z + 1.0).recip_47(), x)
 }

@@ -27,16 +27,6 @@ pub(crate) const EXPM1_Q3_F64: [f64; 10] = [
     2.5100376789064395e-08,
     2.091468001707569e-09,
 ];
-/// EXPM1_Q_ROWS: degree 6 on [-0.346575, 0.346575], max weighted error 2.64e-11 (2^-35.14).
-pub(crate) const EXPM1_Q_ROWS: [f64; 7] = [
-    0.49999999999955097,
-    0.16666666719008577,
-    0.041666666786283016,
-    0.008333298479972225,
-    0.001388883910662535,
-    0.0001989927654206859,
-    2.486787243113667e-05,
-];
 /// LOG_P_F64: degree 7 on [0.0, 0.0294373], max weighted error 3.77e-17 (2^-54.56).
 pub(crate) const LOG_P_F64: [f64; 8] = [
     0.6666666666666666,
@@ -51,8 +41,6 @@ pub(crate) const LOG_P_F64: [f64; 8] = [
 
 /// 1/ln 2, rounded to nearest.
 pub(crate) const INV_LN2: f64 = f64::from_bits(0x3ff7_1547_652b_82fe);
-/// ln 2, rounded to nearest.
-pub(crate) const LN2: f64 = core::f64::consts::LN_2;
 /// ln 2 cut to 42 significant bits, so `k * L2H` is exact for |k| < 2^11.
 pub(crate) const L2H: f64 = f64::from_bits(0x3fe6_2e42_fefa_3800);
 /// ln 2 - L2H, rounded to nearest.

@@ -2,7 +2,8 @@
 //! ops. Sums use eight fixed partial sums (element `i` goes to sum `i mod 8`) on every backend,
 //! combined in a fixed order, so results are bit-identical across backends.
 
-use super::exp::{exp_f64_raw, exp_rows};
+use super::exp::exp_f64_raw;
+use super::exp_t16::exp_t16_rows;
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, Elem, MAX_LANES};
 use super::prefetch::prefetch_ahead;
@@ -33,7 +34,7 @@ impl ExpRange {
 #[inline(always)]
 fn exp_of<T: Elem, S: Lanes>(d: Fv<S>, range: ExpRange) -> Fv<S> {
     let e = if T::IS_F32 {
-        exp_rows(if range.in_domain { d } else { d.max(-700.0) })
+        exp_t16_rows(if range.in_domain { d } else { d.max(-700.0) })
     } else {
         exp_f64_raw(d)
     };
