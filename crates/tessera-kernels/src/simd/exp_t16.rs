@@ -1,5 +1,6 @@
-//! Table-driven f64 `exp` and `expm1` (Tang's method with a 16-entry table), the fast
-//! paths of the f64 `exp` and `tanh` kernels.
+//! Table-driven `exp` and `expm1` in f64 lanes (Tang's method with a 16-entry table): the
+//! fast path of the f64 `exp` kernel, the `expm1` inside f64 `tanh`, and a shorter grade
+//! (about 2^-37) for the row kernels and the f32 sigmoid.
 //!
 //! `x = (16 K + j) ln2/16 + r` with `|r| <= ln2/32`, so
 //! `e^x = 2^K * 2^(j/16) * e^r`. `2^(j/16)` is a table entry `T_j` (rounded to f64) times
