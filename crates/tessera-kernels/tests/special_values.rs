@@ -168,3 +168,47 @@ fn overflow_and_saturation_thresholds() {
         });
     }
 }
+
+#[test]
+fn f64_exp_and_tanh_at_their_table_and_path_boundaries() {
+    // exp switches from its table-driven path to the general one at |x| = 708; both
+    // reduce by multiples of ln2/16, switching table entry halfway between. Check inputs
+    // a few ULPs around those points against std (glibc, within 1 ULP): at most 1 ULP
+    // apart means tessera is within about 1.5 ULP here, its sampled bound being 0.54.
+    let mut x = vec![];
+    for base in [708.0f64, -708.0, 707.5, -707.5, 1e-300, 0.0] {
+        for d in -3i64..=3 {
+            x.push(f64::from_bits((base.to_bits() as i64 + d) as u64));
+        }
+    }
+    let step = std::f64::consts::LN_2 / 16.0;
+    for k in -40i64..=40 {
+        for half in [0.0, 0.5] {
+            // tanh reduces 2|x|: its table points are half as far apart.
+            for p in [(k as f64 + half) * step, (k as f64 + half) * step / 2.0] {
+                for d in -2i64..=2 {
+                    x.push(f64::from_bits((p.to_bits() as i64 + d) as u64));
+                }
+            }
+        }
+    }
+    for backend in available_backends() {
+        with_backend(backend, || {
+            let mut y = vec![0.0f64; x.len()];
+            exp_f64(&x, &mut y);
+            for (&xi, &yi) in x.iter().zip(&y) {
+                assert!(
+                    ulps64(yi, xi.exp()) <= 1,
+                    "exp_f64({xi:e}) = {yi:e} on {backend:?}"
+                );
+            }
+            tanh_f64(&x, &mut y);
+            for (&xi, &yi) in x.iter().zip(&y) {
+                assert!(
+                    ulps64(yi, xi.tanh()) <= 2,
+                    "tanh_f64({xi:e}) = {yi:e} on {backend:?}"
+                );
+            }
+        });
+    }
+}
