@@ -601,14 +601,21 @@ pub(crate) fn lu_in_place<T: Float>(mut a: MatMut<'_, T>, piv: &mut [usize], par
         .map_or(0, |i| (i + 1) as i32)
 }
 
-/// Solves `A X = B` in place from [`lu_in_place`]'s factors; `x` holds `B` (row-major,
-/// `n x m`). With `par`, blocks of columns go to the pool's threads.
+/// Solves `A X = B` from [`lu_in_place`]'s factors, into `x` (row-major, `n x m`); `B`
+/// is `src`, or `x` itself when `src` is `None`. With `par`, blocks of columns go to
+/// the pool's threads.
 ///
 /// Each block is solved in a copy whose rows are gathered in `P`'s order (the row swaps
 /// for free) with [`padded_stride`]: an unpadded 512-column right-hand side has rows
 /// 4 KiB apart, whose columns share a few L1 sets. The copies in and out cost less
 /// than they save (n = m = 512 on 2 threads: about 0.1 ms of 2.2).
-pub(crate) fn lu_solve<T: Float>(lu: MatRef<'_, T>, piv: &[usize], x: MatMut<'_, T>, par: bool) {
+pub(crate) fn lu_solve<T: Float>(
+    lu: MatRef<'_, T>,
+    piv: &[usize],
+    src: Option<MatRef<'_, T>>,
+    x: MatMut<'_, T>,
+    par: bool,
+) {
     let (n, m) = (x.nrows(), x.ncols());
     let mut perm: Vec<usize> = (0..n).collect();
     for (i, &p) in piv.iter().enumerate() {
@@ -616,12 +623,13 @@ pub(crate) fn lu_solve<T: Float>(lu: MatRef<'_, T>, piv: &[usize], x: MatMut<'_,
     }
     let threads = if par { rayon::current_num_threads() } else { 1 };
     let w = m.div_ceil(threads).next_multiple_of(8).max(8);
-    for_blocks(col_blocks(x, w), par, |_, mut c| {
+    for_blocks(col_blocks(x, w), par, |at, mut c| {
         let w = c.ncols();
         let ld = padded_stride::<T>(w);
         let mut buf = workspace::take(n * ld);
+        let from = src.map_or(c.rb(), |s| s.subcols(at, w));
         for (b, &p) in buf.chunks_exact_mut(ld).zip(&perm) {
-            b[..w].copy_from_slice(row(c.rb(), p));
+            b[..w].copy_from_slice(row(from, p));
         }
         let mut b = strided_mut(&mut buf, n, w, ld);
         solve_lower_unit(lu, b.rb_mut(), 0);

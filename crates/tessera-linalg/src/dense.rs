@@ -127,12 +127,14 @@ impl<T: Float> DenseLu<T> {
         workspace::give_back(x);
     }
 
-    /// Solves `A X = B` in place, `b` row-major `n x m`.
-    pub(crate) fn solve_row_major(&self, b: &mut [T], m: usize, par: Par) {
+    /// Solves `A X = B`, `B` row-major `n x m` in `src` or, when `src` is `None`, in
+    /// `b`; `b` gets X.
+    pub(crate) fn solve_row_major(&self, src: Option<&[T]>, b: &mut [T], m: usize, par: Par) {
         let n = self.n;
         blocked::lu_solve(
             self.mat(),
             &self.piv,
+            src.map(|s| MatRef::from_row_major_slice(&s[..n * m], n, m)),
             MatMut::from_row_major_slice_mut(&mut b[..n * m], n, m),
             is_par(par),
         );
