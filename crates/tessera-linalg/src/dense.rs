@@ -116,7 +116,7 @@ impl<T: Float> DenseLu<T> {
     /// Writes the inverse into `out`, row-major (see [`blocked::lu_inverse`]).
     pub(crate) fn inverse_row_major(&self, out: &mut [T], par: Par) {
         let n = self.n;
-        let mut x = workspace::take_zeroed(n * self.ld);
+        let mut x = workspace::take(n * self.ld);
         blocked::lu_inverse(
             self.mat(),
             &self.piv,
