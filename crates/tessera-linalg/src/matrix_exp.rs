@@ -30,7 +30,7 @@ impl Ops {
         if n <= SMALL {
             solve_small(a, n, b, n);
         } else {
-            solve_large(a, n, b, n, self.par);
+            solve_large(a, n, None, b, n, self.par);
         }
     }
 }

@@ -185,7 +185,17 @@ fn check_solution(a: &[f64], x: &[f64], b: &[f64], n: usize, m: usize, left: boo
 fn solve_with_many_right_hand_sides() {
     // The blocked path: several diagonal blocks and column strips, both partial.
     let mut rng = Rng::new(16);
-    for &(n, m) in &[(150usize, 133usize), (200, 64), (70, 300)] {
+    // 127-129 and 300: around and past the LU's 128-column panels and the recursive
+    // solves' splits; m = 1, 65, 130: partial 64-column strips of B.
+    for &(n, m) in &[
+        (150usize, 133usize),
+        (200, 64),
+        (70, 300),
+        (127, 65),
+        (128, 1),
+        (129, 65),
+        (300, 130),
+    ] {
         let a = rng.vec(n * n);
         let b = rng.vec(n * m);
         let x = solve(&t64(a.clone(), &[n, n]), &t64(b.clone(), &[n, m]), true).unwrap();
@@ -318,6 +328,39 @@ fn solve_reports_singular_batch_elements() {
     )
     .unwrap();
     assert_eq!(x.shape(), &[0, 3, 2]);
+}
+
+#[test]
+fn solve_with_a_zero_column_past_several_panels() {
+    // Column k of A is zero: U[k, k] = 0 (info k + 1), and LAPACK's LU goes on without
+    // dividing by it, so the rows of X below k are finite: U33^-1 (L^-1 P B)_3. They
+    // must come from the original B (a singular A is redone from scratch by LAPACK's
+    // unblocked LU and solves): compare with rows of inv_ex(A) times B, which that
+    // path computes without B.
+    let mut rng = Rng::new(21);
+    let (n, m, k) = (300usize, 70usize, 200usize);
+    let mut a = rng.vec(n * n);
+    for i in 0..n {
+        a[i * n + k] = 0.0;
+    }
+    let (x, info) = solve_ex(
+        &t64(a.clone(), &[n, n]),
+        &t64(rng.vec(n * m), &[n, m]),
+        true,
+        false,
+    )
+    .unwrap();
+    assert_eq!(info.item::<i32>(), k as i32 + 1);
+    let mut rng = Rng::new(21);
+    let _ = rng.vec(n * n);
+    let b = rng.vec(n * m);
+    let (inv, info) = tessera_linalg::inv_ex(&t64(a, &[n, n]), false).unwrap();
+    assert_eq!(info.item::<i32>(), k as i32 + 1);
+    let want = matmul(&vals(&inv)[(k + 1) * n..], &b, n - k - 1, n, m);
+    let got = &vals(&x)[(k + 1) * m..];
+    assert!(got.iter().all(|v| v.is_finite()));
+    let r = fro_diff(got, &want) / fro(&want);
+    assert!(r < 1e-10, "{r:e}");
 }
 
 #[test]
