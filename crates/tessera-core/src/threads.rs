@@ -160,14 +160,15 @@ const FRESH_PAGES: usize = 32 << 20;
 
 /// A vector of `n` values for an op's output, which must overwrite every element: outputs
 /// of 2 MiB and more reuse the buffer of a dropped tensor when one of nearly that size is
-/// kept (see [`crate::buffers`]), with its old values; otherwise the values are defaults.
+/// kept (see [`crate::release_cached_buffers`]), with its old values; otherwise the values
+/// are defaults. Public for tessera's other crates (linalg's `inv` and `solve`).
 ///
 /// Outputs of 2 MiB and more ask Linux for transparent huge pages (as NumPy does): with
 /// 4 KiB pages, the page faults of a fresh 40 MB output cost more than computing `expm1`
 /// on it. From 32 MiB the allocation is fresh, untouched zero pages, so the op's own
 /// parallel write is their first touch (one pass over the memory instead of two); below
 /// that, memory is usually reused from the heap and is zeroed in parallel.
-pub(crate) fn output_vec<T: crate::StorageElement>(n: usize) -> Vec<T> {
+pub fn output_vec<T: crate::StorageElement>(n: usize) -> Vec<T> {
     let bytes = n * std::mem::size_of::<T>();
     if bytes < HUGE_OUTPUT {
         return vec![T::default(); n];

@@ -30,10 +30,11 @@ pub(crate) fn inv_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tens
         (data, info)
     } else {
         // The input is read where it is (the LU makes its own padded copy), and the
-        // output written once: a 2 MiB copy costs about 0.13 ms.
+        // output written once (a 2 MiB copy costs about 0.13 ms) into a recycled buffer
+        // when a dropped tensor left one (a fresh 2 MiB one costs its page faults).
         let par = par_for(n);
         let across = matches!(par, Par::Seq);
-        let mut data = vec![T::ZERO; count * n * n];
+        let mut data = tessera_core::threads::output_vec::<T>(count * n * n);
         let info = a.with_contiguous(|src: &[T]| {
             in_pool(|| {
                 map_batch(&mut data, n * n, count, across, |i, m| {

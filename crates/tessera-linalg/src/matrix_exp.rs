@@ -220,9 +220,13 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
         .iter()
         .find(|&&(_, theta)| norm <= theta)
         .map_or(last, |&(m, _)| m);
-    let mut ws = vec![T::ZERO; pade_buffers(m) * n * n];
+    // Kept between calls (a 256x256 f64 matrix needs 3 MiB, whose page faults a fresh
+    // allocation pays again); every element is written before it is read.
+    let mut ws = crate::workspace::take::<T>(pade_buffers(m) * n * n);
     if norm <= theta {
-        return pade(a, m, &ops, &mut ws);
+        pade(a, m, &ops, &mut ws);
+        crate::workspace::give_back(ws);
+        return;
     }
     let s = (norm / theta).log2().ceil() as i32;
     let scale = T::lit((-s as f64).exp2());
@@ -244,6 +248,7 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
     if !in_a {
         a.copy_from_slice(t);
     }
+    crate::workspace::give_back(ws);
 }
 
 fn expm_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> Tensor {

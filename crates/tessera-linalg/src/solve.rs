@@ -58,10 +58,11 @@ fn solve_impl<T: Float>(
         (bd, info)
     } else {
         // A and B are only read (the LU and the solve's blocks make their own padded
-        // copies), X written once: a 2 MiB copy costs about 0.13 ms.
+        // copies), X written once (a 2 MiB copy costs about 0.13 ms), into a recycled
+        // buffer when a dropped tensor left one.
         let par = par_for(n);
         let across = matches!(par, Par::Seq);
-        let mut bd = vec![T::ZERO; count * n * m];
+        let mut bd = tessera_core::threads::output_vec::<T>(count * n * m);
         let info = a.with_contiguous(|ad: &[T]| {
             b.with_contiguous(|bs: &[T]| {
                 in_pool(|| {
