@@ -273,3 +273,30 @@ fn singular_matrices_match_lapack() {
         }
     }
 }
+
+#[test]
+fn buffers_kept_from_a_nan_matrix_do_not_leak_into_the_next_call() {
+    // The large path keeps its scratch buffers (LU copy, padding included) and reuses
+    // dropped outputs. After a call on a NaN matrix, a call on an ordinary matrix of the
+    // same (odd, padded) size must not see any of it.
+    let mut rng = Rng::new(5);
+    for &n in &[129usize, 300] {
+        let bad = t64(vec![f64::NAN; n * n], &[n, n]);
+        let (x, _) = inv_ex(&bad, false).unwrap();
+        assert!(vals(&x).iter().all(|v| v.is_nan()));
+        let b = t64(vec![f64::NAN; n * 3], &[n, 3]);
+        let _ = tessera_linalg::solve_ex(&bad, &b, true, false).unwrap();
+        drop(x);
+        let a = with_cond(&mut rng, n, 10.0);
+        let x = vals(&inv(&t64(a.clone(), &[n, n])).unwrap());
+        let r = residuals(&a, &x, n)[0];
+        assert!(r < 10.0 * n as f64 * f64::EPSILON, "n={n}: {r:e}");
+        let rhs: Vec<f64> = (0..n * 3).map(|i| (i % 7) as f64 - 3.0).collect();
+        let sol = vals(
+            &tessera_linalg::solve(&t64(a.clone(), &[n, n]), &t64(rhs.clone(), &[n, 3]), true)
+                .unwrap(),
+        );
+        let ax = matmul(&a, &sol, n, n, 3);
+        assert!(fro_diff(&ax, &rhs) < 1e-9 * fro(&rhs), "solve n={n}");
+    }
+}
