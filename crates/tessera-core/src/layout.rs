@@ -88,7 +88,8 @@ pub fn normalize_dim(op: &str, dim: isize, rank: usize) -> usize {
 /// The broadcast shape of two shapes, as in NumPy and PyTorch.
 ///
 /// # Panics
-/// With a message naming `op` and both shapes if they do not broadcast.
+/// With a message naming `op` and both shapes if they do not broadcast, or if the
+/// broadcast shape has more than `isize::MAX` elements.
 pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
@@ -113,6 +114,8 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
             );
         };
     }
+    // Two valid shapes can broadcast to one whose element count overflows.
+    checked_numel(op, &out);
     out
 }
 

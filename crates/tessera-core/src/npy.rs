@@ -422,7 +422,11 @@ impl Tensor {
             let digits = first.to_string().len();
             header.push_str(&" ".repeat(GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
         }
-        let mut out = Vec::with_capacity(header.len() + 80 + self.numel() * 8);
+        let bytes = self.numel().saturating_mul(self.dtype().size_in_bytes());
+        let mut out = crate::storage::try_with_capacity(bytes.saturating_add(header.len() + 80))
+            .unwrap_or_else(|| {
+                crate::storage::out_of_memory("to_npy_bytes", self.shape(), self.dtype())
+            });
         // The header text plus its final newline, padded so the data is aligned.
         let hlen = header.len() + 1;
         let pad_for =

@@ -125,8 +125,9 @@ thread_local! {
     static HELD: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A registration in [`HELD`], removed on drop.
-struct HeldToken(usize, bool);
+/// A registration in [`HELD`], removed on drop. Not `Send` (so neither are the guards
+/// that hold one): it must be dropped on the thread that registered it.
+struct HeldToken(usize, bool, std::marker::PhantomData<*const ()>);
 
 impl HeldToken {
     /// Registers `at`, first checking the locking rules (module docs).
@@ -156,7 +157,7 @@ impl HeldToken {
             }
         });
         HELD.with(|h| h.borrow_mut().push((at, write)));
-        HeldToken(at, write)
+        HeldToken(at, write, std::marker::PhantomData)
     }
 }
 

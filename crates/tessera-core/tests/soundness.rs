@@ -247,3 +247,28 @@ fn usize_dims_past_isize_max_are_out_of_range() {
     );
     assert_eq!(x.sum_dim(1usize, false).to_vec::<f32>(), vec![3.0]);
 }
+
+#[test]
+fn broadcasts_whose_count_overflows_panic_naming_the_op() {
+    let col = tensor!([1.0]).expand([1usize << 32, 1]);
+    let row = tensor!([1.0]).expand([1usize, 1 << 32]);
+    assert_panics_with(
+        || {
+            col.add(&row);
+        },
+        &["add", "too many elements"],
+    );
+    assert_panics_with(
+        || {
+            col.where_(&tensor!([true]).expand([1usize, 1 << 32]), 0.0);
+        },
+        &["where", "too many elements"],
+    );
+    let huge = tensor!([1.0]).expand([usize::MAX / 2]);
+    assert_panics_with(
+        || {
+            Tensor::cat(&[huge.clone(), huge.clone(), huge], 0);
+        },
+        &["cat"],
+    );
+}

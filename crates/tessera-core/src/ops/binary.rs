@@ -113,7 +113,7 @@ where
     a.expect_dtype::<A>(op);
     b.expect_dtype::<B>(op);
     let shape = broadcast_shapes(op, a.shape(), b.shape());
-    let n: usize = shape.iter().product();
+    let n = crate::layout::checked_numel(op, &shape);
     let mut out = crate::threads::output_vec_for::<O>(op, n);
     // Both operands may share one storage: lock it once.
     let ga = a.storage().read_for(op);

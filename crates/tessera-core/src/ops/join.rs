@@ -53,7 +53,9 @@ impl Tensor {
                 first.shape(),
                 t.shape()
             );
-            shape[d] += t.shape()[d];
+            shape[d] = shape[d]
+                .checked_add(t.shape()[d])
+                .unwrap_or_else(|| panic!("cat: the sizes of dim {d} add up past usize::MAX"));
         }
         let outer: usize = shape[..d].iter().product();
         let parts: Vec<Tensor> = parts.iter().map(|t| t.to_dtype(dtype)).collect();
@@ -63,7 +65,7 @@ impl Tensor {
                     .iter()
                     .map(|t| (t.to_vec::<T>(), t.shape()[d..].iter().product()))
                     .collect();
-                let mut out = Vec::with_capacity(shape.iter().product());
+                let mut out = crate::storage::alloc_capacity::<T>("cat", &shape);
                 for o in 0..outer {
                     for (v, block) in &blocks {
                         out.extend_from_slice(&v[o * block..(o + 1) * block]);
