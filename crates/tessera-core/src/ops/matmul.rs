@@ -3,7 +3,6 @@
 
 use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
-use crate::storage::StorageElement;
 use crate::threads::pool;
 use crate::{dispatch, result_type, DType, Element, Operand, Tensor};
 use rayon::prelude::*;
@@ -26,7 +25,7 @@ unsafe fn gemm_block<T: 'static + Copy + Default>(
     one: T,
     threads: usize,
 ) {
-    let par = if threads > 1 && m * n * k > 64 * 64 * 64 {
+    let par = if threads > 1 && m * n * k > PARALLEL_PRODUCT {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
@@ -54,6 +53,41 @@ unsafe fn gemm_block<T: 'static + Copy + Default>(
     );
 }
 
+/// Products of at most this many multiply-adds (`m * n * k`) run a plain loop on the
+/// calling thread: below it, gemm's dispatch and packing and a wake-up of the pool cost
+/// more than the arithmetic (a `[2, 2] @ [2]` product took 22 us through them).
+const SMALL_PRODUCT: usize = 16 * 16 * 16;
+
+/// Products from this many multiply-adds on use the pool (gemm's own threading).
+const PARALLEL_PRODUCT: usize = 64 * 64 * 64;
+
+/// A small float product straight from the strided operands, accumulating in `T` in
+/// the order of `k`.
+#[allow(clippy::too_many_arguments)]
+fn small_block<T: super::arith::Arith>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [T],
+    a: &[T],
+    (oa, lrs, lcs): (usize, usize, usize),
+    b: &[T],
+    (ob, rrs, rcs): (usize, usize, usize),
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = T::default();
+            for p in 0..k {
+                acc = T::add(
+                    acc,
+                    T::mul(a[oa + i * lrs + p * lcs], b[ob + p * rrs + j * rcs]),
+                );
+            }
+            dst[i * n + j] = acc;
+        }
+    }
+}
+
 /// Naive product for integer dtypes (PyTorch has no fast integer GEMM either).
 fn int_block<T: Element>(m: usize, n: usize, k: usize, a: &[T], b: &[T], out: &mut [T]) {
     for i in 0..m {
@@ -67,7 +101,7 @@ fn int_block<T: Element>(m: usize, n: usize, k: usize, a: &[T], b: &[T], out: &m
     }
 }
 
-fn batched<T: StorageElement>(
+fn batched<T: super::arith::Arith>(
     a: &Tensor,
     b: &Tensor,
     batch: &[usize],
@@ -114,6 +148,19 @@ fn batched<T: StorageElement>(
             if k == 0 {
                 return;
             }
+            if m * n * k <= SMALL_PRODUCT {
+                let (sa, sb) = (la.strides(), lb.strides());
+                return small_block(
+                    m,
+                    n,
+                    k,
+                    dst,
+                    da,
+                    (oa, sa[r], sa[r + 1]),
+                    db,
+                    (ob, sb[r], sb[r + 1]),
+                );
+            }
             // SAFETY: `la` and `lb` are broadcasts of `a`'s and `b`'s layouts, whose
             // extents (computed with checked arithmetic by `Layout`) were checked against
             // their storages' fixed lengths when the tensors were made
@@ -156,7 +203,7 @@ fn batched<T: StorageElement>(
                 .enumerate()
                 .for_each(|(i, d)| run(i, d))
         });
-    } else if nb == 1 && threads > 1 {
+    } else if nb == 1 && threads > 1 && m * n * k > PARALLEL_PRODUCT {
         pool().install(|| run(0, &mut out));
     } else {
         for (i, d) in out.chunks_mut(m * n).enumerate() {
@@ -285,7 +332,15 @@ mod tests {
 
     #[test]
     fn strided_and_large_match_naive() {
-        for &(m, k, n) in &[(3, 4, 5), (70, 90, 80), (130, 7, 129)] {
+        // Both sides of the small-product path (16 * 16 * 16), and the threaded gemm.
+        for &(m, k, n) in &[
+            (3, 4, 5),
+            (16, 16, 16),
+            (16, 16, 17),
+            (1, 64, 65),
+            (70, 90, 80),
+            (130, 7, 129),
+        ] {
             let a = Tensor::randn(&[k, m]).to_dtype(DType::F64).t(); // non-contiguous
             let b = Tensor::randn(&[k, n]).to_dtype(DType::F64);
             let c = a.matmul(&b).to_vec::<f64>();
