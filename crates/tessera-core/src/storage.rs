@@ -132,6 +132,18 @@ struct HeldToken(usize, bool, std::marker::PhantomData<*const ()>);
 impl HeldToken {
     /// Registers `at`, first checking the locking rules (module docs).
     fn acquire(at: usize, write: bool, op: &str) -> HeldToken {
+        Self::check(at, write, op);
+        Self::register(at, write)
+    }
+
+    /// Registers `at` without checking: for the second lock of [`lock_for_out`].
+    fn register(at: usize, write: bool) -> HeldToken {
+        HELD.with(|h| h.borrow_mut().push((at, write)));
+        HeldToken(at, write, std::marker::PhantomData)
+    }
+
+    /// Panics if taking `at` (for writing if `write`) would break the locking rules.
+    fn check(at: usize, write: bool, op: &str) {
         HELD.with(|h| {
             let h = h.borrow();
             if let Some(&(other, _)) = h.iter().find(|e| e.1) {
@@ -156,8 +168,6 @@ impl HeldToken {
                 );
             }
         });
-        HELD.with(|h| h.borrow_mut().push((at, write)));
-        HeldToken(at, write, std::marker::PhantomData)
     }
 }
 
@@ -284,6 +294,59 @@ impl Storage {
     /// Whether the storage has no elements.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// Locks `reads` for reading and `dst` for writing, all in one global order (by address),
+/// for an op that reads some storages and writes its result into another (`exp_out`,
+/// `add_out`). The only way to hold a write lock together with other locks: the thread
+/// must hold no storage lock before, and acquiring in one order keeps such ops from
+/// waiting on each other in a cycle (module docs).
+///
+/// # Panics
+/// If `dst` is one of `reads` (the caller handles aliasing), or this thread already holds
+/// a storage lock.
+pub(crate) fn lock_for_out<'a>(
+    op: &str,
+    reads: &[&'a Storage],
+    dst: &'a Storage,
+) -> (Vec<StorageReadGuard<'a>>, StorageWriteGuard<'a>) {
+    let addr = |s: &Storage| s as *const Storage as usize;
+    assert!(
+        reads.iter().all(|r| addr(r) != addr(dst)),
+        "{op}: internal error: the output storage is also an input; alias it first"
+    );
+    HeldToken::check(addr(dst), true, op);
+    let mut order: Vec<&'a Storage> = reads.to_vec();
+    order.sort_by_key(|s| addr(s));
+    order.dedup_by_key(|s| addr(s));
+    let mut guards = Vec::with_capacity(order.len());
+    let mut write = None;
+    let take_write = || {
+        dst.version.fetch_add(1, Ordering::Relaxed);
+        StorageWriteGuard {
+            guard: dst.data.write(),
+            _held: HeldToken::register(addr(dst), true),
+        }
+    };
+    for s in order {
+        if write.is_none() && addr(dst) < addr(s) {
+            write = Some(take_write());
+        }
+        guards.push(StorageReadGuard {
+            guard: s.data.read_recursive(),
+            _held: HeldToken::register(addr(s), false),
+        });
+    }
+    let write = write.unwrap_or_else(take_write);
+    // Guards come back in address order; callers find theirs with `guard_of`.
+    (guards, write)
+}
+
+impl StorageReadGuard<'_> {
+    /// Whether this guard locks `s`.
+    pub(crate) fn locks(&self, s: &Storage) -> bool {
+        std::ptr::eq(&*self.guard as *const StorageData, s.data.data_ptr())
     }
 }
 

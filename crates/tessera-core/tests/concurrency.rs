@@ -183,3 +183,43 @@ fn ops_inside_a_foreign_rayon_pool_finish() {
         .expect("ops in a rayon pool did not finish");
     assert_eq!(a.sum().item::<f32>(), 400_000.0);
 }
+
+/// `out=` forms read one storage and write another: `sigmoid_out(a -> b)` and
+/// `sigmoid_out(b -> a)` on two threads, with `add_out` and fills beside them, take their
+/// locks in one order and finish.
+#[test]
+fn crossed_out_forms_finish() {
+    use tessera_core::ops::{add_out, sigmoid_out};
+    let a = Tensor::full(&[50_000], 0.0);
+    let b = Tensor::full(&[50_000], 0.0);
+    let c = Tensor::full(&[50_000], 0.0);
+    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    for (x, y) in [(a.clone(), b.clone()), (b.clone(), a.clone())] {
+        jobs.push(Box::new(move || {
+            let mut y = y;
+            for _ in 0..300 {
+                sigmoid_out(&x, &mut y);
+            }
+        }));
+    }
+    let (a2, b2, mut c2) = (a.clone(), b.clone(), c.clone());
+    jobs.push(Box::new(move || {
+        for _ in 0..300 {
+            add_out(&a2, &b2, &mut c2);
+        }
+    }));
+    let c3 = c.clone();
+    jobs.push(Box::new(move || {
+        for _ in 0..300 {
+            c3.fill_(0.0);
+        }
+    }));
+    run_bounded(jobs);
+    // Each write is whole: a is uniform, and a sigmoid.
+    let v = a.to_vec::<f32>();
+    assert!(
+        v.iter().all(|&x| x == v[0] && x > 0.0 && x < 1.0),
+        "{}",
+        v[0]
+    );
+}

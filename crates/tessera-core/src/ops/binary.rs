@@ -2,6 +2,7 @@
 //! `add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, and their in-place forms.
 
 use super::arith::Arith;
+use super::out::{copy_into, plan, OutPlan};
 use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::{broadcast_shapes, Layout};
 use crate::storage::StorageElement;
@@ -117,44 +118,79 @@ where
     let mut out = crate::threads::output_vec_for::<O>(op, n);
     // Both operands may share one storage: lock it once.
     let ga = a.storage().read_for(op);
-    let gb = if a.shares_storage(b) {
-        None
-    } else {
-        Some(b.storage().read_for(op))
-    };
+    let gb = (!a.shares_storage(b)).then(|| b.storage().read_for(op));
     let da = A::slice(&ga).expect("dtype checked");
-    let db = match &gb {
-        Some(g) => B::slice(g),
-        None => B::slice(&ga),
-    }
-    .expect("dtype checked");
-    let (la, lb) = (
-        a.layout().broadcast_to(op, &shape),
-        b.layout().broadcast_to(op, &shape),
+    let db = B::slice(gb.as_deref().unwrap_or(&ga)).expect("dtype checked");
+    zip_into(op, (da, a.layout()), (db, b.layout()), &shape, &mut out, f);
+    drop(gb);
+    drop(ga);
+    Tensor::from_vec(out, &shape)
+}
+
+/// [`zip_map`] written straight into `out`'s contiguous storage elements `range`; `out`
+/// shares no storage with `a` or `b` (see `ops::out`).
+fn zip_map_direct<A, B, O>(
+    op: &str,
+    (a, b): (&Tensor, &Tensor),
+    out: &Tensor,
+    range: std::ops::Range<usize>,
+    f: impl Fn(A, B) -> O + Sync,
+) where
+    A: StorageElement,
+    B: StorageElement,
+    O: StorageElement,
+{
+    let (reads, mut write) = crate::storage::lock_for_out(
+        op,
+        &[a.storage().as_ref(), b.storage().as_ref()],
+        out.storage().as_ref(),
     );
+    let guard_of = |t: &Tensor| {
+        reads
+            .iter()
+            .find(|g| g.locks(t.storage()))
+            .expect("every input is locked")
+    };
+    let da = A::slice(guard_of(a)).expect("dtype checked");
+    let db = B::slice(guard_of(b)).expect("dtype checked");
+    let dst = &mut write.slice_mut::<O>().expect("dtype checked by the plan")[range];
+    zip_into(op, (da, a.layout()), (db, b.layout()), out.shape(), dst, f);
+}
+
+/// The loop of [`zip_map`]: `out[i] = f(a[i], b[i])` over `shape`, the operands given
+/// as storage slices with their layouts.
+fn zip_into<A: Copy + Sync, B: Copy + Sync, O: Send>(
+    op: &str,
+    (da, la): (&[A], &Layout),
+    (db, lb): (&[B], &Layout),
+    shape: &[usize],
+    out: &mut [O],
+    f: impl Fn(A, B) -> O + Sync,
+) {
+    let (la, lb) = (la.broadcast_to(op, shape), lb.broadcast_to(op, shape));
     let kernel = |x: &[A], y: &[B], o: &mut [O]| {
         for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
             *o = f(x, y);
         }
     };
     match (la.contiguous_range(), lb.contiguous_range()) {
-        (Some(ra), Some(rb)) => par_zip3(&da[ra], &db[rb], &mut out, kernel),
+        (Some(ra), Some(rb)) => par_zip3(&da[ra], &db[rb], out, kernel),
         (Some(ra), None) if lb.strides().iter().all(|&s| s == 0) => {
             let y = db[lb.offset()];
-            par_zip(&da[ra], &mut out, |x, o| {
+            par_zip(&da[ra], out, |x, o| {
                 o.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x, y))
             });
         }
         (None, Some(rb)) if la.strides().iter().all(|&s| s == 0) => {
             let x = da[la.offset()];
-            par_zip(&db[rb], &mut out, |y, o| {
+            par_zip(&db[rb], out, |y, o| {
                 o.iter_mut().zip(y).for_each(|(o, &y)| *o = f(x, y))
             });
         }
-        _ if n >= PARALLEL_THRESHOLD => {
+        _ if out.len() >= PARALLEL_THRESHOLD => {
             // Strided or broadcast: gather both into row-major order, then zip in parallel.
             let (xa, xb) = (la.gather(da), lb.gather(db));
-            par_zip3(&xa, &xb, &mut out, kernel);
+            par_zip3(&xa, &xb, out, kernel);
         }
         _ => {
             let mut k = 0;
@@ -164,9 +200,6 @@ where
             });
         }
     }
-    drop(gb);
-    drop(ga);
-    Tensor::from_vec(out, &shape)
 }
 
 /// Which arithmetic binary op.
@@ -210,31 +243,39 @@ impl BinaryOp {
     }
 }
 
-fn compute<T: Arith>(op: BinaryOp, a: &Tensor, b: &Tensor) -> Tensor {
-    let name = op.name();
-    match op {
-        BinaryOp::Add => zip_map(name, a, b, T::add),
-        BinaryOp::Sub => zip_map(name, a, b, T::sub),
-        BinaryOp::Mul => zip_map(name, a, b, T::mul),
-        // `binary` sends division to `div_float`: its result dtype is always a float.
-        BinaryOp::Div => unreachable!("div computes in a float dtype"),
-        BinaryOp::Pow => zip_map(name, a, b, T::pow),
-        BinaryOp::Maximum => zip_map(name, a, b, T::maximum),
-        BinaryOp::Minimum => zip_map(name, a, b, T::minimum),
-    }
+/// Runs `$body` with `$f` bound to `$op`'s elementwise function on the Rust type of
+/// `$dtype` (a function item, so the loop around it is compiled per op and type).
+macro_rules! with_binary_fn {
+    ($op:expr, $dtype:expr, |$f:ident| $body:expr) => {
+        match ($op, $dtype) {
+            (BinaryOp::Div, DType::F32) => {
+                let $f = |x: f32, y: f32| x / y;
+                $body
+            }
+            (BinaryOp::Div, DType::F64) => {
+                let $f = |x: f64, y: f64| x / y;
+                $body
+            }
+            (BinaryOp::Div, d) => unreachable!("div computes in a float dtype, not {d}"),
+            (op, d) => dispatch!(d, T => match op {
+                BinaryOp::Add => { let $f = <T as Arith>::add; $body }
+                BinaryOp::Sub => { let $f = <T as Arith>::sub; $body }
+                BinaryOp::Mul => { let $f = <T as Arith>::mul; $body }
+                BinaryOp::Pow => { let $f = <T as Arith>::pow; $body }
+                BinaryOp::Maximum => { let $f = <T as Arith>::maximum; $body }
+                BinaryOp::Minimum => { let $f = <T as Arith>::minimum; $body }
+                BinaryOp::Div => unreachable!("matched above"),
+            }),
+        }
+    };
 }
 
-/// Division for floats (true division always computes in a float dtype).
-fn div_float<T: Arith + std::ops::Div<Output = T>>(a: &Tensor, b: &Tensor) -> Tensor {
-    zip_map("div", a, b, |x: T, y: T| x / y)
-}
-
-/// Runs a binary op on two operands with broadcasting and promotion.
+/// The checked, promoted operands of a binary op: the result dtype and both operands
+/// as tensors of it.
 ///
 /// # Panics
-/// If the shapes do not broadcast, on `-` with a bool operand, on integer tensors
-/// raised to a negative integer scalar.
-pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
+/// As [`binary`].
+fn operands(op: BinaryOp, a: &Rhs, b: &Rhs) -> (DType, Tensor, Tensor) {
     let promoted = promote(a, b);
     let name = op.name();
     assert!(
@@ -264,11 +305,44 @@ pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
     }
     // Broadcast check first so the message names the op and both shapes.
     broadcast_shapes(name, a.shape(), b.shape());
-    let forward = || match (op, dtype) {
-        (BinaryOp::Div, DType::F32) => div_float::<f32>(&ta, &tb),
-        (BinaryOp::Div, DType::F64) => div_float::<f64>(&ta, &tb),
-        _ => dispatch!(dtype, T => compute::<T>(op, &ta, &tb)),
-    };
+    (dtype, ta, tb)
+}
+
+/// [`binary`] written into `out` (`torch.add(a, b, out=out)`): straight into `out`'s
+/// storage when it is contiguous and shares none with the operands.
+///
+/// # Panics
+/// As [`binary`], and as the `out=` contract (`ops::out`): a non-empty `out` of another
+/// shape than the broadcast result's, or another dtype than the result's.
+pub fn binary_out(op: BinaryOp, a: &Rhs, b: &Rhs, out: &mut Tensor) {
+    let (dtype, ta, tb) = operands(op, a, b);
+    let name = op.name();
+    let shape = broadcast_shapes(name, ta.shape(), tb.shape());
+    let _no_graph = crate::autograd::no_grad();
+    match plan(name, &shape, dtype, &[&ta, &tb], out) {
+        OutPlan::Resize => *out = binary(op, a, b),
+        OutPlan::InPlace | OutPlan::Copy => copy_into(&binary(op, a, b), out),
+        OutPlan::Direct(range) => {
+            with_binary_fn!(op, dtype, |f| zip_map_direct(
+                name,
+                (&ta, &tb),
+                out,
+                range,
+                f
+            ))
+        }
+    }
+}
+
+/// Runs a binary op on two operands with broadcasting and promotion.
+///
+/// # Panics
+/// If the shapes do not broadcast, on `-` with a bool operand, on integer tensors
+/// raised to a negative integer scalar.
+pub fn binary(op: BinaryOp, a: &Rhs, b: &Rhs) -> Tensor {
+    let (dtype, ta, tb) = operands(op, a, b);
+    let name = op.name();
+    let forward = || with_binary_fn!(op, dtype, |f| zip_map(name, &ta, &tb, f));
     let saves = match op {
         BinaryOp::Add | BinaryOp::Sub => Saves::Nothing,
         BinaryOp::Div | BinaryOp::Pow => Saves::Both,
@@ -329,7 +403,7 @@ fn binary_grad(
 }
 
 macro_rules! binary_methods {
-    ($($name:ident, $name_:ident, $op:ident, $doc:literal;)*) => {
+    ($($name:ident, $name_:ident, $name_out:ident, $op:ident, $doc:literal;)*) => {
         impl Tensor {$(
             #[doc = $doc]
             ///
@@ -365,17 +439,29 @@ macro_rules! binary_methods {
                 self.copy_(&r)
             }
         )*}
+
+        $(
+            #[doc = concat!("[`Tensor::", stringify!($name), "`] written into `out` (`torch.", stringify!($name), "(a, b, out=out)`): straight into `out`'s storage when it is contiguous and shares none with the operands.")]
+            ///
+            /// # Panics
+            /// As the method, and if `out` is not empty and its shape differs from the
+            /// broadcast result's, or its dtype from the result's (an empty `out` is
+            /// resized, as PyTorch does).
+            pub fn $name_out(a: &Tensor, b: impl Into<Rhs>, out: &mut Tensor) {
+                binary_out(BinaryOp::$op, &Rhs::from(a), &b.into(), out)
+            }
+        )*
     };
 }
 
 binary_methods! {
-    add, add_, Add, "`self + other` (`torch.add`).\n\n```\nuse tessera_core::tensor;\nlet y = tensor!([[1, 2], [3, 4]]).add(&tensor!([10, 20]));\nassert_eq!(y.to_vec::<i64>(), vec![11, 22, 13, 24]);\n```";
-    sub, sub_, Sub, "`self - other` (`torch.sub`).\n\nPanics on two bool operands, as PyTorch.";
-    mul, mul_, Mul, "`self * other` (`torch.mul`).";
-    div, div_, Div, "`self / other`, true division (`torch.div`): integer inputs give a float result.\n\n```\nlet y = tessera_core::tensor!([1, 2]).div(2);\nassert_eq!(y.to_vec::<f32>(), vec![0.5, 1.0]);\n```";
-    pow, pow_, Pow, "`self ^ other` (`torch.pow`).\n\nPanics on integer tensors raised to a negative integer scalar, as PyTorch; with an integer tensor exponent, negative powers give 0 (1 and -1 keep their powers), as PyTorch.";
-    maximum, maximum_, Maximum, "The elementwise larger (`torch.maximum`); NaN if either is NaN.";
-    minimum, minimum_, Minimum, "The elementwise smaller (`torch.minimum`); NaN if either is NaN.";
+    add, add_, add_out, Add, "`self + other` (`torch.add`).\n\n```\nuse tessera_core::tensor;\nlet y = tensor!([[1, 2], [3, 4]]).add(&tensor!([10, 20]));\nassert_eq!(y.to_vec::<i64>(), vec![11, 22, 13, 24]);\n```";
+    sub, sub_, sub_out, Sub, "`self - other` (`torch.sub`).\n\nPanics on two bool operands, as PyTorch.";
+    mul, mul_, mul_out, Mul, "`self * other` (`torch.mul`).";
+    div, div_, div_out, Div, "`self / other`, true division (`torch.div`): integer inputs give a float result.\n\n```\nlet y = tessera_core::tensor!([1, 2]).div(2);\nassert_eq!(y.to_vec::<f32>(), vec![0.5, 1.0]);\n```";
+    pow, pow_, pow_out, Pow, "`self ^ other` (`torch.pow`).\n\nPanics on integer tensors raised to a negative integer scalar, as PyTorch; with an integer tensor exponent, negative powers give 0 (1 and -1 keep their powers), as PyTorch.";
+    maximum, maximum_, maximum_out, Maximum, "The elementwise larger (`torch.maximum`); NaN if either is NaN.";
+    minimum, minimum_, minimum_out, Minimum, "The elementwise smaller (`torch.minimum`); NaN if either is NaN.";
 }
 
 impl Tensor {
@@ -467,17 +553,20 @@ fn clamp_bound(x: &Tensor, bound: Scalar, op: BinaryOp) -> Tensor {
     binary(op, &Rhs::from(x), &Rhs::Scalar(bound))
 }
 
-/// [`Tensor::clamp`] written into `out`.
+/// [`Tensor::clamp`] written into `out` (`torch.clamp(x, min, max, out=out)`), through a
+/// temporary.
 ///
 /// # Panics
-/// If `out`'s shape or dtype differs from the result's.
+/// As [`Tensor::clamp`], and if `out` is not empty and its shape differs from the
+/// result's, or its dtype from the result's (an empty `out` is resized).
 pub fn clamp_out(
     x: &Tensor,
     min: Option<impl Into<Scalar>>,
     max: Option<impl Into<Scalar>>,
     out: &mut Tensor,
 ) {
-    super::unary::write_out("clamp", &x.clamp(min, max), out)
+    let _no_graph = crate::autograd::no_grad();
+    super::out::write_out("clamp", &x.clamp(min, max), out)
 }
 
 #[cfg(test)]

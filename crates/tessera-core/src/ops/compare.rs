@@ -17,7 +17,18 @@ fn compare(op: &str, a: &Tensor, b: Rhs, f: fn(std::cmp::Ordering) -> bool, nan:
 
 macro_rules! comparisons {
     ($($name:ident, $pat:pat, $nan:expr, $doc:literal;)*) => {
-        impl Tensor {$(
+        /// [`Tensor::where_`] written into `out` (`torch.where(cond, x, other, out=out)`),
+/// through a temporary.
+///
+/// # Panics
+/// As [`Tensor::where_`], and if `out` is not empty and its shape differs from the
+/// result's, or its dtype from the result's (an empty `out` is resized).
+pub fn where_out(x: &Tensor, cond: &Tensor, other: impl Into<Rhs>, out: &mut Tensor) {
+    let _no_graph = crate::autograd::no_grad();
+    super::out::write_out("where", &x.where_(cond, other), out)
+}
+
+impl Tensor {$(
             #[doc = $doc]
             ///
             /// Operands are promoted to a common dtype first; the result is `Bool`.

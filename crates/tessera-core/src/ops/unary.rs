@@ -13,8 +13,10 @@
 //! thread pool ([`crate::set_num_threads`]).
 
 use super::arith::Arith;
+pub use super::out::write_out;
+use super::out::{copy_into, plan, OutPlan};
 use crate::autograd::{record, Saves};
-use crate::storage::StorageElement;
+use crate::storage::{lock_for_out, StorageElement};
 use crate::threads::{output_vec_for, par_chunks_indexed, par_chunks_mut, par_zip};
 
 /// Elements gathered at a time from a strided input (fits in L1 with its output).
@@ -56,29 +58,36 @@ impl KernelFloat for f64 {
     }
 }
 
-/// Applies `k` to a float tensor of type `T`, giving a new contiguous tensor.
-fn map_float<T: KernelFloat>(x: &Tensor, k: &FloatKernel) -> Tensor {
+/// Runs `k` on the elements of `x` (of type `T`, laid out by `layout` in `all`) into
+/// `out`, row-major: straight from the storage when contiguous, else through cache-sized
+/// gathered chunks; split across the pool when large.
+fn map_float_into<T: KernelFloat>(
+    all: &[T],
+    layout: &crate::Layout,
+    k: &FloatKernel,
+    out: &mut [T],
+) {
     let (f, f_inplace) = T::kernels(k);
-    let data = x.storage().read_for(k.name);
-    let all = T::slice(&data).expect("dtype checked by caller");
-    let out = match x.layout().contiguous_range() {
-        Some(r) => {
-            let mut out = output_vec_for::<T>(k.name, r.len());
-            par_zip(&all[r], &mut out, f);
-            out
-        }
+    match layout.contiguous_range() {
+        Some(r) => par_zip(&all[r], out, f),
         None => {
             // Strided input: gather a cache-sized chunk, then run the in-place
             // kernel on it while it is hot.
-            let mut out = output_vec_for::<T>(k.name, x.numel());
-            let layout = x.layout();
-            par_chunks_indexed(&mut out, GATHER_CHUNK, |start, chunk| {
+            par_chunks_indexed(out, GATHER_CHUNK, |start, chunk| {
                 layout.gather_into(all, start, chunk);
                 f_inplace(chunk);
             });
-            out
         }
-    };
+    }
+}
+
+/// Applies `k` to a float tensor of type `T`, giving a new contiguous tensor.
+fn map_float<T: KernelFloat>(x: &Tensor, k: &FloatKernel) -> Tensor {
+    let data = x.storage().read_for(k.name);
+    let all = T::slice(&data).expect("dtype checked by caller");
+    let mut out = output_vec_for::<T>(k.name, x.numel());
+    map_float_into(all, x.layout(), k, &mut out);
+    drop(data);
     Tensor::from_vec(out, x.shape())
 }
 
@@ -88,6 +97,41 @@ pub fn float_unary(x: &Tensor, k: &FloatKernel) -> Tensor {
     match x.dtype() {
         DType::F32 => map_float::<f32>(&x, k),
         _ => map_float::<f64>(&x, k),
+    }
+}
+
+/// `k(x)` written into `out` (`torch.exp(x, out=out)`): straight into `out`'s storage
+/// when it is contiguous and shares none with `x`, in place when `out` is `x` itself.
+///
+/// # Panics
+/// As the `out=` contract (`ops::out`): a non-empty `out` of another shape, or another
+/// dtype than the result's.
+pub fn float_unary_out(x: &Tensor, k: &FloatKernel, out: &mut Tensor) {
+    let x = x.to_dtype(x.dtype().to_float());
+    let _no_graph = crate::autograd::no_grad();
+    match plan(k.name, x.shape(), x.dtype(), &[&x], out) {
+        OutPlan::Resize => *out = float_unary(&x, k),
+        OutPlan::InPlace => float_unary_(out, k),
+        OutPlan::Copy => copy_into(&float_unary(&x, k), out),
+        OutPlan::Direct(range) => {
+            let (reads, mut write) =
+                lock_for_out(k.name, &[x.storage().as_ref()], out.storage().as_ref());
+            let all_x = &reads[0];
+            match x.dtype() {
+                DType::F32 => map_float_into(
+                    f32::slice(all_x).expect("dtype checked"),
+                    x.layout(),
+                    k,
+                    &mut write.slice_mut::<f32>().expect("dtype checked by plan")[range],
+                ),
+                _ => map_float_into(
+                    f64::slice(all_x).expect("dtype checked"),
+                    x.layout(),
+                    k,
+                    &mut write.slice_mut::<f64>().expect("dtype checked by plan")[range],
+                ),
+            }
+        }
     }
 }
 
@@ -106,34 +150,6 @@ pub fn float_unary_(x: &Tensor, k: &FloatKernel) {
             d.to_float()
         ),
     }
-}
-
-/// Checks an `out=` tensor and writes `result` into it.
-///
-/// # Panics
-/// If `out`'s shape or dtype differs from `result`'s.
-pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
-    assert_eq!(
-        out.shape(),
-        result.shape(),
-        "{op}_out: out has shape {:?} but the result has shape {:?}",
-        out.shape(),
-        result.shape()
-    );
-    assert_eq!(
-        out.dtype(),
-        result.dtype(),
-        "{op}_out: out has dtype {} but the result has dtype {}",
-        out.dtype(),
-        result.dtype()
-    );
-    if result.shares_storage(out) {
-        return;
-    }
-    out.assert_no_internal_overlap(format_args!("{op}_out"));
-    // Copied out first: a write may not wait while this thread holds a read lock
-    // (see `storage`'s locking rules).
-    dispatch!(result.dtype(), T => out.write_values(&result.to_vec::<T>()));
 }
 
 /// Maps every element with `f`, keeping the dtype.
@@ -287,12 +303,13 @@ macro_rules! float_ops {
         )*}
 
         $(
-            #[doc = concat!("[`Tensor::", stringify!($name), "`] written into `out` (`torch.", stringify!($name), "(x, out=out)`).")]
+            #[doc = concat!("[`Tensor::", stringify!($name), "`] written into `out` (`torch.", stringify!($name), "(x, out=out)`): straight into `out`'s storage when it is contiguous and shares none with `x`, in place when `out` is `x`.")]
             ///
             /// # Panics
-            /// If `out`'s shape differs from `x`'s or its dtype from the result's.
+            /// If `out` is not empty and its shape differs from `x`'s, or its dtype from
+            /// the result's (an empty `out` is resized, as PyTorch does).
             pub fn $name_out(x: &Tensor, out: &mut Tensor) {
-                write_out(stringify!($name), &x.$name(), out)
+                float_unary_out(x, &kernels::$name, out)
             }
         )*
     };
@@ -338,11 +355,13 @@ macro_rules! same_ops {
         )*}
 
         $(
-            #[doc = concat!("[`Tensor::", stringify!($name), "`] written into `out`.")]
+            #[doc = concat!("[`Tensor::", stringify!($name), "`] written into `out`, through a temporary.")]
             ///
             /// # Panics
-            /// If `out`'s shape or dtype differs from the result's.
+            /// If `out` is not empty and its shape differs from the result's, or its dtype
+            /// (an empty `out` is resized, as PyTorch does).
             pub fn $name_out(x: &Tensor, out: &mut Tensor) {
+                let _no_graph = crate::autograd::no_grad();
                 write_out(stringify!($name), &x.$name(), out)
             }
         )*
