@@ -25,8 +25,31 @@
 //! area, re-exported here as modules.
 #![warn(missing_docs)]
 
-pub use tessera_core::ops::unary::*;
-pub use tessera_core::*;
+// The public surface, listed: the tensor and its types, the free functions a PyTorch
+// user calls as `torch.*`, and the modules of core that users reach by name. Internals
+// of core (kernel tables, output buffers, the thread pool) are not re-exported.
+pub use tessera_core::{
+    cached_buffer_bytes, get_num_threads, manual_seed, release_cached_buffers, result_type,
+    set_num_threads, tensor, with_default_generator, Category, DType, Device, Dims, Element, Error,
+    FloatElement, Generator, Layout, Operand, PrintOptions, Result, Scalar, Storage, StorageData,
+    StorageElement, Tensor, TensorLiteral,
+};
+
+/// The `out=` forms (`torch.expm1(x, out=y)` is `tessera::expm1_out(&x, &mut y)`): each
+/// writes straight into a contiguous `out` of the result's shape and dtype, resizes an
+/// empty `out`, and panics on another shape or dtype.
+pub use tessera_core::ops::{
+    abs_out, add_out, ceil_out, clamp_out, cos_out, div_out, exp_out, expm1_out, floor_out,
+    log1p_out, log_out, maximum_out, minimum_out, mul_out, neg_out, pow_out, reciprocal_out,
+    relu_out, round_out, rsqrt_out, sigmoid_out, sign_out, sin_out, softplus_out, sqrt_out,
+    square_out, sub_out, tanh_out, where_out,
+};
+
+/// Reverse-mode autograd: `grad`, `no_grad`, `gradcheck`, custom ops.
+pub use tessera_core::autograd;
+
+/// Ops by module, as in core: the `out=` forms, `Tolerance` for `allclose`, `BinaryOp`.
+pub use tessera_core::ops;
 
 /// The slice kernels (`tessera_kernels`): `expm1_f32(&x, &mut y)` and friends,
 /// usable without tensors.

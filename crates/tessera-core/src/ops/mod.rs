@@ -3,9 +3,13 @@
 
 pub mod arith;
 mod out;
-pub mod unary;
+pub(crate) mod unary;
 
-pub use unary::*;
+pub use unary::{
+    abs_out, ceil_out, cos_out, exp_out, expm1_out, floor_out, log1p_out, log_out, neg_out,
+    reciprocal_out, relu_out, round_out, rsqrt_out, sigmoid_out, sign_out, sin_out, softplus_out,
+    sqrt_out, square_out, tanh_out,
+};
 pub mod binary;
 pub use binary::{
     add_out, binary, binary_out, clamp_out, div_out, maximum_out, minimum_out, mul_out, pow_out,
