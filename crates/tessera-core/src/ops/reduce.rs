@@ -11,7 +11,7 @@ use crate::layout::normalize_dim;
 use crate::storage::StorageElement;
 use crate::threads::{par_rows, pool, PARALLEL_THRESHOLD};
 use crate::Dims;
-use crate::{dispatch, Element, Tensor};
+use crate::{dispatch, DType, Element, Tensor};
 use rayon::prelude::*;
 
 /// The normalized, sorted, deduplicated list of reduced dims (`None`: all).
@@ -381,17 +381,26 @@ pub(crate) fn expand_reduced(g: &Tensor, shape: &[usize], dims: &[usize], keepdi
     g.expand(shape)
 }
 
-/// Gradient of `prod` over `dims`: the product of the other elements, which is
-/// `out / x` without zeros; with one zero in a reduced group only the zero gets
-/// the product of the rest; with two or more, every gradient is 0.
+/// Gradient of `prod` over `dims`: each element gets the product of the other elements
+/// of its group. Written so that it is itself differentiable (for `create_graph`) where
+/// the group has zeros: the product of the others is `prod(nonzeros) / x` (the zeros
+/// counted as 1) times the zeros among the others, which is 1 with none, their value
+/// (0, but with derivative 1) with exactly one, and 0 with two or more (whose product
+/// has a zero first derivative too). No `0 / 0` or `inf * 0` enters the graph.
 fn prod_backward(g: &Tensor, x: &Tensor, dims: &[usize], keepdim: bool) -> Tensor {
     let ds: Vec<isize> = dims.iter().map(|&d| d as isize).collect();
     let zero = x.eq(0.0);
-    let zeros_in_group = zero.sum_dim(&ds[..], true);
-    let nonzero_prod = x.where_(&zero.logical_not(), 1.0).prod_dim(&ds[..], true);
-    let others = (&nonzero_prod / x)
-        .where_(&zeros_in_group.eq(0), nonzero_prod.where_(&zero, 0.0))
-        .where_(&zeros_in_group.le(1), 0.0);
+    let x_safe = x.where_(&zero.logical_not(), 1.0);
+    let nonzero_prod = x_safe.prod_dim(&ds[..], true);
+    let zero_values = x.where_(&zero, 0.0);
+    let zeros_elsewhere = zero_values.sum_dim(&ds[..], true) - &zero_values;
+    let n_zeros = zero.to_dtype(DType::I64);
+    let other_zeros = n_zeros.sum_dim(&ds[..], true) - &n_zeros;
+    let factor = x.ones_like().where_(
+        &other_zeros.eq(0),
+        zeros_elsewhere.where_(&other_zeros.eq(1), 0.0),
+    );
+    let others = nonzero_prod / x_safe * factor;
     expand_reduced(g, x.shape(), dims, keepdim) * others
 }
 
