@@ -240,12 +240,9 @@ fn dtype_conversion_routes_gradients() {
         eps: 1e-2,
         ..Default::default()
     };
-    gradcheck(
-        |v| (v[0].to_dtype(DType::F32) * 2.0).to_dtype(DType::F64),
-        std::slice::from_ref(&x),
-        opts,
-    )
-    .unwrap();
+    let through_f32 = |v: &[Tensor]| (v[0].to_dtype(DType::F32) * 2.0).to_dtype(DType::F64);
+    gradcheck(through_f32, std::slice::from_ref(&x), opts).unwrap();
+    gradgradcheck(through_f32, std::slice::from_ref(&x), None, opts).unwrap();
     let y = tensor!([1.0, 2.0]);
     y.requires_grad_(true);
     let z = (y.to_dtype(DType::F64) * 3.0).sum();
