@@ -226,6 +226,13 @@ def machine():
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
+def commit():
+    """The commit the run measured (with `+changes` when the work tree differs from it)."""
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", metavar="FILE", help="also write the markdown table to FILE")
@@ -260,6 +267,7 @@ def main():
         f"torch {torch.__version__}, torchdiffeq {torchdiffeq.__version__}.",
         "Threads: every side runs on 1 thread (torch.set_num_threads(1); OPENBLAS_NUM_THREADS=1 and "
         "OMP_NUM_THREADS=1 for NumPy and SciPy; tessera's set_num_threads(1)).",
+        f"Commit: {commit()}.",
         "Command: `python3 scripts/bench_ode.py --write BENCHMARKS-ode.md` (builds and runs "
         "`cargo run --release -p tessera-ode --example bench_ode -- --json --threads 1`).",
         "nfe: evaluations of f; time: median wall time of one solve; max error: over all requested "
