@@ -159,7 +159,7 @@ impl Tensor {
             ) {
                 suffixes.push(format!("dtype={}", self.dtype()));
             }
-            let data = self.storage().read();
+            let data = self.storage().read_for("Display");
             dispatch!(self.dtype(), T => {
                 let s = T::slice(&data).expect("storage dtype matches the tensor's");
                 Printer::new(self, opts, &|i| Value::of(s[i])).tensor_str(indent)

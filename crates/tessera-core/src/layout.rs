@@ -1,21 +1,69 @@
 //! Layout: shape, strides and offset of a tensor into its storage, broadcasting,
 //! and the strided walk that gathers elements in logical (row-major) order.
+//!
+//! Every [`Layout`] proves on construction, with checked arithmetic, that its element
+//! count and its storage extent (one past the largest index it reaches) fit in `isize`.
+//! So no walk over a layout can overflow, and a tensor only has to compare the extent
+//! with its storage's length once, when it is made, for every index to be in bounds.
 
 /// Shape, strides (in elements) and starting offset of a view into a storage.
+///
+/// Invariant (checked by every constructor): the number of elements and
+/// [`Layout::storage_extent`] are computed without overflow and are at most `isize::MAX`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Vec<usize>,
     strides: Vec<usize>,
     offset: usize,
+    numel: usize,
+    extent: usize,
+}
+
+/// The number of elements of `shape`.
+///
+/// # Panics
+/// With a message naming `op` and the shape if the count overflows (exceeds `isize::MAX`,
+/// as PyTorch's element counts are `int64`).
+#[track_caller]
+pub fn checked_numel(op: &str, shape: &[usize]) -> usize {
+    if shape.contains(&0) {
+        return 0;
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize)
+        .unwrap_or_else(|| {
+            panic!("{op}: shape {shape:?} has too many elements (the count overflows int64)")
+        })
+}
+
+/// Element count and storage extent of a layout, if they fit in `isize`.
+fn numel_and_extent(shape: &[usize], strides: &[usize], offset: usize) -> Option<(usize, usize)> {
+    if shape.contains(&0) {
+        // Empty: touches nothing, whatever the other sizes are.
+        return Some((0, 0));
+    }
+    let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+    let reach = shape
+        .iter()
+        .zip(strides)
+        .try_fold(offset, |a, (&d, &s)| a.checked_add((d - 1).checked_mul(s)?))?;
+    let extent = reach.checked_add(1)?;
+    (numel <= isize::MAX as usize && extent <= isize::MAX as usize).then_some((numel, extent))
 }
 
 /// Row-major (C-contiguous) strides for a shape.
+///
+/// The products saturate instead of overflowing: they can only overflow for a shape with
+/// a zero-size dim (a non-empty layout's element count bounds them), whose strides never
+/// address an element.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
     let mut acc = 1usize;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
-        acc *= d.max(1);
+        acc = acc.saturating_mul(d.max(1));
     }
     strides
 }
@@ -29,9 +77,10 @@ pub fn normalize_dim(op: &str, dim: isize, rank: usize) -> usize {
     let d = if dim < 0 { dim + r } else { dim };
     assert!(
         (0..r).contains(&d),
-        "{op}: dimension out of range (expected to be in range of [{}, {}], but got {dim})",
+        "{op}: dimension out of range (expected to be in range of [{}, {}], but got {}{dim})",
         -r,
-        r - 1
+        r - 1,
+        if dim == isize::MAX { ">= " } else { "" }
     );
     d as usize
 }
@@ -69,25 +118,50 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
 
 impl Layout {
     /// A contiguous layout for `shape` at offset 0.
+    ///
+    /// # Panics
+    /// If the shape has more than `isize::MAX` elements.
+    #[track_caller]
     pub fn contiguous(shape: &[usize]) -> Layout {
-        Layout {
-            strides: contiguous_strides(shape),
-            shape: shape.to_vec(),
-            offset: 0,
-        }
+        Layout::contiguous_for("Layout::contiguous", shape)
+    }
+
+    /// [`Layout::contiguous`], naming `op` in its panic.
+    #[track_caller]
+    pub fn contiguous_for(op: &str, shape: &[usize]) -> Layout {
+        checked_numel(op, shape);
+        Layout::new_for(op, shape.to_vec(), contiguous_strides(shape), 0)
     }
 
     /// A layout from its parts.
+    ///
+    /// # Panics
+    /// If the ranks of `shape` and `strides` differ, or the element count or the
+    /// storage extent overflows `isize`.
+    #[track_caller]
     pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Layout {
+        Layout::new_for("Layout::new", shape, strides, offset)
+    }
+
+    /// [`Layout::new`], naming `op` in its panic.
+    #[track_caller]
+    pub fn new_for(op: &str, shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Layout {
         assert_eq!(
             shape.len(),
             strides.len(),
-            "Layout: shape and strides ranks differ"
+            "{op}: shape {shape:?} and strides {strides:?} have different ranks"
         );
+        let (numel, extent) = numel_and_extent(&shape, &strides, offset).unwrap_or_else(|| {
+            panic!(
+                "{op}: shape {shape:?} with strides {strides:?} at offset {offset} overflows: its element count or its reach into storage exceeds int64"
+            )
+        });
         Layout {
             shape,
             strides,
             offset,
+            numel,
+            extent,
         }
     }
 
@@ -113,7 +187,7 @@ impl Layout {
 
     /// Number of elements.
     pub fn numel(&self) -> usize {
-        self.shape.iter().product()
+        self.numel
     }
 
     /// Whether the elements are laid out row-major without gaps (size-1 dims ignored).
@@ -134,25 +208,19 @@ impl Layout {
         true
     }
 
-    /// The range of storage indices the contiguous layout covers, if contiguous.
+    /// The range of storage indices the contiguous layout covers, if contiguous
+    /// (`0..0` when empty: an empty view's offset may lie past the end of its storage).
     pub fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
+        if self.numel == 0 {
+            return Some(0..0);
+        }
         self.is_contiguous()
-            .then(|| self.offset..self.offset + self.numel())
+            .then(|| self.offset..self.offset + self.numel)
     }
 
     /// One past the largest storage index this layout touches (0 when empty).
     pub fn storage_extent(&self) -> usize {
-        if self.numel() == 0 {
-            return 0;
-        }
-        self.offset
-            + self
-                .shape
-                .iter()
-                .zip(&self.strides)
-                .map(|(&d, &s)| (d - 1) * s)
-                .sum::<usize>()
-            + 1
+        self.extent
     }
 
     /// This layout seen at a broadcast `shape` (stride 0 on new or size-1 dims).
@@ -184,7 +252,7 @@ impl Layout {
                 );
             }
         }
-        Layout::new(shape.to_vec(), strides, self.offset)
+        Layout::new_for(op, shape.to_vec(), strides, self.offset)
     }
 
     /// Calls `f` with the storage index of every element, in row-major order.
@@ -228,7 +296,14 @@ impl Layout {
         if let Some(r) = self.contiguous_range() {
             return data[r].to_vec();
         }
-        let mut out = Vec::with_capacity(self.numel());
+        let mut out = crate::storage::try_with_capacity(self.numel()).unwrap_or_else(|| {
+            panic!(
+                "gather: not enough memory: you tried to allocate {} elements of {} bytes (shape {:?})",
+                self.numel(),
+                std::mem::size_of::<T>(),
+                self.shape
+            )
+        });
         self.for_each_index(|i| out.push(data[i]));
         out
     }

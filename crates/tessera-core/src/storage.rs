@@ -1,8 +1,28 @@
-//! Storage: the typed buffer that tensors and their views share.
+//! Storage: the typed buffer that tensors and their views share, its locks, and the
+//! allocation of tensor buffers.
+//!
+//! # Invariants that `unsafe` code relies on
+//! - A storage's length and dtype never change after [`Storage::new`]: the guards give
+//!   shared access to [`StorageData`] and mutable access to its *elements* only, never
+//!   to the vector itself, so safe code cannot shrink or replace a buffer under a live
+//!   tensor. [`Storage::len`] and [`Storage::dtype`] are read without the lock.
+//! - Every tensor's layout reaches at most [`Storage::len`] elements (checked once in
+//!   `Tensor`'s constructors with the overflow-checked [`crate::Layout`] arithmetic).
+//!
+//! # Locking, and why it cannot deadlock
+//! Each storage sits behind a reader-writer lock. Readers never wait for a writer that is
+//! only *waiting* (a read is granted while other reads are held, even with a writer
+//! queued), and a thread holding a write lock may take no other storage lock, while a
+//! thread may take a write lock only when it holds no storage lock at all. So a thread
+//! that waits while holding locks holds only read locks and waits for an active writer,
+//! which holds one lock and waits for nothing: there is no cycle. Breaking either rule is
+//! a panic that names the op (for example an in-place write to a tensor from inside the
+//! closure of [`crate::Tensor::with_contiguous`] on the same storage), never a hang.
 
 use crate::{DType, Element};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The typed data of a storage, one variant per [`DType`].
 #[derive(Clone, Debug, PartialEq)]
@@ -23,8 +43,15 @@ pub enum StorageData {
     F64(Vec<f64>),
 }
 
-/// Ties an [`Element`] to its [`StorageData`] variant. Implemented for every element type.
-pub trait StorageElement: Element {
+mod sealed {
+    /// Only tessera's element types are storage elements: [`super::alloc_zeroed`]
+    /// relies on every one of them being valid, and equal to its default, at all-zero bits.
+    pub trait Sealed {}
+}
+
+/// Ties an [`Element`] to its [`StorageData`] variant. Implemented for `bool`, `u8`,
+/// `i8`, `i32`, `i64`, `f32` and `f64` (sealed: no other type can implement it).
+pub trait StorageElement: Element + sealed::Sealed {
     /// Wraps a vector.
     fn wrap(v: Vec<Self>) -> StorageData;
     /// The slice, if the data is of this type.
@@ -37,6 +64,7 @@ pub trait StorageElement: Element {
 
 macro_rules! impl_storage_element {
     ($($t:ty => $v:ident),*) => {$(
+        impl sealed::Sealed for $t {}
         impl StorageElement for $t {
             #[inline]
             fn wrap(v: Vec<Self>) -> StorageData { StorageData::$v(v) }
@@ -82,16 +110,111 @@ impl StorageData {
     }
 
     /// A zero-filled buffer of `n` elements.
+    ///
+    /// # Panics
+    /// If the memory cannot be allocated (the message names `zeros` and the bytes).
     pub fn zeros(dtype: DType, n: usize) -> StorageData {
-        crate::dispatch!(dtype, T => T::wrap(vec![T::default(); n]))
+        crate::dispatch!(dtype, T => T::wrap(alloc_zeroed::<T>("zeros", &[n])))
+    }
+}
+
+/// What a thread holds: the storage's address and whether for writing.
+type Held = (usize, bool);
+
+thread_local! {
+    static HELD: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A registration in [`HELD`], removed on drop.
+struct HeldToken(usize, bool);
+
+impl HeldToken {
+    /// Registers `at`, first checking the locking rules (module docs).
+    fn acquire(at: usize, write: bool, op: &str) -> HeldToken {
+        HELD.with(|h| {
+            let h = h.borrow();
+            if let Some(&(other, _)) = h.iter().find(|e| e.1) {
+                let what = if other == at {
+                    "this tensor's storage"
+                } else {
+                    "another storage"
+                };
+                panic!(
+                    "{op}: this thread holds a write lock on {what} (Storage::write); release it before using tensors: waiting for another lock while holding it could deadlock"
+                );
+            }
+            if write && !h.is_empty() {
+                let same = h.iter().any(|e| e.0 == at);
+                panic!(
+                    "{op}: cannot write to a tensor while this thread is reading {} (inside the closure of with_contiguous, or holding Storage::read); the write would wait for that read forever. Copy the values out first (to_vec), or clone the tensor",
+                    if same {
+                        "the same storage"
+                    } else {
+                        "a storage"
+                    }
+                );
+            }
+        });
+        HELD.with(|h| h.borrow_mut().push((at, write)));
+        HeldToken(at, write)
+    }
+}
+
+impl Drop for HeldToken {
+    fn drop(&mut self) {
+        // `try_with`: a guard may be dropped while the thread's locals are torn down.
+        let _ = HELD.try_with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(i) = h.iter().rposition(|e| *e == (self.0, self.1)) {
+                h.swap_remove(i);
+            }
+        });
+    }
+}
+
+/// Shared access to a storage's data (see [`Storage::read`]).
+pub struct StorageReadGuard<'a> {
+    guard: RwLockReadGuard<'a, StorageData>,
+    _held: HeldToken,
+}
+
+impl std::ops::Deref for StorageReadGuard<'_> {
+    type Target = StorageData;
+    fn deref(&self) -> &StorageData {
+        &self.guard
+    }
+}
+
+/// Exclusive access to a storage's elements (see [`Storage::write`]): the elements can be
+/// changed, the buffer's length and dtype cannot.
+pub struct StorageWriteGuard<'a> {
+    guard: RwLockWriteGuard<'a, StorageData>,
+    _held: HeldToken,
+}
+
+impl std::ops::Deref for StorageWriteGuard<'_> {
+    type Target = StorageData;
+    fn deref(&self) -> &StorageData {
+        &self.guard
+    }
+}
+
+impl StorageWriteGuard<'_> {
+    /// The elements as a mutable slice, if they are of type `T`.
+    pub fn slice_mut<T: StorageElement>(&mut self) -> Option<&mut [T]> {
+        T::slice_mut(&mut self.guard)
     }
 }
 
 /// A buffer shared by a tensor and all its views, with a version counter that every
 /// in-place write bumps (autograd uses it to detect a modified saved tensor).
+///
+/// Its length and dtype are fixed when it is made.
 #[derive(Debug)]
 pub struct Storage {
     data: RwLock<StorageData>,
+    len: usize,
+    dtype: DType,
     version: AtomicU64,
 }
 
@@ -99,20 +222,47 @@ impl Storage {
     /// Wraps data.
     pub fn new(data: StorageData) -> Storage {
         Storage {
+            len: data.len(),
+            dtype: data.dtype(),
             data: RwLock::new(data),
             version: AtomicU64::new(0),
         }
     }
 
-    /// Locks for reading.
-    pub fn read(&self) -> RwLockReadGuard<'_, StorageData> {
-        self.data.read().unwrap_or_else(|e| e.into_inner())
+    /// Locks for reading. A thread may hold several read locks, on one storage or many.
+    ///
+    /// # Panics
+    /// If this thread holds a write lock (module docs: that could deadlock).
+    pub fn read(&self) -> StorageReadGuard<'_> {
+        self.read_for("Storage::read")
     }
 
     /// Locks for writing and bumps the version.
-    pub fn write(&self) -> RwLockWriteGuard<'_, StorageData> {
+    ///
+    /// # Panics
+    /// If this thread already holds a lock on any storage (module docs: that could deadlock).
+    pub fn write(&self) -> StorageWriteGuard<'_> {
+        self.write_for("Storage::write")
+    }
+
+    /// [`Storage::read`], naming `op` in its panic.
+    pub(crate) fn read_for(&self, op: &str) -> StorageReadGuard<'_> {
+        let held = HeldToken::acquire(self as *const Storage as usize, false, op);
+        StorageReadGuard {
+            // Recursive: granted while other reads are held, even if a writer waits.
+            guard: self.data.read_recursive(),
+            _held: held,
+        }
+    }
+
+    /// [`Storage::write`], naming `op` in its panic.
+    pub(crate) fn write_for(&self, op: &str) -> StorageWriteGuard<'_> {
+        let held = HeldToken::acquire(self as *const Storage as usize, true, op);
         self.version.fetch_add(1, Ordering::Relaxed);
-        self.data.write().unwrap_or_else(|e| e.into_inner())
+        StorageWriteGuard {
+            guard: self.data.write(),
+            _held: held,
+        }
     }
 
     /// How many times the storage was written in place.
@@ -122,14 +272,179 @@ impl Storage {
 
     /// The dtype of the elements.
     pub fn dtype(&self) -> DType {
-        self.read().dtype()
+        self.dtype
+    }
+
+    /// Number of elements (fixed for the storage's life).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the storage has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
 impl Drop for Storage {
     /// Large buffers go back to [`crate::buffers`] for the next op's output.
     fn drop(&mut self) {
-        let data = self.data.get_mut().unwrap_or_else(|e| e.into_inner());
+        let data = self.data.get_mut();
         crate::buffers::recycle(std::mem::replace(data, StorageData::Bool(Vec::new())));
+    }
+}
+
+/// The bytes that `n` elements of `T` take, if that fits the address space.
+fn bytes_for<T>(n: usize) -> Option<usize> {
+    n.checked_mul(std::mem::size_of::<T>())
+        .filter(|&b| b <= isize::MAX as usize)
+}
+
+/// Panics as PyTorch's allocator reports a failed allocation, naming the op.
+#[cold]
+#[track_caller]
+pub(crate) fn out_of_memory(op: &str, shape: &[usize], dtype: DType) -> ! {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .map_or("more than 2^64".to_string(), |n| n.to_string());
+    let bytes = shape
+        .iter()
+        .try_fold(dtype.size_in_bytes(), |a, &d| a.checked_mul(d))
+        .map_or("more than 2^64".to_string(), |b| b.to_string());
+    panic!(
+        "{op}: not enough memory: you tried to allocate {bytes} bytes ({n} elements of {dtype}, shape {shape:?})"
+    )
+}
+
+/// An empty vector with room for `n` elements of `T`, or `None` if the memory cannot be had.
+pub(crate) fn try_with_capacity<T>(n: usize) -> Option<Vec<T>> {
+    bytes_for::<T>(n)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    Some(v)
+}
+
+/// An empty vector with room for the elements of `shape`.
+///
+/// # Panics
+/// If the memory cannot be allocated: the message names `op`, the bytes and the shape,
+/// and the process lives on (an allocation failure would otherwise abort it).
+#[track_caller]
+pub(crate) fn alloc_capacity<T: StorageElement>(op: &str, shape: &[usize]) -> Vec<T> {
+    let n = crate::layout::checked_numel(op, shape);
+    try_with_capacity(n).unwrap_or_else(|| out_of_memory(op, shape, T::DTYPE))
+}
+
+/// `numel(shape)` copies of `v`.
+///
+/// # Panics
+/// As [`alloc_capacity`].
+#[track_caller]
+pub(crate) fn alloc_filled<T: StorageElement>(op: &str, shape: &[usize], v: T) -> Vec<T> {
+    let n = crate::layout::checked_numel(op, shape);
+    let mut out = alloc_capacity::<T>(op, shape);
+    out.resize(n, v);
+    out
+}
+
+/// `f(0), f(1), ...` for the elements of `shape`.
+///
+/// # Panics
+/// As [`alloc_capacity`].
+#[track_caller]
+pub(crate) fn alloc_from_fn<T: StorageElement>(
+    op: &str,
+    shape: &[usize],
+    f: impl FnMut(usize) -> T,
+) -> Vec<T> {
+    let n = crate::layout::checked_numel(op, shape);
+    let mut out = alloc_capacity::<T>(op, shape);
+    out.extend((0..n).map(f));
+    out
+}
+
+/// `numel(shape)` zeros, from zeroed memory (fresh pages stay untouched until used).
+///
+/// # Panics
+/// As [`alloc_capacity`].
+#[track_caller]
+pub(crate) fn alloc_zeroed<T: StorageElement>(op: &str, shape: &[usize]) -> Vec<T> {
+    let n = crate::layout::checked_numel(op, shape);
+    try_zeroed::<T>(n).unwrap_or_else(|| out_of_memory(op, shape, T::DTYPE))
+}
+
+/// `n` zeros of `T`, or `None` if the memory cannot be had.
+pub(crate) fn try_zeroed<T: StorageElement>(n: usize) -> Option<Vec<T>> {
+    bytes_for::<T>(n)?;
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(n).ok()?;
+    // SAFETY: `layout` has a nonzero size (n > 0 and no element type is zero-sized).
+    // A non-null result is an allocation of the global allocator with exactly that layout,
+    // which is what `Vec::from_raw_parts` needs for capacity `n`; all `n` elements are
+    // initialized, since every `StorageElement` (a sealed set: bool, integers, floats) is
+    // valid at all-zero bits, where it equals `T::default()`.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout) as *mut T;
+        if p.is_null() {
+            return None;
+        }
+        Some(Vec::from_raw_parts(p, n, n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_allocations_are_zero_and_fail_softly() {
+        let v = try_zeroed::<f64>(1000).unwrap();
+        assert!(v.iter().all(|&x| x == 0.0) && v.len() == 1000);
+        assert!(try_zeroed::<bool>(3).unwrap().iter().all(|&b| !b));
+        assert!(try_zeroed::<f32>(usize::MAX / 2).is_none());
+        assert!(try_zeroed::<f32>(1 << 50).is_none());
+        assert!(try_with_capacity::<i64>(1 << 60).is_none());
+    }
+
+    #[test]
+    fn guards_track_what_the_thread_holds() {
+        let s = Storage::new(StorageData::F32(vec![1.0, 2.0]));
+        {
+            let a = s.read();
+            let b = s.read(); // recursive reads are fine
+            assert_eq!(a.len() + b.len(), 4);
+        }
+        {
+            let mut w = s.write();
+            w.slice_mut::<f32>().unwrap()[0] = 5.0;
+            assert!(w.slice_mut::<f64>().is_none());
+        }
+        assert_eq!(f32::slice(&s.read()).unwrap(), &[5.0, 2.0]);
+        assert_eq!((s.len(), s.dtype(), s.version()), (2, DType::F32, 1));
+        HELD.with(|h| assert!(h.borrow().is_empty()));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "cannot write to a tensor while this thread is reading the same storage"
+    )]
+    fn write_while_reading_panics() {
+        let s = Storage::new(StorageData::F32(vec![1.0]));
+        let _r = s.read();
+        let _w = s.write();
+    }
+
+    #[test]
+    #[should_panic(expected = "holds a write lock on another storage")]
+    fn lock_while_writing_panics() {
+        let (a, b) = (
+            Storage::new(StorageData::F32(vec![1.0])),
+            Storage::new(StorageData::F32(vec![1.0])),
+        );
+        let _w = a.write();
+        let _r = b.read();
     }
 }

@@ -50,6 +50,29 @@ pub fn pool() -> Arc<rayon::ThreadPool> {
         .clone()
 }
 
+/// Whether this thread is a worker of another rayon pool (the user's own parallel code).
+/// There tessera's ops run on the calling thread: waiting for tessera's pool from a
+/// foreign worker lets rayon run other jobs of that pool on this thread meanwhile, and one
+/// of them could write in place to a tensor this thread's suspended op is reading.
+fn on_foreign_worker() -> bool {
+    rayon::current_thread_index().is_some() && pool().current_thread_index().is_none()
+}
+
+/// Whether work of `n` elements is split across the pool: large enough, and not on a
+/// worker of another pool ([`on_foreign_worker`]).
+pub fn parallel(n: usize) -> bool {
+    n >= PARALLEL_THRESHOLD && !on_foreign_worker()
+}
+
+/// How many threads an op may use from here: 1 on a worker of another rayon pool.
+pub fn usable_threads() -> usize {
+    if on_foreign_worker() {
+        1
+    } else {
+        get_num_threads()
+    }
+}
+
 fn chunk_len(n: usize) -> usize {
     let threads = get_num_threads().max(1);
     (n / (threads * 4)).max(PARALLEL_THRESHOLD / 2)
@@ -58,7 +81,7 @@ fn chunk_len(n: usize) -> usize {
 /// `f(input_chunk, output_chunk)` over matching chunks, in parallel when large.
 pub fn par_zip<A: Sync, B: Send>(a: &[A], out: &mut [B], f: impl Fn(&[A], &mut [B]) + Sync) {
     debug_assert_eq!(a.len(), out.len());
-    if a.len() < PARALLEL_THRESHOLD {
+    if !parallel(a.len()) {
         return f(a, out);
     }
     let c = chunk_len(a.len());
@@ -76,7 +99,7 @@ pub fn par_zip3<A: Sync, B: Sync, C: Send>(
     out: &mut [C],
     f: impl Fn(&[A], &[B], &mut [C]) + Sync,
 ) {
-    if a.len() < PARALLEL_THRESHOLD {
+    if !parallel(a.len()) {
         return f(a, b, out);
     }
     let c = chunk_len(a.len());
@@ -90,7 +113,7 @@ pub fn par_zip3<A: Sync, B: Sync, C: Send>(
 
 /// `f(chunk)` over chunks of a mutable slice, in parallel when large.
 pub fn par_chunks_mut<A: Send>(a: &mut [A], f: impl Fn(&mut [A]) + Sync) {
-    if a.len() < PARALLEL_THRESHOLD {
+    if !parallel(a.len()) {
         return f(a);
     }
     let c = chunk_len(a.len());
@@ -100,7 +123,7 @@ pub fn par_chunks_mut<A: Send>(a: &mut [A], f: impl Fn(&mut [A]) + Sync) {
 /// `f(start, chunk)` over chunks of `chunk` elements of a mutable slice, `start`
 /// being the chunk's first index; in parallel when the slice is large.
 pub fn par_chunks_indexed<A: Send>(a: &mut [A], chunk: usize, f: impl Fn(usize, &mut [A]) + Sync) {
-    if a.len() < PARALLEL_THRESHOLD {
+    if !parallel(a.len()) {
         for (i, c) in a.chunks_mut(chunk).enumerate() {
             f(i * chunk, c);
         }
@@ -131,7 +154,7 @@ pub fn par_rows<A: Sync, B: Send>(
         }
         return;
     }
-    if input.len() < PARALLEL_THRESHOLD || input.len() / row_len < 2 {
+    if !parallel(input.len()) || input.len() / row_len < 2 {
         for (i, o) in input.chunks(row_len).zip(out.chunks_mut(out_len)) {
             f(i, o);
         }
@@ -168,30 +191,50 @@ const FRESH_PAGES: usize = 32 << 20;
 /// on it. From 32 MiB the allocation is fresh, untouched zero pages, so the op's own
 /// parallel write is their first touch (one pass over the memory instead of two); below
 /// that, memory is usually reused from the heap and is zeroed in parallel.
+///
+/// # Panics
+/// If the memory cannot be allocated (see [`output_vec_for`]).
 pub fn output_vec<T: crate::StorageElement>(n: usize) -> Vec<T> {
-    let bytes = n * std::mem::size_of::<T>();
+    output_vec_for("output", n)
+}
+
+/// [`output_vec`] for op `op`.
+///
+/// # Panics
+/// If the memory cannot be allocated: the message names `op` and the bytes asked for
+/// (as PyTorch's "not enough memory"), and the process lives on.
+#[track_caller]
+pub fn output_vec_for<T: crate::StorageElement>(op: &str, n: usize) -> Vec<T> {
+    use crate::storage::{out_of_memory, try_with_capacity, try_zeroed};
+    let oom = || -> ! { out_of_memory(op, &[n], T::DTYPE) };
+    let bytes = n
+        .checked_mul(std::mem::size_of::<T>())
+        .unwrap_or_else(|| oom());
     if bytes < HUGE_OUTPUT {
-        return vec![T::default(); n];
+        return try_zeroed(n).unwrap_or_else(|| oom());
     }
     if let Some(v) = crate::buffers::take::<T>(n) {
         return v;
     }
     if bytes >= FRESH_PAGES {
-        let mut v = vec![T::default(); n];
+        let mut v = try_zeroed(n).unwrap_or_else(|| oom());
         advise_huge_pages(&mut v);
         return v;
     }
-    let mut v: Vec<T> = Vec::with_capacity(n);
+    let mut v: Vec<T> = try_with_capacity(n).unwrap_or_else(|| oom());
     advise_huge_pages(&mut v);
     let spare = &mut v.spare_capacity_mut()[..n];
-    let c = chunk_len(n);
-    pool().install(|| {
-        spare.par_chunks_mut(c).for_each(|chunk| {
-            for x in chunk {
-                x.write(T::default());
-            }
-        })
-    });
+    let zero = |chunk: &mut [std::mem::MaybeUninit<T>]| {
+        for x in chunk {
+            x.write(T::default());
+        }
+    };
+    if on_foreign_worker() {
+        zero(spare);
+    } else {
+        let c = chunk_len(n);
+        pool().install(|| spare.par_chunks_mut(c).for_each(zero));
+    }
     // SAFETY: all `n` elements were initialized above.
     unsafe { v.set_len(n) };
     v

@@ -4,10 +4,10 @@
 //! final requested time, so `f` is never evaluated beyond it.
 
 use crate::interp::Quartic;
-use crate::norm::{host, Norm};
+use crate::norm::{check_derivative, host, nonfinite_derivative, Norm};
 use crate::rhs::Rhs;
 use crate::solve::Stats;
-use crate::step::{advance, rk_step, weighted_sum};
+use crate::step::{advance, nan_stage, rk_step, weighted_sum};
 use crate::tableau::tableau;
 use crate::{Method, Options};
 use tessera_core::autograd::no_grad;
@@ -89,12 +89,15 @@ pub(crate) fn integrate_adaptive(
     let mut t = times[0];
     let mut y = y0.clone();
     let mut f = rhs.eval(t, &y);
+    check_derivative(method, rhs.time(t), &f)?;
     let mut h = match opts.first_step {
         Some(h) => h,
         None => initial_step(rhs, t, &y, &f, order, opts, norm),
     };
     let mut next = 1;
     let mut attempts = 0usize;
+    // Where the last rejected step met a NaN derivative at a finite stage state.
+    let mut nan_at: Option<f64> = None;
     while next < times.len() {
         if attempts >= opts.max_num_steps {
             return Err(Error::numerical(
@@ -108,6 +111,9 @@ pub(crate) fn integrate_adaptive(
         }
         let t1 = if t + h >= t_end { t_end } else { t + h };
         if h.is_nan() || h <= 4.0 * f64::EPSILON * t.abs() || t1 <= t {
+            if let Some(at) = nan_at {
+                return Err(nonfinite_derivative(method, rhs.time(at)));
+            }
             return Err(Error::numerical(
                 "odeint",
                 format!(
@@ -149,8 +155,13 @@ pub(crate) fn integrate_adaptive(
             t = t1;
             y = step.y1;
             f = f1;
+            check_derivative(method, rhs.time(t), &f)?;
+            nan_at = None;
         } else {
             stats.n_rejected += 1;
+            if !ratio.is_finite() {
+                nan_at = nan_stage(tab, t, hs, &y, &step.k).or(nan_at);
+            }
         }
         h = next_step(hs, ratio, order, opts);
     }

@@ -244,7 +244,8 @@ where
         autograd::custom_op(
             "odeint_adjoint",
             &refs,
-            Saves::Inputs,
+            // The trajectory is the output, and backward reads it.
+            Saves::Both,
             move || ys,
             move |g, _, _| {
                 let grads = sol

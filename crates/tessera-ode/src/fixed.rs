@@ -1,10 +1,10 @@
 //! Fixed-step integration (Euler, midpoint, RK4): every requested time is reached
 //! by a step, each interval split into equal steps no longer than `step_size`.
 
-use crate::norm::all_finite;
+use crate::norm::{all_finite, nonfinite_derivative};
 use crate::rhs::Rhs;
 use crate::solve::Stats;
-use crate::step::rk_step;
+use crate::step::{nan_stage, rk_step};
 use crate::tableau::tableau;
 use crate::Method;
 use tessera_core::{Error, Result, Tensor};
@@ -19,14 +19,35 @@ pub(crate) fn steps_for(len: f64, step_size: Option<f64>) -> usize {
 }
 
 /// Integrates through the increasing internal `times`; returns the state at each.
+///
+/// # Errors
+/// Before any step, if the steps needed exceed `max_num_steps` (a step size far too small
+/// for the interval); during the solve, if the derivative or the solution becomes
+/// non-finite.
 pub(crate) fn integrate_fixed(
     rhs: &Rhs,
     method: Method,
     y0: &Tensor,
     times: &[f64],
     step_size: Option<f64>,
+    max_num_steps: usize,
     stats: &mut Stats,
 ) -> Result<Vec<Tensor>> {
+    let total = times.windows(2).fold(0usize, |n, w| {
+        n.saturating_add(steps_for(w[1] - w[0], step_size))
+    });
+    if total > max_num_steps {
+        return Err(Error::numerical(
+            "odeint",
+            format!(
+                "{method}: step_size {:e} needs {} steps over [{}, {}], more than max_num_steps ({max_num_steps}); use a larger step_size or raise max_num_steps",
+                step_size.unwrap_or(f64::NAN),
+                if total == usize::MAX { "more than 2^64".to_string() } else { total.to_string() },
+                rhs.time(times[0]),
+                rhs.time(times[times.len() - 1])
+            ),
+        ));
+    }
     let tab = tableau(method);
     let mut ys = Vec::with_capacity(times.len());
     ys.push(y0.clone());
@@ -42,9 +63,12 @@ pub(crate) fn integrate_fixed(
             } else {
                 a + (j + 1) as f64 * h
             };
-            y = rk_step(rhs, tab, t0, t1, &y, None).y1;
+            let step = rk_step(rhs, tab, t0, t1, &y, None);
             stats.n_accepted += 1;
-            if !all_finite(&y) {
+            if !all_finite(&step.y1) {
+                if let Some(at) = nan_stage(tab, t0, t1 - t0, &y, &step.k) {
+                    return Err(nonfinite_derivative(method, rhs.time(at)));
+                }
                 return Err(Error::numerical(
                     "odeint",
                     format!(
@@ -54,6 +78,7 @@ pub(crate) fn integrate_fixed(
                     ),
                 ));
             }
+            y = step.y1;
         }
         ys.push(y.clone());
     }

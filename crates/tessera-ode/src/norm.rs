@@ -19,6 +19,31 @@ pub(crate) fn all_finite(t: &Tensor) -> bool {
     host(t).iter().all(|v| v.is_finite())
 }
 
+/// The error for a right-hand side that returned NaN or infinity at time `t` for a
+/// finite state: no smaller step can cure that, so the solve stops and says so (rather
+/// than reporting a step-size underflow or a blow-up of the solution).
+pub(crate) fn nonfinite_derivative(method: crate::Method, t: f64) -> tessera_core::Error {
+    tessera_core::Error::numerical(
+        "odeint",
+        format!(
+            "{method}: the right-hand side returned a non-finite derivative (NaN or infinity) at t = {t} for a finite state"
+        ),
+    )
+}
+
+/// `Err` unless `f`, the derivative at the finite state at time `t`, is finite.
+pub(crate) fn check_derivative(
+    method: crate::Method,
+    t: f64,
+    f: &Tensor,
+) -> tessera_core::Result<()> {
+    if all_finite(f) {
+        Ok(())
+    } else {
+        Err(nonfinite_derivative(method, t))
+    }
+}
+
 /// `num / den`, with `0 / 0 = 0` (an exactly zero error against a zero tolerance).
 fn ratio(num: f64, den: f64) -> f64 {
     if num == 0.0 {

@@ -140,7 +140,8 @@ pub struct Options {
     /// (as torchdiffeq, at the cost of one extra function evaluation).
     pub first_step: Option<f64>,
     /// Most steps (accepted plus rejected) an adaptive solve may take in total before
-    /// it returns an error.
+    /// it returns an error. A fixed-step solve that would need more steps (a
+    /// `step_size` far too small for the interval) returns the error before its first step.
     pub max_num_steps: usize,
     /// Safety factor on the optimal step size (adaptive methods).
     pub safety: f64,
@@ -202,7 +203,7 @@ impl Options {
         self
     }
 
-    /// Sets the step budget of the adaptive methods.
+    /// Sets the step budget (adaptive methods; fixed-step solves check it up front).
     pub fn max_num_steps(mut self, max_num_steps: usize) -> Options {
         self.max_num_steps = max_num_steps;
         self

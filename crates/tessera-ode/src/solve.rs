@@ -149,7 +149,15 @@ pub(crate) fn solve(
     let ys = if method.is_adaptive() {
         integrate_adaptive(&rhs, method, y0, &internal, options, norm, &mut stats)?
     } else {
-        integrate_fixed(&rhs, method, y0, &internal, options.step_size, &mut stats)?
+        integrate_fixed(
+            &rhs,
+            method,
+            y0,
+            &internal,
+            options.step_size,
+            options.max_num_steps,
+            &mut stats,
+        )?
     };
     stats.nfe = rhs.nfe();
     Ok((ys, stats))

@@ -1,5 +1,6 @@
 //! One explicit Runge–Kutta step with tensor ops, so gradients flow through it.
 
+use crate::norm::{all_finite, host};
 use crate::rhs::Rhs;
 use crate::tableau::Tableau;
 use tessera_core::Tensor;
@@ -66,4 +67,18 @@ pub(crate) fn rk_step(
         _ => advance(y0, &k, tab.b, h),
     };
     Step { y1, k }
+}
+
+/// The time of the first stage of a step whose state is finite but whose derivative
+/// has a NaN: a fault of the right-hand side, not a blow-up of the solution (which
+/// shows as infinite states and derivatives).
+pub(crate) fn nan_stage(tab: &Tableau, t: f64, h: f64, y: &Tensor, k: &[Tensor]) -> Option<f64> {
+    (0..k.len()).find_map(|i| {
+        let yi = if i == 0 {
+            y.clone()
+        } else {
+            advance(y, &k[..i], tab.a[i], h)
+        };
+        (all_finite(&yi) && host(&k[i]).iter().any(|v| v.is_nan())).then(|| t + tab.c[i] * h)
+    })
 }

@@ -90,8 +90,8 @@ fn step_budget_is_an_error_naming_the_time() {
     assert!(at > 0.0 && at < 100.0, "{msg}");
 }
 
-/// A right-hand side that is NaN past t = 1: the step size shrinks until it
-/// underflows at t = 1, instead of returning NaN.
+/// A right-hand side that is NaN past t = 1 for a finite state: an error naming the
+/// non-finite derivative at t = 1 (no step size can cure it), instead of returning NaN.
 #[test]
 fn nan_right_hand_side_is_an_error_not_a_nan() {
     let f = |t: &Tensor, y: &Tensor| {
@@ -104,7 +104,7 @@ fn nan_right_hand_side_is_an_error_not_a_nan() {
     let msg = odeint(f, &f64s(&[1.0]), &f64s(&[0.0, 2.0]), &Options::default())
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("underflow"), "{msg}");
+    assert!(msg.contains("non-finite derivative"), "{msg}");
     assert!((time_in(&msg) - 1.0).abs() < 1e-9, "{msg}");
 }
 
@@ -141,6 +141,62 @@ fn wrong_shaped_derivative_panics() {
         &f64s(&[0.0, 1.0]),
         &Options::default(),
     );
+}
+
+#[test]
+fn a_tiny_fixed_step_is_rejected_up_front_instead_of_looping() {
+    for method in [Method::Euler, Method::Midpoint, Method::Rk4] {
+        let opts = Options::default().method(method).step_size(1e-300);
+        let err = odeint(exp_rhs, &scalar(0.0), &f64s(&[0.0, 0.5]), &opts).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("max_num_steps") && msg.contains("step_size"),
+            "{msg}"
+        );
+        // Within the budget, the same solve runs.
+        let opts = Options::default()
+            .method(method)
+            .step_size(0.1)
+            .max_num_steps(5);
+        assert!(odeint(exp_rhs, &scalar(0.0), &f64s(&[0.0, 0.5]), &opts).is_ok());
+        let opts = opts.max_num_steps(4);
+        assert!(odeint(exp_rhs, &scalar(0.0), &f64s(&[0.0, 0.5]), &opts).is_err());
+    }
+}
+
+#[test]
+fn a_nan_derivative_is_named_as_such() {
+    // Finite state, NaN derivative from t = 0.3 on: no smaller step can help.
+    let f = |t: &Tensor, x: &Tensor| {
+        if t.item::<f64>() >= 0.3 {
+            x * f64::NAN
+        } else {
+            x.clone()
+        }
+    };
+    for opts in [
+        Options::default(),
+        Options::default().method(Method::Tsit5),
+        Options::default().method(Method::Rk4).step_size(0.05),
+    ] {
+        let err = odeint(f, &scalar(1.0), &f64s(&[0.0, 1.0]), &opts).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("non-finite derivative") && !msg.contains("underflow"),
+            "{msg}"
+        );
+        let at = time_in(&msg);
+        assert!((0.3..0.5).contains(&at), "reported at t = {at}: {msg}");
+    }
+    // NaN from the start.
+    let err = odeint(
+        |_: &Tensor, x: &Tensor| x * f64::NAN,
+        &scalar(1.0),
+        &f64s(&[0.0, 1.0]),
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("at t = 0"), "{err}");
 }
 
 /// An adjoint solution of y' = -k y on [0, 1] (k = 0.7, a parameter).

@@ -35,11 +35,11 @@ mod node;
 
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
 pub use mode::{enable_grad, is_grad_enabled, no_grad, NoGradGuard};
-pub use node::custom_op;
 pub use node::sum_to_shape;
 pub use node::Node;
 pub use node::Saves;
-pub(crate) use node::{custom_op as record, GradSlot};
+pub use node::{custom_op, custom_op_saving};
+pub(crate) use node::{custom_op as record, custom_op_saving as record_saving, GradSlot};
 
 use crate::Tensor;
 use engine::Sink;

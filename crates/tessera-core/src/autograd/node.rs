@@ -125,11 +125,40 @@ fn needs_grad(inputs: &[&Tensor]) -> bool {
 /// ```
 ///
 /// `forward` runs with recording off, so ops it calls internally leave no nodes; an
-/// output that is not a float tensor is returned without a node.
+/// output that is not a float tensor is returned without a node. A `backward` that
+/// reads other tensors (captured index or mask tensors) must name them through
+/// [`custom_op_saving`], or an in-place change to them goes unnoticed.
 pub fn custom_op(
     name: &'static str,
     inputs: &[&Tensor],
     saves: Saves,
+    forward: impl FnOnce() -> Tensor,
+    backward: impl Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>> + Send + Sync + 'static,
+) -> Tensor {
+    custom_op_saving(name, inputs, saves, &[], forward, backward)
+}
+
+/// [`custom_op`] whose `backward` also reads `also_saved`: tensors that are not inputs
+/// (an index, a mask, a time grid), integer ones included. Modifying one of them in
+/// place after the op ran makes `backward()` panic, naming the op, as PyTorch does,
+/// instead of computing a wrong gradient.
+///
+/// ```should_panic
+/// use tessera_core::{autograd::{self, Saves}, tensor, DType};
+/// let x = tensor!([1.0, 2.0], dtype = DType::F64);
+/// x.requires_grad_(true);
+/// let w = tensor!([3.0, 4.0], dtype = DType::F64);
+/// let wc = w.clone();
+/// let y = autograd::custom_op_saving("scale", &[&x], Saves::Nothing, &[&w], || &x * &w,
+///     move |g, _, _| vec![Some(g * &wc)]);
+/// w.fill_(0.0);
+/// y.sum().backward(); // panics: "scale: one of the variables needed ... modified"
+/// ```
+pub fn custom_op_saving(
+    name: &'static str,
+    inputs: &[&Tensor],
+    saves: Saves,
+    also_saved: &[&Tensor],
     forward: impl FnOnce() -> Tensor,
     backward: impl Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>> + Send + Sync + 'static,
 ) -> Tensor {
@@ -143,7 +172,7 @@ pub fn custom_op(
     if !out.dtype().is_float() {
         return out;
     }
-    attach(name, inputs, saves, out, Box::new(backward))
+    attach(name, inputs, saves, also_saved, out, Box::new(backward))
 }
 
 /// Gives `out` a `grad_fn` node with `backward`.
@@ -151,25 +180,23 @@ pub(crate) fn attach(
     name: &'static str,
     inputs: &[&Tensor],
     saves: Saves,
+    also_saved: &[&Tensor],
     out: Tensor,
     backward: BackwardFn,
 ) -> Tensor {
-    let mut saved = Vec::new();
+    let version = |t: &Tensor| (t.storage().clone(), t.storage().version());
+    let mut saved: Vec<(Arc<Storage>, u64)> = also_saved.iter().map(|t| version(t)).collect();
     if matches!(saves, Saves::Inputs | Saves::Both) {
-        saved.extend(
-            inputs
-                .iter()
-                .map(|t| (t.storage().clone(), t.storage().version())),
-        );
+        saved.extend(inputs.iter().map(|t| version(t)));
     }
     if matches!(saves, Saves::Output | Saves::Both) {
-        saved.push((out.storage().clone(), out.storage().version()));
+        saved.push(version(&out));
     }
     let node = Arc::new(Node {
         name,
         inputs: inputs.iter().map(|t| (*t).clone()).collect(),
         backward: Mutex::new(Some(backward)),
-        frees: saves != Saves::Nothing,
+        frees: !saved.is_empty(),
         saved,
         output: OnceLock::new(),
         retained: OnceLock::new(),

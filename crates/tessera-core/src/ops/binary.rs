@@ -114,13 +114,13 @@ where
     b.expect_dtype::<B>(op);
     let shape = broadcast_shapes(op, a.shape(), b.shape());
     let n: usize = shape.iter().product();
-    let mut out = crate::threads::output_vec::<O>(n);
+    let mut out = crate::threads::output_vec_for::<O>(op, n);
     // Both operands may share one storage: lock it once.
-    let ga = a.storage().read();
+    let ga = a.storage().read_for(op);
     let gb = if a.shares_storage(b) {
         None
     } else {
-        Some(b.storage().read())
+        Some(b.storage().read_for(op))
     };
     let da = A::slice(&ga).expect("dtype checked");
     let db = match &gb {

@@ -2,7 +2,7 @@
 //! and `where_`.
 
 use super::binary::{promote, zip_map, Rhs};
-use crate::autograd::{record, sum_to_shape, Saves};
+use crate::autograd::{record_saving, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
 use crate::{dispatch, DType, Tensor};
 
@@ -85,10 +85,11 @@ impl Tensor {
             })
         };
         let mask = cond.clone();
-        record(
+        record_saving(
             "where",
             &[&a, &b],
             Saves::Nothing,
+            &[cond],
             forward,
             move |g, _, inputs| {
                 let zero = g.zeros_like();

@@ -1,7 +1,7 @@
 //! Index-based selection: `gather` and `index_select`.
 
 use super::arith::Arith;
-use crate::autograd::{record, Saves};
+use crate::autograd::{record_saving, Saves};
 use crate::layout::normalize_dim;
 use crate::StorageElement;
 use crate::{dispatch, DType, Tensor};
@@ -98,17 +98,18 @@ impl Tensor {
             index,
         );
         let forward = || {
-            let data = self.storage().read();
+            let data = self.storage().read_for("gather");
             dispatch!(self.dtype(), T => {
                 let all = <T as StorageElement>::slice(&data).expect("dtype matches storage");
                 Tensor::from_vec(offsets.iter().map(|&o| all[o]).collect::<Vec<T>>(), index.shape())
             })
         };
         let idx = index.clone();
-        record(
+        record_saving(
             "gather",
             &[self],
             Saves::Nothing,
+            &[index],
             forward,
             move |g, _, inputs| {
                 vec![Some(
@@ -163,10 +164,11 @@ impl Tensor {
             })
         };
         let idx = index.clone();
-        record(
+        record_saving(
             "scatter_add",
             &[self, &part],
             Saves::Nothing,
+            &[index],
             forward,
             move |g, _, _| vec![Some(g.clone()), Some(g.gather(d as isize, &idx))],
         )

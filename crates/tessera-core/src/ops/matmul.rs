@@ -75,8 +75,10 @@ fn batched<T: StorageElement>(
     k: usize,
     n: usize,
 ) -> Vec<T> {
-    let nb: usize = batch.iter().product();
-    let mut out = vec![T::default(); nb * m * n];
+    let nb = crate::layout::checked_numel("matmul", batch);
+    let mut out_shape = batch.to_vec();
+    out_shape.extend([m, n]);
+    let mut out = crate::storage::alloc_zeroed::<T>("matmul", &out_shape);
     if out.is_empty() {
         return out;
     }
@@ -88,7 +90,10 @@ fn batched<T: StorageElement>(
         a.layout().broadcast_to("matmul", &a_shape),
         b.layout().broadcast_to("matmul", &b_shape),
     );
-    let (ga, gb) = (a.storage().read(), b.storage().read());
+    let (ga, gb) = (
+        a.storage().read_for("matmul"),
+        b.storage().read_for("matmul"),
+    );
     let (da, db) = (T::slice(&ga).unwrap(), T::slice(&gb).unwrap());
     let r = batch.len();
     // Storage offset of batch entry `i` for a layout.
@@ -101,7 +106,7 @@ fn batched<T: StorageElement>(
         off
     };
     let st = |l: &crate::Layout| (l.strides()[r] as isize, l.strides()[r + 1] as isize);
-    let threads = crate::get_num_threads();
+    let threads = crate::threads::usable_threads();
     let run = |i: usize, dst: &mut [T]| {
         let (oa, ob) = (base(&la, i), base(&lb, i));
         if T::DTYPE.is_float() {
@@ -109,8 +114,14 @@ fn batched<T: StorageElement>(
             if k == 0 {
                 return;
             }
-            // SAFETY: the layouts were checked against their storages when the
-            // tensors were made, and the broadcast keeps every index in range.
+            // SAFETY: `la` and `lb` are broadcasts of `a`'s and `b`'s layouts, whose
+            // extents (computed with checked arithmetic by `Layout`) were checked against
+            // their storages' fixed lengths when the tensors were made
+            // (`Tensor::from_storage`, `from_data`, `with_layout`); a broadcast adds only
+            // stride-0 dims, so batch entry `i`'s block at offsets `oa`/`ob` with strides
+            // `st(..)` over `m x k` and `k x n` stays below those extents. The guards
+            // `ga`/`gb` keep the buffers alive and unwritten while gemm reads them, and
+            // `dst` is a chunk of exactly `m * n` elements.
             unsafe {
                 let inner = if nb > 1 { 1 } else { threads };
                 gemm_block(
@@ -139,7 +150,7 @@ fn batched<T: StorageElement>(
             int_block(m, n, k, &av, &bv, dst);
         }
     };
-    if nb > 1 && nb * m * n * k > 32 * 1024 {
+    if threads > 1 && nb > 1 && nb * m * n * k > 32 * 1024 {
         pool().install(|| {
             out.par_chunks_mut(m * n)
                 .enumerate()

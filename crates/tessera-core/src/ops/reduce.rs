@@ -71,8 +71,7 @@ pub(crate) fn reduce_rows<T: StorageElement, O: StorageElement>(
     let ds = reduced_dims(op, x, dims);
     let shape = out_shape(x, &ds, keepdim);
     let (moved, row_len) = rows_last(x, &ds);
-    let n_out: usize = shape.iter().product();
-    let mut out = vec![O::default(); n_out];
+    let mut out = crate::storage::alloc_zeroed::<O>(op, &shape);
     moved.with_contiguous(|s: &[T]| par_rows(s, row_len, &mut out, 1, |r, o| o[0] = f(r)));
     Tensor::from_vec(out, &shape)
 }
@@ -83,8 +82,13 @@ pub(crate) fn sum_f64<T: Element>(s: &[T]) -> f64 {
     if s.len() < PARALLEL_THRESHOLD * 4 {
         return chunk_sum(s);
     }
+    // The same chunks on one thread or many, so the sum does not depend on threading.
     let c = PARALLEL_THRESHOLD * 2;
-    let parts: Vec<f64> = pool().install(|| s.par_chunks(c).map(chunk_sum).collect());
+    let parts: Vec<f64> = if crate::threads::parallel(s.len()) {
+        pool().install(|| s.par_chunks(c).map(chunk_sum).collect())
+    } else {
+        s.chunks(c).map(chunk_sum).collect()
+    };
     tessera_kernels::sum_f64(&parts)
 }
 

@@ -23,7 +23,7 @@ fn along_dim<T: crate::StorageElement>(op: &str, x: &Tensor, dim: isize, f: RowM
     let d = normalize_dim(op, dim, x.dim());
     let (moved, row_len) = rows_last(x, &[d]);
     let out = moved.with_contiguous(|s: &[T]| {
-        let mut out = crate::threads::output_vec::<T>(s.len());
+        let mut out = crate::threads::output_vec_for::<T>(op, s.len());
         par_rows(s, row_len, &mut out, row_len, f);
         out
     });

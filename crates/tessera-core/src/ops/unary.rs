@@ -15,7 +15,7 @@
 use super::arith::Arith;
 use crate::autograd::{record, Saves};
 use crate::storage::StorageElement;
-use crate::threads::{output_vec, par_chunks_indexed, par_chunks_mut, par_zip};
+use crate::threads::{output_vec_for, par_chunks_indexed, par_chunks_mut, par_zip};
 
 /// Elements gathered at a time from a strided input (fits in L1 with its output).
 const GATHER_CHUNK: usize = 2048;
@@ -59,18 +59,18 @@ impl KernelFloat for f64 {
 /// Applies `k` to a float tensor of type `T`, giving a new contiguous tensor.
 fn map_float<T: KernelFloat>(x: &Tensor, k: &FloatKernel) -> Tensor {
     let (f, f_inplace) = T::kernels(k);
-    let data = x.storage().read();
+    let data = x.storage().read_for(k.name);
     let all = T::slice(&data).expect("dtype checked by caller");
     let out = match x.layout().contiguous_range() {
         Some(r) => {
-            let mut out = output_vec::<T>(r.len());
+            let mut out = output_vec_for::<T>(k.name, r.len());
             par_zip(&all[r], &mut out, f);
             out
         }
         None => {
             // Strided input: gather a cache-sized chunk, then run the in-place
             // kernel on it while it is hot.
-            let mut out = output_vec::<T>(x.numel());
+            let mut out = output_vec_for::<T>(k.name, x.numel());
             let layout = x.layout();
             par_chunks_indexed(&mut out, GATHER_CHUNK, |start, chunk| {
                 layout.gather_into(all, start, chunk);
@@ -131,13 +131,19 @@ pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
         return;
     }
     out.assert_no_internal_overlap(format_args!("{op}_out"));
-    dispatch!(result.dtype(), T => result.with_contiguous(|v: &[T]| out.write_values(v)));
+    // Copied out first: a write may not wait while this thread holds a read lock
+    // (see `storage`'s locking rules).
+    dispatch!(result.dtype(), T => out.write_values(&result.to_vec::<T>()));
 }
 
 /// Maps every element with `f`, keeping the dtype.
-pub(crate) fn map_same<T: StorageElement>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
+pub(crate) fn map_same<T: StorageElement>(
+    op: &str,
+    x: &Tensor,
+    f: impl Fn(T) -> T + Sync,
+) -> Tensor {
     let v = x.with_contiguous(|s: &[T]| {
-        let mut out = output_vec::<T>(s.len());
+        let mut out = output_vec_for::<T>(op, s.len());
         par_zip(s, &mut out, |a, b| {
             for (o, &i) in b.iter_mut().zip(a) {
                 *o = f(i);
@@ -315,7 +321,7 @@ macro_rules! same_ops {
             pub fn $name(&self) -> Tensor {
                 let check: fn(&str, DType) = $check;
                 check(stringify!($name), self.dtype());
-                record(stringify!($name), &[self], Saves::$saves, || dispatch!(self.dtype(), $T => map_same::<$T>(self, |$v| $body)), |$g, $y, inputs| {
+                record(stringify!($name), &[self], Saves::$saves, || dispatch!(self.dtype(), $T => map_same::<$T>(stringify!($name), self, |$v| $body)), |$g, $y, inputs| {
                     let $x = &inputs[0];
                     let _ = (&$x, &$y);
                     vec![Some($bw)]

@@ -37,7 +37,7 @@ impl Tensor {
             self.shape()
         );
         let at = self.layout().offset();
-        let data = self.storage().read();
+        let data = self.storage().read_for("item");
         dispatch!(self.dtype(), S => T::cast_from(S::slice(&data).unwrap()[at]))
     }
 
@@ -53,7 +53,7 @@ impl Tensor {
     /// If the index has the wrong length or is out of bounds.
     pub fn get<T: Element>(&self, index: &[isize]) -> T {
         let at = self.layout().index_of("get", index);
-        let data = self.storage().read();
+        let data = self.storage().read_for("get");
         dispatch!(self.dtype(), S => T::cast_from(S::slice(&data).unwrap()[at]))
     }
 
@@ -72,8 +72,8 @@ impl Tensor {
         let at = self.layout().index_of("set", index);
         self.check_inplace("set");
         let v = v.into();
-        let mut data = self.storage().write();
-        dispatch!(self.dtype(), S => S::slice_mut(&mut data).unwrap()[at] = v.to_element::<S>())
+        let mut data = self.storage().write_for("set");
+        dispatch!(self.dtype(), S => data.slice_mut::<S>().unwrap()[at] = v.to_element::<S>())
     }
 
     /// A copy converted to `dtype` (`x.to(dtype)`); the same handle when the dtype

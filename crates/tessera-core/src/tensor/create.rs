@@ -1,7 +1,7 @@
 //! Creation: literals (`tensor!`), filled tensors, ranges, identity.
 
 use super::Tensor;
-use crate::storage::StorageData;
+use crate::storage::{alloc_filled, alloc_from_fn, alloc_zeroed};
 use crate::{dispatch, DType, Element, Scalar};
 
 /// A nested array or vector of numbers that [`tensor!`](crate::tensor) turns into a tensor.
@@ -115,8 +115,12 @@ impl Tensor {
     }
 
     /// Zeros of `dtype`.
+    ///
+    /// # Panics
+    /// If the shape has more than `isize::MAX` elements, or the memory cannot be
+    /// allocated (the message names the bytes asked for; the process lives on).
     pub fn zeros_dtype(shape: &[usize], dtype: DType) -> Tensor {
-        Tensor::from_data(StorageData::zeros(dtype, shape.iter().product()), shape)
+        dispatch!(dtype, T => Tensor::from_vec(alloc_zeroed::<T>("zeros", shape), shape))
     }
 
     /// Ones of the default float dtype (`torch.ones(shape)`).
@@ -142,10 +146,12 @@ impl Tensor {
     }
 
     /// A tensor of `dtype` filled with `v`.
+    ///
+    /// # Panics
+    /// As [`Tensor::zeros_dtype`].
     pub fn full_dtype(shape: &[usize], v: impl Into<Scalar>, dtype: DType) -> Tensor {
         let v = v.into();
-        let n = shape.iter().product();
-        dispatch!(dtype, T => Tensor::from_vec(vec![v.to_element::<T>(); n], shape))
+        dispatch!(dtype, T => Tensor::from_vec(alloc_filled("full", shape, v.to_element::<T>()), shape))
     }
 
     /// `torch.empty`: tessera fills it with zeros (never uninitialized memory).
@@ -212,8 +218,8 @@ impl Tensor {
             (h > 0.0 && b >= a) || (h < 0.0 && b <= a),
             "arange: upper bound and larger bound inconsistent with step sign (start {a}, end {b}, step {h})"
         );
-        let n = ((b - a) / h).ceil().max(0.0) as usize;
-        dispatch!(dtype, T => Tensor::from_vec((0..n).map(|i| T::from_f64(a + i as f64 * h)).collect(), &[n]))
+        let n = arange_len((b - a) / h, a, b, h);
+        dispatch!(dtype, T => Tensor::from_vec(alloc_from_fn("arange", &[n], |i| T::from_f64(a + i as f64 * h)), &[n]))
     }
 
     /// `torch.linspace(start, end, steps)` in the default float dtype.
@@ -274,13 +280,34 @@ fn arange_i64(start: Scalar, end: Scalar, step: Scalar) -> Tensor {
         (h > 0 && b >= a) || (h < 0 && b <= a),
         "arange: upper bound and larger bound inconsistent with step sign (start {a}, end {b}, step {h})"
     );
-    let n = ((b - a + h - h.signum()) / h) as usize;
-    Tensor::from_vec((0..n as i128).map(|i| (a + i * h) as i64).collect(), &[n])
+    let n = arange_len(((b - a + h - h.signum()) / h) as f64, a, b, h);
+    Tensor::from_vec(
+        alloc_from_fn("arange", &[n], |i| (a + i as i128 * h) as i64),
+        &[n],
+    )
+}
+
+/// The element count of an `arange` whose exact quotient is `steps` (rounded up).
+///
+/// # Panics
+/// If the count does not fit `int64`, as PyTorch: "arange: invalid size".
+fn arange_len(
+    steps: f64,
+    a: impl std::fmt::Display,
+    b: impl std::fmt::Display,
+    h: impl std::fmt::Display,
+) -> usize {
+    let n = steps.ceil().max(0.0);
+    assert!(
+        n < isize::MAX as f64,
+        "arange: invalid size, possible overflow? (start {a}, end {b}, step {h} give {n:e} elements)"
+    );
+    n as usize
 }
 
 /// `start + step * i` for the first half, `end - step * (steps - 1 - i)` for the rest,
 /// each as one fused multiply-add (as PyTorch's compiled loop); `[start]` for one step.
-fn linspace_halves<T: MulAdd>(
+fn linspace_halves<T: MulAdd + crate::StorageElement>(
     start: T,
     end: T,
     step: T,
@@ -291,15 +318,13 @@ fn linspace_halves<T: MulAdd>(
         return vec![start];
     }
     let half = steps / 2;
-    (0..steps)
-        .map(|i| {
-            if i < half {
-                step.mul_add(of(i), start)
-            } else {
-                (-step).mul_add(of(steps - 1 - i), end)
-            }
-        })
-        .collect()
+    alloc_from_fn("linspace", &[steps], |i| {
+        if i < half {
+            step.mul_add(of(i), start)
+        } else {
+            (-step).mul_add(of(steps - 1 - i), end)
+        }
+    })
 }
 
 /// `f32` and `f64` with fused multiply-add, for [`linspace_halves`].

@@ -66,36 +66,37 @@ impl Tensor {
     /// # Panics
     /// If the layout reaches past the end of the storage.
     pub fn from_storage(storage: Arc<Storage>, layout: Layout) -> Tensor {
-        let data = storage.read();
-        let dtype = data.dtype();
-        assert!(
-            layout.storage_extent() <= data.len(),
-            "Tensor::from_storage: layout {:?} reaches element {} but the storage has {}",
-            layout,
-            layout.storage_extent(),
-            data.len()
-        );
-        drop(data);
+        let dtype = storage.dtype();
+        check_extent("Tensor::from_storage", &layout, &storage);
         Tensor {
             inner: Arc::new(TensorImpl::new(storage, layout, dtype)),
         }
     }
 
     /// A contiguous tensor owning `data`, of shape `shape`.
+    ///
+    /// # Panics
+    /// If the data's length is not the shape's element count.
     pub(crate) fn from_data(data: StorageData, shape: &[usize]) -> Tensor {
         let dtype = data.dtype();
-        debug_assert_eq!(data.len(), shape.iter().product::<usize>());
+        let layout = Layout::contiguous_for("Tensor::from_data", shape);
+        assert_eq!(
+            data.len(),
+            layout.numel(),
+            "Tensor::from_data: {} elements cannot have shape {shape:?}",
+            data.len()
+        );
         Tensor {
-            inner: Arc::new(TensorImpl::new(
-                Arc::new(Storage::new(data)),
-                Layout::contiguous(shape),
-                dtype,
-            )),
+            inner: Arc::new(TensorImpl::new(Arc::new(Storage::new(data)), layout, dtype)),
         }
     }
 
     /// A view of the same storage with another layout, outside the graph.
+    ///
+    /// # Panics
+    /// If the layout reaches past the storage (a bug in the view op that made it).
     pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
+        check_extent("view", &layout, &self.inner.storage);
         Tensor {
             inner: Arc::new(TensorImpl::new(
                 self.inner.storage.clone(),
@@ -128,7 +129,7 @@ impl Tensor {
     /// # Panics
     /// If `v.len()` differs from the product of `shape`.
     pub fn from_vec<T: StorageElement>(v: Vec<T>, shape: &[usize]) -> Tensor {
-        let n: usize = shape.iter().product();
+        let n = crate::layout::checked_numel("Tensor::from_vec", shape);
         assert_eq!(
             v.len(),
             n,
@@ -227,11 +228,14 @@ impl Tensor {
     /// Runs `f` on the viewed elements in row-major order, without a copy when
     /// the tensor is contiguous.
     ///
+    /// The storage stays locked for reading while `f` runs: `f` may read any tensor,
+    /// but an in-place write from `f` panics (it would wait for this read forever).
+    ///
     /// # Panics
-    /// If the dtype is not `T`'s.
+    /// If the dtype is not `T`'s, or `f` writes to a tensor in place.
     pub fn with_contiguous<T: StorageElement, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         self.expect_dtype::<T>("with_contiguous");
-        let data = self.inner.storage.read();
+        let data = self.inner.storage.read_for("with_contiguous");
         let all = T::slice(&data).expect("dtype checked");
         match self.inner.layout.contiguous_range() {
             Some(r) => f(&all[r]),
@@ -258,8 +262,8 @@ impl Tensor {
             self.shape()
         );
         self.check_inplace("write_values");
-        let mut data = self.inner.storage.write();
-        let all = T::slice_mut(&mut data).expect("dtype checked");
+        let mut data = self.inner.storage.write_for("write_values");
+        let all = data.slice_mut::<T>().expect("dtype checked");
         self.inner.layout.scatter(all, values);
     }
 
@@ -271,8 +275,8 @@ impl Tensor {
     pub(crate) fn modify<T: StorageElement>(&self, op: &str, f: impl FnOnce(&mut [T])) {
         self.expect_dtype::<T>(op);
         self.check_inplace(op);
-        let mut data = self.inner.storage.write();
-        let all = T::slice_mut(&mut data).expect("dtype checked");
+        let mut data = self.inner.storage.write_for(op);
+        let all = data.slice_mut::<T>().expect("dtype checked");
         match self.inner.layout.contiguous_range() {
             Some(r) => f(&mut all[r]),
             None => {
@@ -282,6 +286,18 @@ impl Tensor {
             }
         }
     }
+}
+
+/// Panics unless `layout` stays inside `storage`: the bound every index into a tensor's
+/// storage relies on (layouts themselves never overflow, see [`Layout`]).
+#[track_caller]
+fn check_extent(op: &str, layout: &Layout, storage: &Storage) {
+    assert!(
+        layout.storage_extent() <= storage.len(),
+        "{op}: layout {layout:?} reaches element {} but the storage has {}",
+        layout.storage_extent(),
+        storage.len()
+    );
 }
 
 impl std::fmt::Debug for Tensor {

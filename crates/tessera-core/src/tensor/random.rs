@@ -2,6 +2,7 @@
 //! `Tensor::rand`, `randn` and `randint`.
 
 use super::Tensor;
+use crate::storage::alloc_from_fn;
 use crate::{dispatch, DType, Element};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,14 +38,15 @@ impl Generator {
     /// # Panics
     /// If `dtype` is not a float dtype.
     pub fn rand(&mut self, shape: &[usize], dtype: DType) -> Tensor {
-        let n = shape.iter().product();
         match dtype {
-            DType::F32 => {
-                Tensor::from_vec((0..n).map(|_| self.rng.random::<f32>()).collect(), shape)
-            }
-            DType::F64 => {
-                Tensor::from_vec((0..n).map(|_| self.rng.random::<f64>()).collect(), shape)
-            }
+            DType::F32 => Tensor::from_vec(
+                alloc_from_fn("rand", shape, |_| self.rng.random::<f32>()),
+                shape,
+            ),
+            DType::F64 => Tensor::from_vec(
+                alloc_from_fn("rand", shape, |_| self.rng.random::<f64>()),
+                shape,
+            ),
             d => panic!(
                 "rand: \"check_uniform_bounds\" not implemented for '{d}'; use a float dtype"
             ),
@@ -56,18 +58,17 @@ impl Generator {
     /// # Panics
     /// If `dtype` is not a float dtype.
     pub fn randn(&mut self, shape: &[usize], dtype: DType) -> Tensor {
-        let n = shape.iter().product();
         match dtype {
             DType::F32 => Tensor::from_vec(
-                (0..n)
-                    .map(|_| self.rng.sample::<f32, _>(StandardNormal))
-                    .collect(),
+                alloc_from_fn("randn", shape, |_| {
+                    self.rng.sample::<f32, _>(StandardNormal)
+                }),
                 shape,
             ),
             DType::F64 => Tensor::from_vec(
-                (0..n)
-                    .map(|_| self.rng.sample::<f64, _>(StandardNormal))
-                    .collect(),
+                alloc_from_fn("randn", shape, |_| {
+                    self.rng.sample::<f64, _>(StandardNormal)
+                }),
                 shape,
             ),
             d => {
@@ -85,9 +86,10 @@ impl Generator {
             low < high,
             "randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         );
-        let n = shape.iter().product();
-        let v: Vec<i64> = (0..n).map(|_| self.rng.random_range(low..high)).collect();
-        dispatch!(dtype, T => Tensor::from_vec(v.iter().map(|&x| T::from_i64(x)).collect(), shape))
+        dispatch!(dtype, T => Tensor::from_vec(
+            alloc_from_fn("randint", shape, |_| T::from_i64(self.rng.random_range(low..high))),
+            shape
+        ))
     }
 
     /// A uniform `f64` in `[0, 1)`, for code that samples scalars.

@@ -13,22 +13,33 @@ pub trait Dims {
 }
 
 macro_rules! impl_dims {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $conv:expr),*) => {$(
         impl Dims for [$t] {
-            fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| $conv(d)).collect() }
         }
         impl<const N: usize> Dims for [$t; N] {
-            fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| $conv(d)).collect() }
         }
         impl Dims for $t {
-            fn to_dims(&self) -> Vec<isize> { vec![*self as isize] }
+            fn to_dims(&self) -> Vec<isize> { vec![$conv(*self)] }
         }
         impl Dims for Vec<$t> {
-            fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| d as isize).collect() }
+            fn to_dims(&self) -> Vec<isize> { self.iter().map(|&d| $conv(d)).collect() }
         }
     )*};
 }
-impl_dims!(i32, i64, isize, usize);
+impl_dims!(i32 => |d: i32| d as isize, i64 => i64_dim, isize => std::convert::identity, usize => usize_dim);
+
+/// An `i64` dim or size as `isize` (saturating on targets where `isize` is narrower).
+fn i64_dim(d: i64) -> isize {
+    isize::try_from(d).unwrap_or(if d < 0 { isize::MIN } else { isize::MAX })
+}
+
+/// A `usize` dim or size as `isize`. Values past `isize::MAX` saturate there, so that
+/// they stay out of range (a dim) or too large (a size) instead of wrapping to `-1`.
+fn usize_dim(d: usize) -> isize {
+    isize::try_from(d).unwrap_or(isize::MAX)
+}
 
 impl<T: Dims + ?Sized> Dims for &T {
     fn to_dims(&self) -> Vec<isize> {
@@ -46,7 +57,9 @@ fn infer_shape(op: &str, spec: &[isize], numel: usize, from: &[usize]) -> Vec<us
             infer = Some(i);
         } else {
             assert!(d >= 0, "{op}: invalid shape dimension {d} in {spec:?}");
-            known *= d as usize;
+            known = known.checked_mul(d as usize).unwrap_or_else(|| {
+                panic!("{op}: shape {spec:?} is invalid for input of size {numel} (shape {from:?})")
+            });
         }
     }
     let mut shape: Vec<usize> = spec.iter().map(|&d| d.max(0) as usize).collect();
@@ -70,7 +83,8 @@ fn infer_shape(op: &str, spec: &[isize], numel: usize, from: &[usize]) -> Vec<us
 /// itself can be split or merged freely.
 fn view_strides(layout: &Layout, shape: &[usize]) -> Option<Vec<usize>> {
     let (old_shape, old_strides) = (layout.shape(), layout.strides());
-    if layout.numel() == 0 {
+    if layout.numel() == 0 || old_shape.is_empty() {
+        // Nothing to keep in place, or one element (a 0-dim tensor viewed as [1], [1, 1], ...).
         return Some(contiguous_strides(shape));
     }
     let mut new_strides = vec![0usize; shape.len()];
@@ -82,7 +96,7 @@ fn view_strides(layout: &Layout, shape: &[usize]) -> Option<Vec<usize>> {
         tensor_numel *= old_shape[tensor_d];
         let chunk_ends = tensor_d == 0
             || (old_shape[tensor_d - 1] != 1
-                && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride);
+                && Some(old_strides[tensor_d - 1]) != tensor_numel.checked_mul(chunk_base_stride));
         if chunk_ends {
             while view_d >= 0 && (view_numel < tensor_numel || shape[view_d as usize] == 1) {
                 new_strides[view_d as usize] = view_numel * chunk_base_stride;
@@ -164,7 +178,7 @@ impl Tensor {
         });
         self.view_op(
             "view",
-            Layout::new(shape, strides, self.storage_offset()),
+            Layout::new_for("view", shape, strides, self.storage_offset()),
             reshape_back,
         )
     }
@@ -184,14 +198,17 @@ impl Tensor {
         match view_strides(self.layout(), &shape) {
             Some(strides) => self.view_op(
                 "reshape",
-                Layout::new(shape, strides, self.storage_offset()),
+                Layout::new_for("reshape", shape, strides, self.storage_offset()),
                 reshape_back,
             ),
             None => record(
                 "reshape",
                 &[self],
                 Saves::Nothing,
-                || self.deep_clone().with_layout(Layout::contiguous(&shape)),
+                || {
+                    self.deep_clone()
+                        .with_layout(Layout::contiguous_for("reshape", &shape))
+                },
                 |g, _, inputs| vec![Some(reshape_back(g, &inputs[0]))],
             ),
         }
@@ -317,7 +334,8 @@ impl Tensor {
         let mut shape = self.shape().to_vec();
         let mut strides = self.strides().to_vec();
         let stride = if d < self.dim() {
-            self.strides()[d] * self.shape()[d]
+            // A size-1 dim's stride is never used to step; saturate rather than overflow.
+            self.strides()[d].saturating_mul(self.shape()[d])
         } else {
             1
         };
@@ -381,7 +399,7 @@ impl Tensor {
         );
         let size = self.shape()[d];
         assert!(
-            start + length <= size,
+            start.checked_add(length).is_some_and(|end| end <= size),
             "narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim {d} (shape {:?})",
             self.shape()
         );
@@ -395,7 +413,7 @@ impl Tensor {
         let size = self.shape()[d];
         self.view_op(
             "narrow",
-            Layout::new(shape, self.strides().to_vec(), offset),
+            Layout::new_for("narrow", shape, self.strides().to_vec(), offset),
             move |g, _| pad_dim(g, d, start, size),
         )
     }
@@ -426,7 +444,7 @@ impl Tensor {
         strides.remove(d);
         self.view_op(
             "select",
-            Layout::new(shape, strides, offset),
+            Layout::new_for("select", shape, strides, offset),
             move |g, _| pad_dim(&g.unsqueeze(d as isize), d, i as usize, size),
         )
     }
