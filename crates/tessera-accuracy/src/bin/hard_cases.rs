@@ -23,18 +23,21 @@ fn func_of(table: &str) -> Func {
     Func::parse(&name).unwrap_or_else(|| panic!("{TABLE}: no function {name}"))
 }
 
-/// `(function, input bits)` of every entry of the tables, in file order.
+/// `(function, input bits)` of every entry of the tables (the lines between a
+/// `pub(crate) const NAME_F32` line and its closing `];`), in file order.
 fn listed_inputs(src: &str) -> Vec<(Func, u32)> {
     let mut out = Vec::new();
     let mut func = None;
     for line in src.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("pub(crate) const ") {
             func = Some(func_of(rest.split(':').next().unwrap_or_default().trim()));
-        } else if let Some(entry) = line.strip_prefix('(') {
+        } else if line == "];" {
+            func = None;
+        } else if let (Some(f), Some(entry)) = (func, line.strip_prefix('(')) {
             let hex = entry.split(',').next().unwrap_or_default().trim();
             let bits = u32::from_str_radix(hex.trim_start_matches("0x"), 16)
                 .unwrap_or_else(|e| panic!("{TABLE}: bad entry {line}: {e}"));
-            out.push((func.expect("an entry before any table"), bits));
+            out.push((f, bits));
         }
     }
     out
