@@ -18,11 +18,16 @@ import statistics
 import subprocess
 import time
 
-import numpy as np
-import scipy
-import torch
-import torchdiffeq
-from scipy.integrate import solve_ivp
+# Every side on one thread: torch (set in main), tessera (the example's default), and the
+# BLAS under NumPy and SciPy, which must be told before NumPy is imported.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+import torch  # noqa: E402
+import torchdiffeq  # noqa: E402
+from scipy.integrate import solve_ivp  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOLERANCES = [(1e-3, 1e-6), (1e-6, 1e-9), (1e-9, 1e-12)]
@@ -125,7 +130,8 @@ def run_torchdiffeq(name, rtol, atol):
 
 def run_tessera():
     out = subprocess.run(
-        ["cargo", "run", "--release", "-q", "-p", "tessera-ode", "--example", "bench_ode", "--", "--json"],
+        ["cargo", "run", "--release", "-q", "-p", "tessera-ode", "--example", "bench_ode", "--", "--json",
+         "--threads", "1"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout
     rows = {}
@@ -220,6 +226,13 @@ def machine():
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
+def commit():
+    """The commit the run measured (with `+changes` when the work tree differs from it)."""
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", metavar="FILE", help="also write the markdown table to FILE")
@@ -251,9 +264,12 @@ def main():
     header = [
         f"Machine: {machine()}; {load} (a shared machine: times are noisy, nfe and errors are exact).",
         f"Versions: Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"torch {torch.__version__} (1 thread), torchdiffeq {torchdiffeq.__version__}.",
+        f"torch {torch.__version__}, torchdiffeq {torchdiffeq.__version__}.",
+        "Threads: every side runs on 1 thread (torch.set_num_threads(1); OPENBLAS_NUM_THREADS=1 and "
+        "OMP_NUM_THREADS=1 for NumPy and SciPy; tessera's set_num_threads(1)).",
+        f"Commit: {commit()}.",
         "Command: `python3 scripts/bench_ode.py --write BENCHMARKS-ode.md` (builds and runs "
-        "`cargo run --release -p tessera-ode --example bench_ode -- --json`).",
+        "`cargo run --release -p tessera-ode --example bench_ode -- --json --threads 1`).",
         "nfe: evaluations of f; time: median wall time of one solve; max error: over all requested "
         "times, against the exact solution (exp_sin, tutorial_exp, linear_2x2) or scipy DOP853 at "
         "rtol 1e-13 (lotka_volterra, tanh_32). All in float64.",

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Reference timings for crates/tessera-kernels/examples/bench_kernels.rs.
 
-Times PyTorch (2 threads) and NumPy (1 thread) on the same inputs as the Rust benchmark
-(lo + (hi - lo) * frac(i * golden ratio), 10^7 elements) and prints lines
-`lib function dtype Gelem/s`. NumPy has no sigmoid/softplus/softmax: the usual idioms are
-timed (1/(1+exp(-x)), logaddexp(0, x), exp(x - max) / sum).
+Times PyTorch (2 threads) and NumPy (1 thread: its ufuncs have no threading) on the same
+inputs as the Rust benchmark (lo + (hi - lo) * frac(i * golden ratio), 10^7 elements) and
+prints lines `lib function dtype Gelem/s`, best of REPS runs after a warm-up, as the Rust
+side does. Every call writes into a preallocated output, as tessera's kernels do: torch
+through `out=` (softplus through `torch._C._nn.softplus`, the `out=` form behind
+`torch.nn.functional.softplus`; softmax and log_softmax through `torch._softmax` /
+`torch._log_softmax`, the `out=` forms behind `torch.softmax`), NumPy through `out=` with
+no 40 MB temporaries. NumPy has no sigmoid/softplus/softmax: the usual idioms are timed
+(1/(1+exp(-x)), logaddexp(0, x), exp(x - max) / sum), each step in place in the output.
 Arguments: the function names to time (default: all). Run it with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset (the Rust benchmark does).
 """
@@ -40,14 +45,41 @@ def torch_fn(name):
     return {
         "expm1": torch.expm1, "exp": torch.exp, "log1p": torch.log1p, "log": torch.log,
         "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-        "softplus": lambda x, out: torch.nn.functional.softplus(x),
+        "softplus": lambda x, out: torch._C._nn.softplus(x, 1, 20, out=out),
     }[name]
+
+
+def np_sigmoid(x, out):
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    np.add(out, 1.0, out=out)
+    return np.divide(1.0, out, out=out)
+
+
+def np_softmax(x, out):
+    np.subtract(x, x.max(1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    return np.divide(out, out.sum(1, keepdims=True), out=out)
+
+
+def np_log_softmax(x, out, tmp):
+    np.subtract(x, x.max(1, keepdims=True), out=out)
+    np.exp(out, out=tmp)
+    return np.subtract(out, np.log(tmp.sum(1, keepdims=True)), out=out)
+
+
+def np_logsumexp(x, out, tmp):
+    m = x.max(1, keepdims=True)
+    np.subtract(x, m, out=tmp)
+    np.exp(tmp, out=tmp)
+    np.log(tmp.sum(1), out=out)
+    return np.add(out, m[:, 0], out=out)
 
 
 def numpy_fn(name):
     return {
         "expm1": np.expm1, "exp": np.exp, "log1p": np.log1p, "log": np.log, "tanh": np.tanh,
-        "sigmoid": lambda x, out: np.divide(1.0, 1.0 + np.exp(-x), out=out),
+        "sigmoid": np_sigmoid,
         "softplus": lambda x, out: np.logaddexp(0, x, out=out),
     }[name]
 
@@ -71,20 +103,18 @@ def main():
             t = best(lambda: nf(x, out=y))
             print(f"numpy {name} {dtype} {N / t / 1e9:.4f}", flush=True)
     x = inputs(-10.0, 10.0, 1_000_000).astype(np.float32).reshape(1000, 1000)
-    tx = torch.from_numpy(x)
+    y, tmp, l = np.empty_like(x), np.empty_like(x), np.empty(1000, dtype=np.float32)
+    tx, ty, tl = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(l)
     for name, tf, nf in [
-        ("softmax", lambda: torch.softmax(tx, 1),
-         lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(x - x.max(1, keepdims=True)))),
-        ("log_softmax", lambda: torch.log_softmax(tx, 1),
-         lambda: (lambda d: d - np.log(np.exp(d).sum(1, keepdims=True)))(x - x.max(1, keepdims=True))),
-        ("logsumexp", lambda: torch.logsumexp(tx, 1),
-         lambda: (lambda m: m[:, 0] + np.log(np.exp(x - m).sum(1)))(x.max(1, keepdims=True))),
+        ("softmax", lambda: torch._softmax(tx, 1, False, out=ty), lambda: np_softmax(x, y)),
+        ("log_softmax", lambda: torch._log_softmax(tx, 1, False, out=ty),
+         lambda: np_log_softmax(x, y, tmp)),
+        ("logsumexp", lambda: torch.logsumexp(tx, 1, out=tl), lambda: np_logsumexp(x, l, tmp)),
     ]:
         if not want(name):
             continue
         print(f"torch {name} f32[1000,1000] {1e6 / best(tf) / 1e9:.4f}", flush=True)
         print(f"numpy {name} f32[1000,1000] {1e6 / best(nf) / 1e9:.4f}", flush=True)
-
 
 if __name__ == "__main__":
     main()

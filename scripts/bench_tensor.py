@@ -1,13 +1,19 @@
 """Times torch (2 threads) and numpy on the inputs of examples/bench_tensor.rs.
 
 Prints `case torch_seconds numpy_seconds` per line (nan where a library has no
-equivalent). Called by `cargo run --release --example bench_tensor`.
+equivalent). Called by `cargo run --release --example bench_tensor`. Every side calls the
+out-of-place form (each call allocates its result, as `x.expm1()` does in tessera) and
+takes the median of the same batches. Threads: torch 2; NumPy's ufuncs 1 (they have no
+threading), its BLAS (matmul) 2.
 """
 import math
+import os
 import time
 
-import numpy as np
-import torch
+os.environ["OPENBLAS_NUM_THREADS"] = "2"  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 torch.set_num_threads(2)
 

@@ -1,6 +1,8 @@
-//! Finite-difference checks (`autograd::gradcheck`, f64) of every differentiable op.
+//! Finite-difference checks of every differentiable op in f64: first derivatives
+//! (`autograd::gradcheck`) and second derivatives (`autograd::gradgradcheck`, the backward
+//! pass recorded with `create_graph` and differentiated again).
 
-use tessera_core::autograd::{gradcheck, GradcheckOptions};
+use tessera_core::autograd::{gradcheck, gradgradcheck, GradcheckOptions};
 use tessera_core::{tensor, DType, Generator, Tensor};
 
 fn input(shape: &[usize], seed: u64) -> Tensor {
@@ -16,8 +18,11 @@ fn positive(shape: &[usize], seed: u64) -> Tensor {
 }
 
 fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
-    if let Err(e) = gradcheck(f, inputs, GradcheckOptions::default()) {
+    if let Err(e) = gradcheck(&f, inputs, GradcheckOptions::default()) {
         panic!("{name}: {e}");
+    }
+    if let Err(e) = gradgradcheck(&f, inputs, None, GradcheckOptions::default()) {
+        panic!("{name} (second derivative): {e}");
     }
 }
 
@@ -139,7 +144,12 @@ fn reductions() {
 #[test]
 fn prod_with_zeros() {
     let x = tensor!(
-        [[2.0, 0.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 3.0]],
+        [
+            [2.0, 0.0, 3.0],
+            [0.0, 0.0, 1.0],
+            [1.0, 2.0, 3.0],
+            [0.0, 0.0, 0.0]
+        ],
         dtype = DType::F64
     );
     x.requires_grad_(true);
@@ -230,12 +240,9 @@ fn dtype_conversion_routes_gradients() {
         eps: 1e-2,
         ..Default::default()
     };
-    gradcheck(
-        |v| (v[0].to_dtype(DType::F32) * 2.0).to_dtype(DType::F64),
-        std::slice::from_ref(&x),
-        opts,
-    )
-    .unwrap();
+    let through_f32 = |v: &[Tensor]| (v[0].to_dtype(DType::F32) * 2.0).to_dtype(DType::F64);
+    gradcheck(through_f32, std::slice::from_ref(&x), opts).unwrap();
+    gradgradcheck(through_f32, std::slice::from_ref(&x), None, opts).unwrap();
     let y = tensor!([1.0, 2.0]);
     y.requires_grad_(true);
     let z = (y.to_dtype(DType::F64) * 3.0).sum();

@@ -16,9 +16,56 @@ fn same64(a: &[f64], b: &[f64]) -> bool {
         .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
 }
 
+/// The backends this CPU's features call for, found independently of the dispatcher
+/// (the features pulp's `V3` and `V4` require).
+fn backends_the_cpu_offers() -> Vec<Backend> {
+    #[allow(unused_mut)]
+    let mut want = vec![Backend::Scalar];
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        let v3 = has!("sse3")
+            && has!("ssse3")
+            && has!("sse4.1")
+            && has!("sse4.2")
+            && has!("popcnt")
+            && has!("fxsr")
+            && has!("avx")
+            && has!("avx2")
+            && has!("bmi1")
+            && has!("bmi2")
+            && has!("fma")
+            && has!("lzcnt");
+        let v4 = has!("avx512f")
+            && has!("avx512bw")
+            && has!("avx512cd")
+            && has!("avx512dq")
+            && has!("avx512vl");
+        if v3 {
+            want.push(Backend::V3);
+            if v4 {
+                want.push(Backend::V4);
+            }
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    if std::arch::is_aarch64_feature_detected!("neon") {
+        want.push(Backend::Neon);
+    }
+    want
+}
+
+/// Compares every backend the CPU offers; says which, and fails when the dispatcher
+/// offers fewer (a comparison of one backend with itself proves nothing).
 #[test]
 fn backends_are_bit_identical() {
     let backends = available_backends();
+    let offered = backends_the_cpu_offers();
+    eprintln!("backends_are_bit_identical: comparing {backends:?}");
+    assert_eq!(
+        backends, offered,
+        "the dispatcher's backends differ from those this CPU's features call for"
+    );
     let mut rng = Rng(42);
     // Half any bit pattern, half moderate values where the functions do real work.
     let x32: Vec<f32> = (0..100_003)

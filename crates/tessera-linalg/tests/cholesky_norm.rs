@@ -149,13 +149,28 @@ fn matrix_norms_match_their_definitions() {
         close(NormOrd::NegOne, min(&cols));
         close(NormOrd::Inf, max(&rows));
         close(NormOrd::NegInf, min(&rows));
-        // 2-norm: sqrt of the largest eigenvalue of M M^T; check ||M||_2^2 >= v^T M M^T v
-        // for unit v and nuc >= ||M||_2, Fro^2 = sum sigma^2 <= nuc * ||M||_2.
-        let two = vals(&matrix_norm(&t, NormOrd::Two))[b];
-        let nuc = vals(&matrix_norm(&t, NormOrd::Nuc))[b];
-        let neg2 = vals(&matrix_norm(&t, NormOrd::NegTwo))[b];
-        assert!(neg2 <= two && two <= nuc && two <= fro(m) + 1e-14);
-        assert!(fro(m).powi(2) <= nuc * two * (1.0 + 1e-14));
+    }
+    // 2-norm, -2 and nuclear norms: matrices built from known singular values, wide and
+    // tall, in one batch.
+    let sigma = [[2.5, 1.25, 0.3], [4.0, 0.5, 0.125]];
+    for (r, c) in [(3, 5), (5, 3)] {
+        let a: Vec<f64> = sigma
+            .iter()
+            .flat_map(|s| with_singular_values(&mut rng, r, c, s))
+            .collect();
+        let t = t64(a, &[2, r, c]);
+        for (b, s) in sigma.iter().enumerate() {
+            let near = |ord, want: f64| {
+                let got = vals(&matrix_norm(&t, ord))[b];
+                assert!(
+                    (got - want).abs() <= 1e-13 * want,
+                    "{ord:?} of {r}x{c}: {got} vs {want}"
+                );
+            };
+            near(NormOrd::Two, s[0]);
+            near(NormOrd::NegTwo, s[2]);
+            near(NormOrd::Nuc, s.iter().sum());
+        }
     }
     // Fro does not overflow before the result does.
     let big = t64(vec![1e200, 1e200, 0.0, 0.0], &[2, 2]);
@@ -190,4 +205,53 @@ fn two_norm_of_a_diagonal_and_cond() {
     // Singular: inf.
     let s = t64(vec![1.0, 2.0, 2.0, 4.0], &[2, 2]);
     assert_eq!(vals(&cond(&s, NormOrd::One))[0], f64::INFINITY);
+}
+
+#[test]
+#[should_panic(
+    expected = "linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got shape [3])."
+)]
+fn matrix_norm_of_a_vector_panics() {
+    matrix_norm(&t64(vec![1.0, 2.0, 3.0], &[3]), NormOrd::Fro);
+}
+
+#[test]
+#[should_panic(
+    expected = "linalg.matrix_norm: Expected a floating point or complex tensor as input. Got Int"
+)]
+fn matrix_norm_of_ints_panics() {
+    matrix_norm(&Tensor::from_vec(vec![1i32; 4], &[2, 2]), NormOrd::One);
+}
+
+/// The 1-norm is a maximum over columns: a matrix with no columns has none (PyTorch
+/// refuses it too); Fro and Nuc of an empty matrix are 0.
+#[test]
+#[should_panic(
+    expected = "linalg.matrix_norm: cannot compute the One norm of an empty matrix (shape [3, 0])"
+)]
+fn matrix_norm_one_of_a_matrix_without_columns_panics() {
+    let empty = Tensor::zeros_dtype(&[3, 0], DType::F64);
+    assert_eq!(vals(&matrix_norm(&empty, NormOrd::Fro)), vec![0.0]);
+    assert_eq!(vals(&matrix_norm(&empty, NormOrd::Nuc)), vec![0.0]);
+    matrix_norm(&empty, NormOrd::One);
+}
+
+#[test]
+#[should_panic(expected = "linalg.cond: A must be batches of square matrices, but they are 2 by 3")]
+fn cond_of_a_rectangular_matrix_panics() {
+    cond(&Tensor::zeros_dtype(&[2, 3], DType::F64), NormOrd::Two);
+}
+
+#[test]
+#[should_panic(expected = "linalg.cond: the matrices must not be empty (shape [2, 0, 0])")]
+fn cond_of_empty_matrices_panics() {
+    cond(&Tensor::zeros_dtype(&[2, 0, 0], DType::F64), NormOrd::Fro);
+}
+
+#[test]
+#[should_panic(
+    expected = "linalg.cond: Expected a floating point or complex tensor as input. Got Long"
+)]
+fn cond_of_ints_panics() {
+    cond(&Tensor::from_vec(vec![1i64; 4], &[2, 2]), NormOrd::Inf);
 }

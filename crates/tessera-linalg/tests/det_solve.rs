@@ -270,13 +270,19 @@ fn solve_broadcasts_batch_dims() {
     let x = solve(&t64(a.clone(), &[2, n, n]), &t64(v.clone(), &[2, n]), true).unwrap();
     assert_eq!(x.shape(), &[2, n]);
     // A 1-D B broadcasts over A's batch.
-    let x = solve(
+    let x1 = solve(
         &t64(a.clone(), &[2, n, n]),
         &t64(v[..n].to_vec(), &[n]),
         true,
     )
     .unwrap();
-    assert_eq!(x.shape(), &[2, n]);
+    assert_eq!(x1.shape(), &[2, n]);
+    for j in 0..2 {
+        let aj = &a[j * n * n..(j + 1) * n * n];
+        let row = |t: &Tensor| vals(t)[j * n..(j + 1) * n].to_vec();
+        check_solution(aj, &row(&x), &v[j * n..(j + 1) * n], n, 1, true);
+        check_solution(aj, &row(&x1), &v[..n], n, 1, true);
+    }
     // Transposed (non-contiguous) inputs.
     let at = t64(a.clone(), &[2, n, n]).mt();
     let x = solve(&at, &t64(b[..2 * n * 2].to_vec(), &[2, n, 2]), true).unwrap();

@@ -1,6 +1,7 @@
-//! Gradients of the linalg ops, checked by finite differences (f64).
+//! Gradients of the linalg ops, checked by finite differences (f64): first derivatives
+//! (`gradcheck`) and second derivatives (`gradgradcheck`).
 
-use tessera_core::autograd::{gradcheck, GradcheckOptions};
+use tessera_core::autograd::{gradcheck, gradgradcheck, GradcheckOptions};
 use tessera_core::{DType, Generator, Tensor};
 use tessera_linalg as linalg;
 
@@ -21,8 +22,11 @@ fn conditioned(shape: &[usize], seed: u64) -> Tensor {
 }
 
 fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
-    if let Err(e) = gradcheck(f, inputs, GradcheckOptions::default()) {
+    if let Err(e) = gradcheck(&f, inputs, GradcheckOptions::default()) {
         panic!("{name}: {e}");
+    }
+    if let Err(e) = gradgradcheck(&f, inputs, None, GradcheckOptions::default()) {
+        panic!("{name} (second derivative): {e}");
     }
 }
 

@@ -62,8 +62,10 @@ fn f32_matches_high_precision_reference() {
         let e = matrix_exp(&a);
         assert_eq!(e.dtype(), DType::F32);
         let err = rel_err(&vals(&e), &c.expm);
-        // Measured worst ratio err / (cond eps) ~0.6.
-        let tol = 5.0 * c.cond.max(1.0) * f32::EPSILON as f64;
+        // Measured worst ratio err / (cond eps) ~1.04 (medium_16). Where cond * eps
+        // approaches 1 the bound says nothing (upper_large_offdiag: cond 1.6e7, bound 9.3),
+        // so it is capped at 1e-3 (that case measures 2.1e-4).
+        let tol = (5.0 * c.cond.max(1.0) * f32::EPSILON as f64).min(1e-3);
         assert!(err <= tol, "{}: relative error {err:e} > {tol:e}", c.name);
     }
 }

@@ -5,7 +5,9 @@
 //! `--json` and prints it side by side with scipy's `solve_ivp(method="RK45")` and
 //! torchdiffeq's `dopri5` on the same problems and tolerances.
 //!
-//! Run with `cargo run --release -p tessera-ode --example bench_ode [-- --json]`.
+//! Run with `cargo run --release -p tessera-ode --example bench_ode [-- --json] [--threads N]`.
+//! tessera runs on one thread unless `--threads N` says otherwise (the script runs torch,
+//! NumPy and SciPy on one thread too).
 
 use std::time::Instant;
 use tessera_core::{DType, Tensor};
@@ -208,7 +210,14 @@ fn gradient_benchmarks(json: bool) {
 }
 
 fn main() {
-    let json = std::env::args().any(|a| a == "--json");
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let threads = args
+        .iter()
+        .position(|a| a == "--threads")
+        .map_or(1, |i| args[i + 1].parse().expect("--threads N"));
+    tessera_core::set_num_threads(threads);
+    eprintln!("tessera threads: {}", tessera_core::get_num_threads());
     if !json {
         println!(
             "{:<15} {:<8} {:>6} {:>6} {:>7} {:>6} {:>10}",

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use tessera_core::{Error, Tensor};
-use tessera_ode::{odeint, Method, Options};
+use tessera_ode::{odeint, odeint_adjoint, AdjointSolution, Method, Options};
 
 /// dx/dt = e^x from x(0) = 0: x = -ln(1 - t), which blows up at t = 1.
 fn exp_rhs(_t: &Tensor, x: &Tensor) -> Tensor {
@@ -197,4 +197,47 @@ fn a_nan_derivative_is_named_as_such() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("at t = 0"), "{err}");
+}
+
+/// An adjoint solution of y' = -k y on [0, 1] (k = 0.7, a parameter).
+fn adjoint_solution() -> AdjointSolution<impl Fn(&Tensor, &Tensor) -> Tensor> {
+    let k = f64s(&[0.7]);
+    k.requires_grad_(true);
+    let kf = k.clone();
+    let f = move |_t: &Tensor, y: &Tensor| -(y * &kf);
+    odeint_adjoint(
+        f,
+        &f64s(&[2.0]),
+        &f64s(&[0.0, 1.0]),
+        &[k],
+        &Options::default(),
+    )
+    .unwrap()
+}
+
+/// A failed backward solve is an error of `AdjointSolution::backward`: a NaN in
+/// `dL/dys` makes the augmented initial state non-finite.
+#[test]
+fn adjoint_backward_returns_the_backward_solve_error() {
+    let grad = f64s(&[0.0, f64::NAN]).reshape([2, 1]);
+    let err = adjoint_solution().backward(&grad).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Numerical { .. }), "{msg}");
+    assert!(msg.contains("not finite at t = 1"), "{msg}");
+}
+
+#[test]
+#[should_panic(
+    expected = "AdjointSolution::backward: grad_ys has shape [2] but the solution has shape [2, 1]"
+)]
+fn adjoint_backward_of_a_wrong_shape_panics() {
+    let _ = adjoint_solution().backward(&f64s(&[0.0, 1.0]));
+}
+
+/// Through `into_tensor`, `backward()` cannot return the error: it panics with it.
+#[test]
+#[should_panic(expected = "odeint_adjoint backward: ")]
+fn adjoint_tensor_backward_panics_when_the_backward_solve_fails() {
+    let ys = adjoint_solution().into_tensor();
+    (ys * f64::NAN).sum().backward();
 }

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use tessera_core::autograd::{self, gradcheck, GradcheckOptions};
+use tessera_core::autograd::{self, gradcheck, gradgradcheck, GradcheckOptions};
 use tessera_core::{DType, Tensor};
 use tessera_ode::{odeint, odeint_adjoint, Method, Options};
 
@@ -70,7 +70,9 @@ fn euler_gradients_are_those_of_the_discrete_solution() {
 }
 
 /// Finite differences of the whole solve (fixed-step RK4 and adaptive dopri5) agree
-/// with backpropagation, for a nonlinear problem with a parameter.
+/// with backpropagation, for a nonlinear problem with a parameter; so do finite
+/// differences of the first derivative with its second derivative (backpropagation
+/// through the solver with `create_graph`).
 #[test]
 fn gradcheck_through_the_solver() {
     for method in [Method::Rk4, Method::Dopri5] {
@@ -88,6 +90,8 @@ fn gradcheck_through_the_solver() {
         let inputs = [leaf(&[0.3, -0.8]), leaf(&[1.2, 0.5])];
         gradcheck(f, &inputs, GradcheckOptions::default())
             .unwrap_or_else(|e| panic!("{method}: {e}"));
+        gradgradcheck(f, &inputs, None, GradcheckOptions::default())
+            .unwrap_or_else(|e| panic!("{method}, second derivative: {e}"));
     }
 }
 

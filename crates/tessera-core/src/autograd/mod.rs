@@ -33,7 +33,7 @@ mod gradcheck;
 mod mode;
 mod node;
 
-pub use gradcheck::{gradcheck, GradcheckOptions};
+pub use gradcheck::{gradcheck, gradgradcheck, GradcheckOptions};
 pub use mode::{enable_grad, is_grad_enabled, no_grad, NoGradGuard};
 pub use node::sum_to_shape;
 pub use node::Node;

@@ -11,7 +11,7 @@ use crate::layout::normalize_dim;
 use crate::storage::StorageElement;
 use crate::threads::{par_rows, pool, PARALLEL_THRESHOLD};
 use crate::Dims;
-use crate::{dispatch, Element, Tensor};
+use crate::{dispatch, DType, Element, Tensor};
 use rayon::prelude::*;
 
 /// The normalized, sorted, deduplicated list of reduced dims (`None`: all).
@@ -385,17 +385,26 @@ pub(crate) fn expand_reduced(g: &Tensor, shape: &[usize], dims: &[usize], keepdi
     g.expand(shape)
 }
 
-/// Gradient of `prod` over `dims`: the product of the other elements, which is
-/// `out / x` without zeros; with one zero in a reduced group only the zero gets
-/// the product of the rest; with two or more, every gradient is 0.
+/// Gradient of `prod` over `dims`: each element gets the product of the other elements
+/// of its group. Written so that it is itself differentiable (for `create_graph`) where
+/// the group has zeros: the product of the others is `prod(nonzeros) / x` (the zeros
+/// counted as 1) times the zeros among the others, which is 1 with none, their value
+/// (0, but with derivative 1) with exactly one, and 0 with two or more (whose product
+/// has a zero first derivative too). No `0 / 0` or `inf * 0` enters the graph.
 fn prod_backward(g: &Tensor, x: &Tensor, dims: &[usize], keepdim: bool) -> Tensor {
     let ds: Vec<isize> = dims.iter().map(|&d| d as isize).collect();
     let zero = x.eq(0.0);
-    let zeros_in_group = zero.sum_dim(&ds[..], true);
-    let nonzero_prod = x.where_(&zero.logical_not(), 1.0).prod_dim(&ds[..], true);
-    let others = (&nonzero_prod / x)
-        .where_(&zeros_in_group.eq(0), nonzero_prod.where_(&zero, 0.0))
-        .where_(&zeros_in_group.le(1), 0.0);
+    let x_safe = x.where_(&zero.logical_not(), 1.0);
+    let nonzero_prod = x_safe.prod_dim(&ds[..], true);
+    let zero_values = x.where_(&zero, 0.0);
+    let zeros_elsewhere = zero_values.sum_dim(&ds[..], true) - &zero_values;
+    let n_zeros = zero.to_dtype(DType::I64);
+    let other_zeros = n_zeros.sum_dim(&ds[..], true) - &n_zeros;
+    let factor = x.ones_like().where_(
+        &other_zeros.eq(0),
+        zeros_elsewhere.where_(&other_zeros.eq(1), 0.0),
+    );
+    let others = nonzero_prod / x_safe * factor;
     expand_reduced(g, x.shape(), dims, keepdim) * others
 }
 
@@ -437,12 +446,20 @@ mod tests {
         assert_eq!(tensor!(5).sum().item::<i64>(), 5);
     }
 
+    /// The f32 sum is within 1 ULP of the exact sum when nothing cancels (the bound of
+    /// `tessera_kernels::sum_f32`); a plain f32 loop gives 100958.34 for the first case.
     #[test]
     fn f32_sum_is_accurate() {
         let n = 1_000_000;
         let x = Tensor::full(&[n], 0.1);
-        let s = x.sum().item::<f64>();
-        assert!((s - 0.1f32 as f64 * n as f64).abs() < 1.0, "{s}");
+        // 10^6 * 0.1f32 is exact in f64 (24 + 20 bits); its f32 rounding is the only answer.
+        let exact = (0.1f32 as f64 * n as f64) as f32;
+        assert_eq!(x.sum().item::<f32>(), exact);
+        let v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 / 997.0).collect();
+        let exact: f64 = v.iter().map(|&a| a as f64).sum(); // error ~1e-10 relative
+        let s = Tensor::from_vec(v, &[n]).sum().item::<f32>();
+        let ulp = (s.next_up() - s) as f64;
+        assert!((s as f64 - exact).abs() <= ulp, "{s} vs {exact}");
     }
 
     #[test]

@@ -25,3 +25,37 @@ pub(crate) const LOG_F32: &[(u32, u32)] = &[
     (0x65d890d3, 0x4254d1f9),
     (0x6f31a8ec, 0x42845a89),
 ];
+
+#[cfg(test)]
+mod tests {
+    /// The lists hold exactly the inputs of the MPFR-made data file
+    /// (`tests/data/hard_cases_f32.txt`, see `tests/hard_cases.rs`), with its results, in
+    /// ascending order (the lookup is a binary search).
+    #[test]
+    fn lists_match_the_mpfr_data_and_are_sorted() {
+        let data = include_str!("../../tests/data/hard_cases_f32.txt");
+        for (name, table) in [("log1p", super::LOG1P_F32), ("log", super::LOG_F32)] {
+            let want: Vec<(u32, u32)> = data
+                .lines()
+                .filter(|l| l.split_whitespace().next() == Some(name))
+                .map(|l| {
+                    let f: Vec<u32> = l
+                        .split_whitespace()
+                        .skip(1)
+                        .map(|h| u32::from_str_radix(h.trim_start_matches("0x"), 16).unwrap())
+                        .collect();
+                    (f[0], f[1])
+                })
+                .collect();
+            assert_eq!(
+                table,
+                &want[..],
+                "{name}: the list differs from the MPFR data"
+            );
+            assert!(
+                table.windows(2).all(|w| w[0].0 < w[1].0),
+                "{name}: the list is not sorted by input"
+            );
+        }
+    }
+}

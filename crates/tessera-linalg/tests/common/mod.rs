@@ -69,35 +69,48 @@ pub fn fro_diff(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// A random `n x n` matrix with condition number about `cond` (2-norm): `U D V`
-/// with random orthogonal-ish factors built from Householder reflections.
-pub fn with_cond(rng: &mut Rng, n: usize, cond: f64) -> Vec<f64> {
-    let house = |rng: &mut Rng| {
-        let v = rng.vec(n);
-        let vv: f64 = v.iter().map(|x| x * x).sum();
-        let mut h = eye(n);
-        for i in 0..n {
-            for j in 0..n {
-                h[i * n + j] -= 2.0 * v[i] * v[j] / vv;
-            }
-        }
-        h
-    };
-    let u = house(rng);
-    let v = house(rng);
-    let mut d = vec![0.0; n * n];
+/// A random `n x n` orthogonal matrix: a Householder reflection `I - 2 v v^T / v^T v`.
+pub fn householder(rng: &mut Rng, n: usize) -> Vec<f64> {
+    let v = rng.vec(n);
+    let vv: f64 = v.iter().map(|x| x * x).sum();
+    let mut h = eye(n);
     for i in 0..n {
-        let t = if n == 1 {
-            0.0
-        } else {
-            i as f64 / (n - 1) as f64
-        };
-        d[i * n + i] = cond.powf(-t);
+        for j in 0..n {
+            h[i * n + j] -= 2.0 * v[i] * v[j] / vv;
+        }
     }
-    matmul(&matmul(&u, &d, n, n, n), &v, n, n, n)
+    h
 }
 
-/// An f64 tensor of the given shape.
+/// A random `r x c` matrix with the singular values `sigma` (`min(r, c)` of them):
+/// `U [diag(sigma) 0] V` with random orthogonal `U`, `V`.
+pub fn with_singular_values(rng: &mut Rng, r: usize, c: usize, sigma: &[f64]) -> Vec<f64> {
+    assert_eq!(sigma.len(), r.min(c));
+    let mut d = vec![0.0; r * c];
+    for (i, &s) in sigma.iter().enumerate() {
+        d[i * c + i] = s;
+    }
+    let u = householder(rng, r);
+    let v = householder(rng, c);
+    matmul(&matmul(&u, &d, r, r, c), &v, r, c, c)
+}
+
+/// A random `n x n` matrix with condition number `cond` (2-norm): singular values
+/// from 1 down to `1 / cond`, evenly spaced in log.
+pub fn with_cond(rng: &mut Rng, n: usize, cond: f64) -> Vec<f64> {
+    let sigma: Vec<f64> = (0..n)
+        .map(|i| {
+            let t = if n == 1 {
+                0.0
+            } else {
+                i as f64 / (n - 1) as f64
+            };
+            cond.powf(-t)
+        })
+        .collect();
+    with_singular_values(rng, n, n, &sigma)
+}
+
 pub fn t64(v: Vec<f64>, shape: &[usize]) -> Tensor {
     Tensor::from_vec(v, shape)
 }
