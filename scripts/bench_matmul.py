@@ -4,24 +4,15 @@ Prints `case torch_seconds numpy_seconds` per line. Called by
 `cargo run --release --example bench_matmul`. The inputs are the same values: each
 side builds them with the same formula (sin of the flat index).
 """
-import time
 
 import numpy as np
 import torch
 
+from bench_common import median
+
 torch.set_num_threads(2)
 
 
-def timeit(iters, reps, f):
-    f()
-    v = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        for _ in range(iters):
-            f()
-        v.append((time.perf_counter() - t) / iters)
-    v.sort()
-    return v[reps // 2]
 
 
 def mat(shape, dtype):
@@ -43,6 +34,6 @@ CASES = [
 for name, sa, sb, dt, iters, reps in CASES:
     a, b = mat(sa, dt), mat(sb, dt)
     an, bn = a.numpy(), b.numpy()
-    tt = timeit(iters, reps, lambda: torch.matmul(a, b))
-    tn = timeit(iters, reps, lambda: np.matmul(an, bn))
+    tt = median(iters, reps, lambda: torch.matmul(a, b))
+    tn = median(iters, reps, lambda: np.matmul(an, bn))
     print(name, tt, tn, flush=True)

@@ -4,24 +4,15 @@ forms, each side writing into a preallocated output, next to the allocating form
 Prints `case torch_seconds numpy_seconds` per line. Called by
 `cargo run --release --example bench_out`. NumPy runs on one thread (its ufuncs do).
 """
-import time
 
 import numpy as np
 import torch
 
+from bench_common import best
+
 torch.set_num_threads(2)
 
 
-def best(iters, reps, f):
-    """Best of `reps` batches of `iters` calls, seconds per call (as the Rust side)."""
-    f()
-    v = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        for _ in range(iters):
-            f()
-        v.append((time.perf_counter() - t) / iters)
-    return min(v)
 
 
 N = 10_000_000

@@ -8,26 +8,17 @@ threading), its BLAS (matmul) 2.
 """
 import math
 import os
-import time
 
 os.environ["OPENBLAS_NUM_THREADS"] = "2"  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench_common import median  # noqa: E402
+
 torch.set_num_threads(2)
 
 
-def timeit(iters, reps, f):
-    f()
-    v = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        for _ in range(iters):
-            f()
-        v.append((time.perf_counter() - t) / iters)
-    v.sort()
-    return v[reps // 2]
 
 
 def np_softmax(a):
@@ -88,6 +79,6 @@ cases += [
     ("sum_f32_1e7", 5, 7, lambda: big32.sum(), lambda: b32.sum()),
 ]
 for name, iters, reps, ft, fn in cases:
-    tt = timeit(iters, reps, ft)
-    tn = timeit(iters, reps, fn) if fn else math.nan
+    tt = median(iters, reps, ft)
+    tn = median(iters, reps, fn) if fn else math.nan
     print(name, tt, tn, flush=True)

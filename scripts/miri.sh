@@ -22,6 +22,9 @@ echo "== tessera-kernels (scalar backend)"
 cargo +nightly miri test -p tessera-kernels --lib
 
 echo "== tessera-core: storage, layout, buffers, views, gather/scatter, matmul"
+# The buffer-cache test and the large matmul test need megabytes of arithmetic, hours
+# under Miri; the cache's paths and gemm's are covered by `miri_paths` at small sizes.
 cargo +nightly miri test -p tessera-core --lib -- \
-  storage:: layout:: buffers:: ops::index:: tensor::views:: ops::matmul::
+  storage:: layout:: ops::index:: tensor::views:: ops::matmul:: \
+  --skip strided_and_large_match_naive
 cargo +nightly miri test -p tessera-core --test miri_paths

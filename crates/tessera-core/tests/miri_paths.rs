@@ -93,3 +93,16 @@ fn gathers_and_scatters_on_views() {
     assert_eq!(x.select(0, 1).to_vec::<i64>(), vec![7; 6]);
     assert_eq!(x.select(0, 0).to_vec::<i64>(), vec![0, 4, 8, 12, 16, 20]);
 }
+
+#[test]
+fn outputs_of_two_mebibytes_and_more() {
+    // 2.4 MB of f64: the output path that reserves, writes every element in place and
+    // only then sets the length; then a second output that may reuse the first's buffer.
+    let n = 300_000;
+    let x = Tensor::zeros_dtype(&[n], DType::F64);
+    let y = x.neg();
+    assert!(y.to_vec::<f64>().iter().all(|&v| v == 0.0));
+    drop(y);
+    let z = x.add(1.0);
+    assert!(z.to_vec::<f64>().iter().all(|&v| v == 1.0));
+}

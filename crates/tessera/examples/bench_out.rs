@@ -5,48 +5,11 @@
 //!
 //! Run with `cargo run --release --example bench_out`.
 
-use std::process::Command;
-use std::time::Instant;
+mod common;
+
+use common::{best, print_table, python_times};
 use tessera::ops::{add_out, exp_out, expm1_out, mul_out, tanh_out};
 use tessera::prelude::*;
-
-/// Best seconds per call of `f` over `reps` batches of `iters` calls.
-fn best(iters: usize, reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            t.elapsed().as_secs_f64() / iters as f64
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
-/// `case torch_seconds numpy_seconds` lines from the Python side, if it runs.
-fn python_times() -> Vec<(String, f64, f64)> {
-    let out = match Command::new("python3")
-        .arg("scripts/bench_out.py")
-        .env_remove("OPENBLAS_CORETYPE")
-        .env_remove("OPENBLAS_L2_SIZE")
-        .output()
-    {
-        Ok(o) if o.status.success() => o,
-        _ => {
-            eprintln!("python benchmark skipped (needs python3 with torch and numpy)");
-            return Vec::new();
-        }
-    };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() == 3).then_some(())?;
-            Some((f[0].to_string(), f[1].parse().ok()?, f[2].parse().ok()?))
-        })
-        .collect()
-}
 
 fn main() {
     const N: usize = 10_000_000;
@@ -80,42 +43,10 @@ fn main() {
             best(3, 7, || mul_out(&x, &y, &mut out)),
         ));
     }
-    let py = python_times();
+    let py = python_times("scripts/bench_out.py");
     println!(
         "tessera threads: {}, torch threads: 2, numpy: 1 (best of 7 x 3 calls, every side)",
         tessera::get_num_threads()
     );
-    println!(
-        "{:<16} {:>11} {:>11} {:>11} {:>9} {:>9}",
-        "case", "tessera", "torch", "numpy", "vs torch", "vs numpy"
-    );
-    let ms = |s: f64| {
-        if s.is_nan() {
-            "-".into()
-        } else {
-            format!("{:.3} ms", s * 1e3)
-        }
-    };
-    let ratio = |other: f64, t: f64| {
-        if other.is_nan() {
-            "-".into()
-        } else {
-            format!("{:.2}x", other / t)
-        }
-    };
-    for (name, t) in &rows {
-        let (tt, tn) = py
-            .iter()
-            .find(|r| r.0 == *name)
-            .map_or((f64::NAN, f64::NAN), |r| (r.1, r.2));
-        println!(
-            "{name:<16} {:>11} {:>11} {:>11} {:>9} {:>9}",
-            ms(*t),
-            ms(tt),
-            ms(tn),
-            ratio(tt, *t),
-            ratio(tn, *t)
-        );
-    }
-    println!("(ratios > 1 mean tessera is faster)");
+    print_table(&rows, &py, (1e3, "ms"));
 }

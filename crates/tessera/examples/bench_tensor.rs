@@ -5,56 +5,10 @@
 //!
 //! Run with `cargo run --release --example bench_tensor`.
 
-use std::process::Command;
-use std::time::Instant;
+mod common;
+
+use common::{median as time, print_table, python_times};
 use tessera::prelude::*;
-
-/// Median seconds per call of `f` over `reps` timed batches of `iters` calls.
-fn time(iters: usize, reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut v: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            t.elapsed().as_secs_f64() / iters as f64
-        })
-        .collect();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[reps / 2]
-}
-
-fn python_times() -> Option<Vec<(String, f64, f64)>> {
-    let out = Command::new("python3")
-        .arg("scripts/bench_tensor.py")
-        .env_remove("OPENBLAS_CORETYPE")
-        .env_remove("OPENBLAS_L2_SIZE")
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "python benchmark skipped: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        );
-        return None;
-    }
-    Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                if f.len() != 3 {
-                    return None;
-                }
-                Some((f[0].to_string(), f[1].parse().ok()?, f[2].parse().ok()?))
-            })
-            .collect(),
-    )
-}
 
 fn main() {
     let threads = tessera::get_num_threads();
@@ -104,42 +58,7 @@ fn main() {
     rows.push(("matmul_f32_512".into(), time(5, 7, || drop(a.matmul(&a)))));
     rows.push(("sum_f32_1e7".into(), time(5, 7, || drop(big32.sum()))));
 
-    let py = python_times();
-    println!(
-        "threads: tessera {threads}, torch 2, numpy 1 (ufuncs) / 2 (BLAS matmul); every side \
-         calls the out-of-place form (allocates its result); medians of the same batches"
-    );
-    println!(
-        "{:<28} {:>12} {:>12} {:>12} {:>9} {:>9}",
-        "case", "tessera", "torch", "numpy", "vs torch", "vs numpy"
-    );
-    for (name, t) in rows {
-        let (tt, tn) = py
-            .as_ref()
-            .and_then(|p| p.iter().find(|r| r.0 == *name).map(|r| (r.1, r.2)))
-            .unwrap_or((f64::NAN, f64::NAN));
-        let fmt = |s: f64| {
-            if s.is_nan() {
-                "-".to_string()
-            } else {
-                format!("{:.3} us", s * 1e6)
-            }
-        };
-        let ratio = |s: f64| {
-            if s.is_nan() {
-                "-".to_string()
-            } else {
-                format!("{:.2}x", s / t)
-            }
-        };
-        println!(
-            "{name:<28} {:>12} {:>12} {:>12} {:>9} {:>9}",
-            fmt(t),
-            fmt(tt),
-            fmt(tn),
-            ratio(tt),
-            ratio(tn)
-        );
-    }
-    println!("(ratios > 1 mean tessera is faster; times are medians per call)");
+    let py = python_times("scripts/bench_tensor.py");
+    println!("tessera threads: {threads}; medians per call");
+    print_table(&rows, &py, (1e6, "us"));
 }
