@@ -54,6 +54,23 @@ pub trait Dataset: Send + Sync {
         let _ = indices;
         None
     }
+
+    /// The items at `indices` already batched, in the form [`crate::default_collate`]
+    /// would give them, for datasets that can copy a batch straight out of their storage
+    /// ([`crate::TensorDataset`] and [`crate::NpyDataset`] copy the rows into one tensor
+    /// per column). It applies to items whose default collation has their own type (a
+    /// `Vec<Tensor>` of rows collates to a `Vec<Tensor>` of stacked rows).
+    ///
+    /// The loader calls it only when it batches with the default collate function and
+    /// the item type collates to itself; `None` (the default) falls back to
+    /// [`Dataset::get_batch`] and [`Dataset::get`].
+    ///
+    /// # Errors
+    /// As [`Dataset::get`].
+    fn get_batch_collated(&self, indices: &[usize]) -> Option<Result<Self::Item>> {
+        let _ = indices;
+        None
+    }
 }
 
 /// `Arc<D>` and `Box<D>` are datasets that read `D`.
@@ -69,6 +86,9 @@ macro_rules! forward_dataset {
             }
             fn get_batch(&self, indices: &[usize]) -> Option<Result<Vec<Self::Item>>> {
                 (**self).get_batch(indices)
+            }
+            fn get_batch_collated(&self, indices: &[usize]) -> Option<Result<Self::Item>> {
+                (**self).get_batch_collated(indices)
             }
         }
     )*};

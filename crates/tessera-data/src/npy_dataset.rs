@@ -151,28 +151,29 @@ impl Decode for bool {
 }
 
 impl NpyFile {
-    fn row(&self, index: usize) -> Result<Tensor> {
-        let at = self.header.data_offset + index * self.row_bytes;
-        let bytes = &self.map[at..at + self.row_bytes];
-        fn decode<T: Decode>(f: &NpyFile, bytes: &[u8], index: usize) -> Result<Tensor> {
+    /// Rows `indices` decoded into one tensor of shape `shape`.
+    fn rows(&self, indices: &[usize], shape: &[usize]) -> Result<Tensor> {
+        fn decode<T: Decode>(f: &NpyFile, indices: &[usize], shape: &[usize]) -> Result<Tensor> {
             let size = std::mem::size_of::<T>();
-            let v = bytes
-                .chunks_exact(size)
-                .map(|b| T::decode(b, f.header.big_endian))
-                .collect::<Option<Vec<T>>>()
-                .ok_or_else(|| {
-                    npy_error(&f.path, format!("row {index}: a bool byte is not 0 or 1"))
-                })?;
-            Ok(Tensor::from_vec(v, &f.row_shape))
+            let mut v = Vec::with_capacity(indices.len() * f.row_bytes / size);
+            for &index in indices {
+                let at = f.header.data_offset + index * f.row_bytes;
+                for b in f.map[at..at + f.row_bytes].chunks_exact(size) {
+                    v.push(T::decode(b, f.header.big_endian).ok_or_else(|| {
+                        npy_error(&f.path, format!("row {index}: a bool byte is not 0 or 1"))
+                    })?);
+                }
+            }
+            Ok(Tensor::from_vec(v, shape))
         }
         match self.header.dtype {
-            DType::Bool => decode::<bool>(self, bytes, index),
-            DType::U8 => decode::<u8>(self, bytes, index),
-            DType::I8 => decode::<i8>(self, bytes, index),
-            DType::I32 => decode::<i32>(self, bytes, index),
-            DType::I64 => decode::<i64>(self, bytes, index),
-            DType::F32 => decode::<f32>(self, bytes, index),
-            DType::F64 => decode::<f64>(self, bytes, index),
+            DType::Bool => decode::<bool>(self, indices, shape),
+            DType::U8 => decode::<u8>(self, indices, shape),
+            DType::I8 => decode::<i8>(self, indices, shape),
+            DType::I32 => decode::<i32>(self, indices, shape),
+            DType::I64 => decode::<i64>(self, indices, shape),
+            DType::F32 => decode::<f32>(self, indices, shape),
+            DType::F64 => decode::<f64>(self, indices, shape),
         }
     }
 }
@@ -241,7 +242,30 @@ impl Dataset for NpyDataset {
     /// If `index >= len()`.
     fn get(&self, index: usize) -> Result<Vec<Tensor>> {
         check_index("NpyDataset", index, self.len);
-        self.files.iter().map(|f| f.row(index)).collect()
+        self.files
+            .iter()
+            .map(|f| f.rows(&[index], &f.row_shape))
+            .collect()
+    }
+
+    /// The rows at `indices` of each file, decoded into one tensor per file: what
+    /// `default_collate` makes of the items, without making them.
+    ///
+    /// # Errors
+    /// As [`NpyDataset::get`].
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    fn get_batch_collated(&self, indices: &[usize]) -> Option<Result<Vec<Tensor>>> {
+        for &i in indices {
+            check_index("NpyDataset", i, self.len);
+        }
+        let batch = self.files.iter().map(|f| {
+            let mut shape = vec![indices.len()];
+            shape.extend_from_slice(&f.row_shape);
+            f.rows(indices, &shape)
+        });
+        Some(batch.collect())
     }
 }
 

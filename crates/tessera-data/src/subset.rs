@@ -34,6 +34,17 @@ impl<D: Dataset> Subset<D> {
     pub fn indices(&self) -> &[usize] {
         &self.indices
     }
+
+    /// The underlying dataset's indices for `indices` of the subset.
+    fn map(&self, indices: &[usize]) -> Vec<usize> {
+        indices
+            .iter()
+            .map(|&i| {
+                check_index("Subset", i, self.indices.len());
+                self.indices[i]
+            })
+            .collect()
+    }
 }
 
 impl<D: Dataset> Dataset for Subset<D> {
@@ -52,13 +63,11 @@ impl<D: Dataset> Dataset for Subset<D> {
 
     /// Forwards to the underlying dataset's `get_batch` with the mapped indices.
     fn get_batch(&self, indices: &[usize]) -> Option<Result<Vec<D::Item>>> {
-        let mapped: Vec<usize> = indices
-            .iter()
-            .map(|&i| {
-                check_index("Subset", i, self.indices.len());
-                self.indices[i]
-            })
-            .collect();
-        self.dataset.get_batch(&mapped)
+        self.dataset.get_batch(&self.map(indices))
+    }
+
+    /// Forwards to the underlying dataset's `get_batch_collated` with the mapped indices.
+    fn get_batch_collated(&self, indices: &[usize]) -> Option<Result<D::Item>> {
+        self.dataset.get_batch_collated(&self.map(indices))
     }
 }

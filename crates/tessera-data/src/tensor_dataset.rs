@@ -1,7 +1,21 @@
 //! [`TensorDataset`]: rows of tensors that share their first dimension.
 
 use crate::dataset::{check_index, Dataset};
-use tessera_core::{Result, Tensor};
+use tessera_core::{dispatch, Result, StorageElement, Tensor};
+
+/// Rows `indices` of a contiguous tensor, copied into a new `[indices.len(), ...]` tensor.
+fn gather_rows<T: StorageElement>(t: &Tensor, indices: &[usize]) -> Tensor {
+    let row: usize = t.shape()[1..].iter().product();
+    let mut out = Vec::with_capacity(row * indices.len());
+    t.with_contiguous(|s: &[T]| {
+        for &i in indices {
+            out.extend_from_slice(&s[i * row..(i + 1) * row]);
+        }
+    });
+    let mut shape = t.shape().to_vec();
+    shape[0] = indices.len();
+    Tensor::from_vec(out, &shape)
+}
 
 /// Rows of one or more tensors that share their first dimension
 /// (`torch.utils.data.TensorDataset`): item `i` is `[t[i] for t in tensors]`.
@@ -74,5 +88,25 @@ impl Dataset for TensorDataset {
             .iter()
             .map(|t| t.select(0, index as isize))
             .collect())
+    }
+
+    /// The rows at `indices` of each tensor, copied into one tensor per tensor: what
+    /// `default_collate` makes of the items, without making them. `None` (item by item)
+    /// when a tensor is not contiguous.
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    fn get_batch_collated(&self, indices: &[usize]) -> Option<Result<Vec<Tensor>>> {
+        if !self.tensors.iter().all(Tensor::is_contiguous) {
+            return None;
+        }
+        for &i in indices {
+            check_index("TensorDataset", i, self.len);
+        }
+        Some(Ok(self
+            .tensors
+            .iter()
+            .map(|t| dispatch!(t.dtype(), T => gather_rows::<T>(t, indices)))
+            .collect()))
     }
 }

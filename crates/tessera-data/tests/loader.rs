@@ -688,3 +688,44 @@ option_error!(
     "the IterableDataset has no len_hint",
     DataLoader::iterable_builder(stream()).build().len()
 );
+
+#[test]
+fn gathered_batches_equal_item_by_item_collation() {
+    // TensorDataset copies rows straight into the batch; a collate_fn set explicitly
+    // (even the default one) goes item by item. Both must agree, also for a
+    // non-contiguous tensor (which takes the item path) and through a Subset.
+    let x = Tensor::randn(&[4, 23]).t(); // [23, 4], not contiguous
+    let z = Tensor::randn(&[23, 2, 3]);
+    let y = Tensor::arange(0, 23);
+    for ds in [
+        TensorDataset::new(vec![z.clone(), y.clone()]),
+        TensorDataset::new(vec![x, z, y]),
+    ] {
+        let sub = tessera_data::Subset::new(ds.clone(), (0..23).rev().collect());
+        let run = |l: DataLoader<Vec<Tensor>>| -> Vec<Vec<Vec<f64>>> {
+            l.map(|b| {
+                b.unwrap()
+                    .iter()
+                    .map(|t| {
+                        let mut v = t.shape().iter().map(|&d| d as f64).collect::<Vec<_>>();
+                        v.extend(t.to_dtype(tessera_core::DType::F64).to_vec::<f64>());
+                        v
+                    })
+                    .collect()
+            })
+            .collect()
+        };
+        let build = |d: tessera_data::Subset<TensorDataset>| {
+            DataLoader::builder(d)
+                .batch_size(5)
+                .shuffle(true)
+                .generator(Generator::new(4))
+        };
+        let fast = run(build(sub.clone()).build());
+        let slow = run(build(sub)
+            .collate_fn(tessera_data::default_collate::<Vec<Tensor>>)
+            .build());
+        assert_eq!(fast, slow);
+        assert_eq!(fast.len(), 5);
+    }
+}

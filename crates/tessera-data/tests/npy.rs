@@ -107,3 +107,40 @@ fn mismatched_lengths_and_bad_bools_are_errors() {
     std::fs::remove_file(a).ok();
     std::fs::remove_file(b).ok();
 }
+
+#[test]
+fn gathered_batches_equal_item_by_item_and_bad_rows_fail_in_the_loader() {
+    let p = temp("gather.npy");
+    let x = Tensor::randn(&[19, 3]).to_dtype(DType::F64);
+    x.write_npy(&p).unwrap();
+    let ds = NpyDataset::open(&[&p]).unwrap();
+    let run = |l: DataLoader<Vec<Tensor>>| -> Vec<Vec<f64>> {
+        l.map(|b| b.unwrap()[0].to_vec::<f64>()).collect()
+    };
+    let fast = run(DataLoader::builder(ds.clone())
+        .batch_size(4)
+        .num_workers(2)
+        .build());
+    let slow = run(DataLoader::builder(ds)
+        .batch_size(4)
+        .collate_fn(tessera_data::default_collate::<Vec<Tensor>>)
+        .build());
+    assert_eq!(fast, slow);
+    assert_eq!(fast.concat(), x.to_vec::<f64>());
+    // A corrupt bool in row 5: the batch holding it is an Err naming the file.
+    let mut bytes = Tensor::from_vec(vec![false; 8], &[8]).to_npy_bytes();
+    let n = bytes.len();
+    bytes[n - 3] = 7;
+    std::fs::write(&p, &bytes).unwrap();
+    let results: Vec<_> = DataLoader::builder(NpyDataset::open(&[&p]).unwrap())
+        .batch_size(4)
+        .build()
+        .collect();
+    assert!(results[0].is_ok());
+    let e = results[1].as_ref().unwrap_err().to_string();
+    assert!(
+        e.contains(&p.display().to_string()) && e.contains("row 5"),
+        "{e}"
+    );
+    std::fs::remove_file(p).ok();
+}

@@ -64,6 +64,17 @@ fn guarded<T>(what: impl FnOnce() -> String, f: impl FnOnce() -> Result<T>) -> R
 pub(crate) struct MapFetcher<D: Dataset + ?Sized, Out> {
     pub(crate) dataset: Arc<D>,
     pub(crate) collate: Arc<CollateFn<D::Item, Out>>,
+    /// Whether `collate` is the default one and items collate to their own type, so
+    /// that [`Dataset::get_batch_collated`] can stand in for it.
+    pub(crate) collated_hook: bool,
+}
+
+/// `a` as a `B`, when `A` and `B` are the same type.
+fn same_type<A: 'static, B: 'static>(a: A) -> Option<B> {
+    let mut slot = Some(a);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<B>>()
+        .and_then(Option::take)
 }
 
 impl<D: Dataset + ?Sized, Out> MapFetcher<D, Out> {
@@ -98,10 +109,30 @@ impl<D: Dataset + ?Sized, Out> MapFetcher<D, Out> {
     }
 }
 
-impl<D: Dataset + ?Sized, Out: Send> Fetcher<Out> for MapFetcher<D, Out> {
+impl<D: Dataset + ?Sized, Out: Send + 'static> Fetcher<Out> for MapFetcher<D, Out> {
     fn start_epoch(&mut self) {}
 
     fn fetch(&mut self, indices: &[usize], stop: &AtomicBool) -> Option<Result<Out>> {
+        if self.collated_hook {
+            let batch = guarded(
+                || format!("get_batch_collated of dataset indices {indices:?}"),
+                || Ok(self.dataset.get_batch_collated(indices)),
+            );
+            match batch {
+                Ok(None) => {}
+                Ok(Some(r)) => {
+                    return Some(
+                        r.map(|b| same_type(b).expect("checked when the loader was built"))
+                            .map_err(|e| {
+                                loader_error(format!(
+                                    "get_batch_collated of dataset indices {indices:?} failed: {e}"
+                                ))
+                            }),
+                    )
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
         let r = self.items(indices, stop).and_then(|items| {
             guarded(
                 || format!("collate_fn on dataset indices {indices:?}"),

@@ -5,6 +5,7 @@ use super::fetch::{CollateFn, FetcherFactory, IterFetcher, MapFetcher};
 use super::DataLoader;
 use crate::sampler::{BatchSampler, RandomSampler, Sampler, SequentialSampler};
 use crate::{Dataset, IterableDataset};
+use std::any::TypeId;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_core::{with_default_generator, Generator, Result};
@@ -54,6 +55,8 @@ pub(crate) struct Options {
 pub struct DataLoaderBuilder<Item, Out> {
     source: Source<Item>,
     collate: Arc<CollateFn<Item, Out>>,
+    /// The collate function is [`default_collate`] and items collate to their own type.
+    collated_hook: bool,
     opts: Options,
 }
 
@@ -62,6 +65,7 @@ impl<Item: Send + 'static, Out: Send + 'static> DataLoaderBuilder<Item, Out> {
         DataLoaderBuilder {
             source,
             collate,
+            collated_hook: false,
             opts: Options {
                 batch_size: Some(1),
                 shuffle: None,
@@ -161,6 +165,7 @@ impl<Item: Send + 'static, Out: Send + 'static> DataLoaderBuilder<Item, Out> {
         DataLoaderBuilder {
             source: self.source,
             collate: Arc::new(f),
+            collated_hook: false,
             opts: self.opts,
         }
     }
@@ -231,6 +236,7 @@ impl<Item: Send + 'static, Out: Send + 'static> DataLoaderBuilder<Item, Out> {
         let DataLoaderBuilder {
             source,
             collate,
+            collated_hook,
             mut opts,
         } = self;
         validate(&opts, matches!(source, Source::Iterable(_)));
@@ -246,6 +252,7 @@ impl<Item: Send + 'static, Out: Send + 'static> DataLoaderBuilder<Item, Out> {
                     Box::new(MapFetcher {
                         dataset: dataset.clone(),
                         collate: collate.clone(),
+                        collated_hook,
                     })
                 });
                 (factory, Some(bs), len)
@@ -346,7 +353,9 @@ fn map_batch_sampler(
 
 impl<Item: Collate> DataLoaderBuilder<Item, Item::Output> {
     fn default_map<D: Dataset<Item = Item> + 'static>(dataset: D) -> Self {
-        Self::with_collate(dataset, default_collate::<Item>)
+        let mut b = Self::with_collate(dataset, default_collate::<Item>);
+        b.collated_hook = TypeId::of::<Item>() == TypeId::of::<Item::Output>();
+        b
     }
 
     fn default_iterable<D: IterableDataset<Item = Item> + 'static>(dataset: D) -> Self {
