@@ -122,18 +122,26 @@ fn open_one(path: &Path) -> Result<NpyFile> {
     })
 }
 
-/// An element decoded from `.npy` bytes.
+/// An element type decoded from `.npy` bytes.
 trait Decode: StorageElement {
-    fn decode(b: &[u8], big_endian: bool) -> Option<Self>;
+    /// Appends the elements of `bytes` (whole elements) to `out`; `false` if a value is
+    /// invalid (a bool byte other than 0 or 1).
+    fn decode_into(bytes: &[u8], big_endian: bool, out: &mut Vec<Self>) -> bool;
 }
 
 macro_rules! decode_number {
     ($($t:ty),*) => {$(
         impl Decode for $t {
             #[inline]
-            fn decode(b: &[u8], big_endian: bool) -> Option<Self> {
-                let a = b.try_into().ok()?;
-                Some(if big_endian { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) })
+            fn decode_into(bytes: &[u8], big_endian: bool, out: &mut Vec<Self>) -> bool {
+                const N: usize = std::mem::size_of::<$t>();
+                let words = bytes.chunks_exact(N).map(|b| <[u8; N]>::try_from(b).expect("N bytes"));
+                if big_endian {
+                    out.extend(words.map(<$t>::from_be_bytes));
+                } else {
+                    out.extend(words.map(<$t>::from_le_bytes));
+                }
+                true
             }
         }
     )*};
@@ -141,12 +149,9 @@ macro_rules! decode_number {
 decode_number!(u8, i8, i32, i64, f32, f64);
 
 impl Decode for bool {
-    fn decode(b: &[u8], _big_endian: bool) -> Option<Self> {
-        match b {
-            [0] => Some(false),
-            [1] => Some(true),
-            _ => None,
-        }
+    fn decode_into(bytes: &[u8], _big_endian: bool, out: &mut Vec<Self>) -> bool {
+        out.extend(bytes.iter().map(|&b| b == 1));
+        bytes.iter().all(|&b| b <= 1)
     }
 }
 
@@ -158,10 +163,11 @@ impl NpyFile {
             let mut v = Vec::with_capacity(indices.len() * f.row_bytes / size);
             for &index in indices {
                 let at = f.header.data_offset + index * f.row_bytes;
-                for b in f.map[at..at + f.row_bytes].chunks_exact(size) {
-                    v.push(T::decode(b, f.header.big_endian).ok_or_else(|| {
-                        npy_error(&f.path, format!("row {index}: a bool byte is not 0 or 1"))
-                    })?);
+                if !T::decode_into(&f.map[at..at + f.row_bytes], f.header.big_endian, &mut v) {
+                    return Err(npy_error(
+                        &f.path,
+                        format!("row {index}: a bool byte is not 0 or 1"),
+                    ));
                 }
             }
             Ok(Tensor::from_vec(v, shape))

@@ -729,3 +729,30 @@ fn gathered_batches_equal_item_by_item_collation() {
         assert_eq!(fast.len(), 5);
     }
 }
+
+#[test]
+fn dropping_with_a_stuck_item_does_not_hang() {
+    let gate = Arc::new(AtomicUsize::new(0));
+    let g = gate.clone();
+    let ds = Arc::new(FnDataset::new(4, move |i| {
+        while i == 0 && g.load(Ordering::Relaxed) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(i as i64)
+    }));
+    let mut l = DataLoader::builder(ds.clone())
+        .num_workers(2)
+        .timeout(Duration::from_millis(20))
+        .build();
+    assert!(l.next().unwrap().is_err(), "item 0 is stuck: a timeout");
+    drop(l); // waits at most the timeout, then leaves the stuck worker
+    assert!(
+        Arc::strong_count(&ds) > 1,
+        "the stuck worker still holds the dataset"
+    );
+    gate.store(1, Ordering::Relaxed);
+    // Released, the worker sees the loader is gone and exits.
+    while Arc::strong_count(&ds) > 1 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

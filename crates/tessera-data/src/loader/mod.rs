@@ -20,6 +20,10 @@ use std::time::Duration;
 use tessera_core::{Generator, Result};
 use worker::Pool;
 
+/// How long dropping a loader (or ending an epoch) waits for worker threads to finish
+/// the item in hand when no timeout is set.
+pub const DROP_WAIT: Duration = Duration::from_secs(1);
+
 /// Batches from a dataset, epoch after epoch (`torch.utils.data.DataLoader`).
 ///
 /// A `DataLoader` is an iterator of `Result<batch>`: it yields the batches of one epoch,
@@ -35,7 +39,10 @@ use worker::Pool;
 /// An item whose `get` returns `Err` or panics, and a panicking collate function,
 /// give an `Err` for that batch naming the index; with a timeout, a batch that takes
 /// too long gives an `Err` (and is still delivered if it arrives later). No batch is
-/// dropped silently. Dropping the loader mid-epoch stops its workers.
+/// dropped silently. Dropping the loader mid-epoch stops its workers: each finishes
+/// the item in hand and exits, and the drop waits for them (at most the timeout, or
+/// [`DROP_WAIT`] without one; a worker stuck in an item is then left to exit when the
+/// item returns, so the drop never hangs).
 ///
 /// ```
 /// use tessera_core::{Generator, Tensor};
@@ -205,7 +212,7 @@ impl<Out: Send + 'static> DataLoader<Out> {
                     seed,
                     self.factory.clone(),
                     self.worker_init_fn.clone(),
-                    self.timeout,
+                    self.timeout.unwrap_or(DROP_WAIT),
                     self.batch_sampler.is_none(),
                 )
             };

@@ -84,8 +84,8 @@ pub(crate) struct Pool<Out> {
     stop: Arc<AtomicBool>,
     alive: Arc<Alive>,
     /// How long dropping the pool waits for busy workers before leaving them to finish
-    /// on their own (`None`: until they finish).
-    drop_wait: Option<Duration>,
+    /// on their own.
+    drop_wait: Duration,
 }
 
 impl<Out: Send + 'static> Pool<Out> {
@@ -95,7 +95,7 @@ impl<Out: Send + 'static> Pool<Out> {
         base_seed: u64,
         factory: FetcherFactory<Out>,
         worker_init_fn: Option<Arc<dyn Fn(usize) + Send + Sync>>,
-        drop_wait: Option<Duration>,
+        drop_wait: Duration,
         iterable: bool,
     ) -> Pool<Out> {
         let (reply_tx, replies) = unbounded();
@@ -152,25 +152,20 @@ impl<Out> Drop for Pool<Out> {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         self.tasks.clear(); // workers see their queue close
-        let deadline = self.drop_wait.map(|d| Instant::now() + d);
+        let deadline = Instant::now() + self.drop_wait;
         let mut n = self.alive.count.lock().unwrap_or_else(|e| e.into_inner());
         while *n > 0 {
-            match deadline {
-                None => n = self.alive.zero.wait(n).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        // A worker stuck in an item: leave it to end on its own.
-                        return;
-                    }
-                    n = self
-                        .alive
-                        .zero
-                        .wait_timeout(n, left)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // A worker stuck in an item: leave it to end on its own.
+                return;
             }
+            n = self
+                .alive
+                .zero
+                .wait_timeout(n, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         drop(n);
         for h in self.handles.drain(..) {
