@@ -400,6 +400,7 @@ fn iterable_datasets_shard_with_worker_info() {
         ]
     );
     let l = DataLoader::iterable_builder(sharded_stream(10))
+        .shuffle(false) // accepted, as in PyTorch
         .batch_size(3)
         .drop_last(true)
         .build();
@@ -657,10 +658,8 @@ option_error!(
 );
 option_error!(
     iterable_shuffle,
-    "DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle=false",
-    DataLoader::iterable_builder(stream())
-        .shuffle(false)
-        .build()
+    "DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle=true",
+    DataLoader::iterable_builder(stream()).shuffle(true).build()
 );
 option_error!(
     iterable_sampler,

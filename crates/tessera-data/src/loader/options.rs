@@ -228,7 +228,7 @@ impl<Item: Send + 'static, Out: Send + 'static> DataLoaderBuilder<Item, Out> {
     ///
     /// # Panics
     /// With PyTorch's `ValueError` messages: `prefetch_factor` without workers or 0;
-    /// `persistent_workers` without workers; `shuffle`, `sampler` or `batch_sampler`
+    /// `persistent_workers` without workers; `shuffle(true)`, `sampler` or `batch_sampler`
     /// with an iterable dataset; `sampler` with `shuffle`; `batch_sampler` with
     /// `batch_size`, `shuffle`, `sampler` or `drop_last`; `drop_last` without batching.
     /// Also for `shuffle` on an empty dataset (as `RandomSampler`).
@@ -297,10 +297,10 @@ fn validate(o: &Options, iterable: bool) {
         "DataLoader: prefetch_factor option should be positive, but got prefetch_factor=0"
     );
     if iterable {
+        // As in PyTorch, shuffle=False is accepted.
         assert!(
-            o.shuffle.is_none(),
-            "DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={}",
-            o.shuffle.unwrap_or(false)
+            o.shuffle != Some(true),
+            "DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle=true"
         );
         assert!(
             o.sampler.is_none(),
