@@ -755,3 +755,33 @@ fn dropping_with_a_stuck_item_does_not_hang() {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+#[test]
+fn persistent_workers_keep_their_seed_across_epochs() {
+    let seeds = |persistent: bool| {
+        let ds = FnDataset::new(4, |_| {
+            let w = get_worker_info().unwrap();
+            // The worker's generator is seeded with its seed.
+            assert_eq!(w.generator().next_u64(), Generator::new(w.seed).next_u64());
+            Ok(w.seed as i64)
+        });
+        let mut l = DataLoader::builder(ds)
+            .batch_size(4)
+            .num_workers(1)
+            .persistent_workers(persistent)
+            .generator(Generator::new(8))
+            .build();
+        (0..3)
+            .map(|_| {
+                (&mut l)
+                    .map(|b| b.unwrap().to_vec::<i64>()[0])
+                    .collect::<Vec<_>>()[0]
+            })
+            .collect::<Vec<i64>>()
+    };
+    let kept = seeds(true);
+    assert!(kept.iter().all(|&s| s == kept[0]), "{kept:?}");
+    let fresh = seeds(false);
+    assert_eq!(fresh[0], kept[0], "the first epoch's base seed either way");
+    assert_ne!(fresh[1], fresh[0]);
+}
