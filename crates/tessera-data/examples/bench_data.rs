@@ -56,6 +56,19 @@ fn spin(d: Duration) {
     }
 }
 
+/// Items per second of bare 50 us busy waits on `threads` threads (no loader): the
+/// parallelism the machine offers at the moment, to read the slow case against.
+fn bare_spin_rate(threads: usize) -> f64 {
+    let per_thread = SLOW_ROWS / threads;
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| (0..per_thread).for_each(|_| spin(SLOW_COST)));
+        }
+    });
+    (per_thread * threads) as f64 / t.elapsed().as_secs_f64()
+}
+
 /// Runs the PyTorch side; its lines are `case samples_per_second`.
 fn torch_rates(dir: &Path) -> Option<Vec<(String, f64)>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_data.py");
@@ -116,6 +129,7 @@ fn main() -> Result<()> {
         rows.push((format!("slow_50us workers={workers}"), r));
     }
 
+    let bare = [bare_spin_rate(1), bare_spin_rate(2)];
     let torch = if no_python { None } else { torch_rates(&dir) };
     std::fs::remove_dir_all(&dir).ok();
     println!("samples per second, batch {BATCH}, shuffled; best epoch");
@@ -137,8 +151,12 @@ fn main() -> Result<()> {
             .unwrap_or(f64::NAN)
     };
     println!(
-        "slow_50us: 2 workers / 0 workers = {:.2}x",
-        get("slow_50us workers=2") / get("slow_50us workers=0")
+        "slow_50us: 2 workers / 0 workers = {:.2}x; bare busy waits without a loader: \
+         2 threads / 1 thread = {:.2}x ({:.0} and {:.0} per second)",
+        get("slow_50us workers=2") / get("slow_50us workers=0"),
+        bare[1] / bare[0],
+        bare[0],
+        bare[1]
     );
     Ok(())
 }
