@@ -562,6 +562,11 @@ fn progress_bar_does_not_change_the_batches() {
         .progress(true)
         .build();
     assert_eq!(labels(&mut l).concat(), (0..10).collect::<Vec<_>>());
+    let shown = format!("{l:?}");
+    assert!(
+        shown.contains("len: Some(4)") && shown.contains("epoch: 1"),
+        "{shown}"
+    );
 }
 
 #[test]

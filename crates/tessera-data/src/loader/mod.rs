@@ -245,6 +245,21 @@ impl<Out: Send + 'static> DataLoader<Out> {
     }
 }
 
+impl<Out> std::fmt::Debug for DataLoader<Out> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataLoader")
+            .field("len", &self.len)
+            .field("iterable", &self.batch_sampler.is_none())
+            .field("num_workers", &self.num_workers)
+            .field("persistent_workers", &self.persistent_workers)
+            .field("in_order", &self.in_order)
+            .field("timeout", &self.timeout)
+            .field("epoch", &self.epoch)
+            .field("in_epoch", &self.current.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<Out: Send + 'static> Iterator for DataLoader<Out> {
     type Item = Result<Out>;
 
