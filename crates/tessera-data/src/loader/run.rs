@@ -268,8 +268,9 @@ impl<Out: Send + 'static> Run<Out> {
         loop {
             self.fill(pool);
             while let Some((seq, received)) = self.ready() {
+                let batch = self.accept(seq, received);
                 self.fill(pool);
-                if let Some(r) = self.accept(seq, received) {
+                if let Some(r) = batch {
                     return Some(r);
                 }
             }

@@ -10,6 +10,11 @@ use tessera_core::Generator;
 /// not delivered, the same ones the original loader would have, and goes on with the
 /// following epochs as it would have.
 ///
+/// For an iterable dataset the streams are replayed and the delivered batches skipped;
+/// that is exact when the streams are the same from pass to pass and batches come
+/// `in_order` (the default): out of order, which batch a position holds depends on
+/// timing.
+///
 /// The snapshot lives in memory (it holds the sampler and generator state); it is not a
 /// file format.
 ///
