@@ -31,8 +31,10 @@ pub const DROP_WAIT: Duration = Duration::from_secs(1);
 /// runs one epoch. [`DataLoader::len`] is the number of batches per epoch.
 ///
 /// With [`num_workers`](DataLoaderBuilder::num_workers) above 0, worker threads make
-/// batches ahead: batch `k` goes to worker `k % num_workers`, and with `in_order` (the
-/// default) batches arrive in the sampler's order, identical to `num_workers = 0`.
+/// up to `prefetch_factor * num_workers` batches ahead. With `in_order` (the default)
+/// batch `k` goes to worker `k % num_workers` and batches arrive in the sampler's order,
+/// identical to `num_workers = 0`; without it, each batch goes to the least busy worker
+/// and batches arrive as they are finished.
 /// Each epoch draws one base seed from the loader's generator; worker `k` sees
 /// `base + k` in [`crate::get_worker_info`].
 ///
