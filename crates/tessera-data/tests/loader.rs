@@ -666,3 +666,36 @@ fn persistent_workers_keep_their_seed_across_epochs() {
     assert_eq!(fresh[0], kept[0], "the first epoch's base seed either way");
     assert_ne!(fresh[1], fresh[0]);
 }
+
+#[test]
+fn get_batch_collated_is_used_only_with_the_default_collate() {
+    struct Gathered;
+    impl Dataset for Gathered {
+        type Item = Tensor;
+        fn len(&self) -> usize {
+            4
+        }
+        fn get(&self, index: usize) -> Result<Tensor> {
+            Ok(Tensor::from_vec(vec![index as i64], &[1]))
+        }
+        fn get_batch_collated(&self, indices: &[usize]) -> Option<Result<Tensor>> {
+            let v = indices.iter().map(|&i| 100 + i as i64).collect();
+            Some(Ok(Tensor::from_vec(v, &[indices.len()])))
+        }
+    }
+    let mut fast = DataLoader::builder(Gathered).batch_size(4).build();
+    assert_eq!(
+        fast.next().unwrap().unwrap().to_vec::<i64>(),
+        vec![100, 101, 102, 103]
+    );
+    let mut items = DataLoader::builder(Gathered)
+        .batch_size(4)
+        .collate_fn(tessera_data::default_collate::<Tensor>)
+        .build();
+    assert_eq!(
+        items.next().unwrap().unwrap().to_vec::<i64>(),
+        vec![0, 1, 2, 3]
+    );
+    let mut unbatched = DataLoader::builder(Gathered).unbatched().build();
+    assert_eq!(unbatched.next().unwrap().unwrap().to_vec::<i64>(), vec![0]);
+}
