@@ -63,6 +63,11 @@ pub use tessera_linalg as linalg;
 /// Euler, midpoint, RK4, dopri5 and tsit5, differentiable through autograd.
 pub use tessera_ode as ode;
 
+/// `torch.utils.data`: datasets (in memory, memory-mapped `.npy`, streams), samplers
+/// (random, weighted, distributed, ...) and a multi-threaded `DataLoader` with
+/// PyTorch's options, reproducible seeds and resumable state.
+pub use tessera_data as data;
+
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {
     pub use tessera_core::autograd::{self, no_grad};
