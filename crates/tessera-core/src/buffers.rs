@@ -9,7 +9,7 @@
 //! nearly that size (at most 1/8 larger). [`release_cached_buffers`] gives them back to the
 //! allocator.
 
-use crate::storage::{StorageData, StorageElement};
+use crate::data::{StorageData, StorageElement};
 use std::sync::Mutex;
 
 /// Buffers below this size are left to the allocator, which reuses them well.

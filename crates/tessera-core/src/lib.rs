@@ -7,6 +7,7 @@
 
 pub mod autograd;
 mod buffers;
+mod data;
 mod device;
 mod display;
 pub mod dtype;

@@ -12,8 +12,8 @@
 //! LU below) and the triangular solves on the diagonal blocks (the kernels below, which
 //! run along contiguous rows and are compiled for the CPU's vector width at run time).
 
-use crate::dense::{padded_stride, strided_mut};
 use crate::scalar::Float;
+use crate::strided::{padded_stride, strided_mut};
 use crate::workspace;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::*;

@@ -52,6 +52,7 @@ mod norm;
 pub mod scalar;
 mod small;
 mod solve;
+mod strided;
 mod workspace;
 
 pub use cholesky::{cholesky, cholesky_ex};

@@ -6,7 +6,7 @@
 use crate::interp::Quartic;
 use crate::norm::{check_derivative, host, nonfinite_derivative, Norm};
 use crate::rhs::Rhs;
-use crate::solve::Stats;
+use crate::stats::Stats;
 use crate::step::{advance, nan_stage, rk_step, weighted_sum};
 use crate::tableau::tableau;
 use crate::{Method, Options};

@@ -3,7 +3,7 @@
 
 use crate::norm::{all_finite, nonfinite_derivative};
 use crate::rhs::Rhs;
-use crate::solve::Stats;
+use crate::stats::Stats;
 use crate::step::{nan_stage, rk_step};
 use crate::tableau::tableau;
 use crate::Method;

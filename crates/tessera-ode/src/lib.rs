@@ -54,6 +54,7 @@ mod norm;
 mod options;
 mod rhs;
 mod solve;
+mod stats;
 mod step;
 mod tableau;
 

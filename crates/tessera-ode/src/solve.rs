@@ -5,19 +5,9 @@ use crate::adaptive::integrate_adaptive;
 use crate::fixed::integrate_fixed;
 use crate::norm::{all_finite, Norm};
 use crate::rhs::Rhs;
+pub use crate::stats::Stats;
 use crate::Options;
 use tessera_core::{Error, Result, Tensor};
-
-/// Counts of one solve.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Evaluations of `f` (including the initial step selection's).
-    pub nfe: usize,
-    /// Accepted steps (every step of a fixed-step method).
-    pub n_accepted: usize,
-    /// Rejected steps of an adaptive method.
-    pub n_rejected: usize,
-}
 
 /// Solves `dy/dt = f(t, y)`, `y(t[0]) = y0`, and returns `y` at every time in `t`,
 /// stacked: shape `[t.len(), ...y0.shape]`, as `torchdiffeq.odeint(f, y0, t)`.
