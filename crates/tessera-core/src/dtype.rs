@@ -211,6 +211,13 @@ pub trait Element:
     fn from_i64(v: i64) -> Self;
     /// Whether the value is not zero.
     fn is_nonzero(self) -> bool;
+    /// The sum of a slice in `f64` on the calling thread, as tessera's reductions add
+    /// one chunk: the vectorized pairwise kernel of `tessera-kernels` for `f32` and `f64`,
+    /// a pairwise sum (leaves of 256, four partial sums) for `bool` and the integers.
+    #[inline]
+    fn sum_f64(s: &[Self]) -> f64 {
+        pairwise_sum(s)
+    }
     /// Cast from any other element type with PyTorch's rules.
     #[inline]
     fn cast_from<S: Element>(v: S) -> Self {
@@ -224,10 +231,32 @@ pub trait Element:
     }
 }
 
+/// Pairwise sum in `f64` of bool and integer slices (leaves of 256, four partial sums).
+fn pairwise_sum<T: Element>(s: &[T]) -> f64 {
+    if s.len() <= 256 {
+        let mut acc = [0.0f64; 4];
+        let chunks = s.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..4 {
+                acc[k] += c[k].to_f64();
+            }
+        }
+        let tail: f64 = rest.iter().map(|v| v.to_f64()).sum();
+        return (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail;
+    }
+    let mid = s.len() / 2;
+    pairwise_sum(&s[..mid]) + pairwise_sum(&s[mid..])
+}
+
 macro_rules! impl_element {
-    ($t:ty, $d:ident, float) => {
+    ($t:ty, $d:ident, float, $sum:ident) => {
         impl Element for $t {
             const DTYPE: DType = DType::$d;
+            #[inline]
+            fn sum_f64(s: &[Self]) -> f64 {
+                tessera_kernels::$sum(s)
+            }
             #[inline]
             fn to_f64(self) -> f64 {
                 self as f64
@@ -277,8 +306,8 @@ macro_rules! impl_element {
     };
 }
 
-impl_element!(f32, F32, float);
-impl_element!(f64, F64, float);
+impl_element!(f32, F32, float, sum_f32);
+impl_element!(f64, F64, float, sum_f64);
 impl_element!(u8, U8, int);
 impl_element!(i8, I8, int);
 impl_element!(i32, I32, int);

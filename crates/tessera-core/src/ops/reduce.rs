@@ -80,50 +80,16 @@ pub(crate) fn reduce_rows<T: StorageElement, O: StorageElement>(
 /// the vectorized kernel; the other types are summed here.
 pub(crate) fn sum_f64<T: Element>(s: &[T]) -> f64 {
     if s.len() < PARALLEL_THRESHOLD * 4 {
-        return chunk_sum(s);
+        return T::sum_f64(s);
     }
     // The same chunks on one thread or many, so the sum does not depend on threading.
     let c = PARALLEL_THRESHOLD * 2;
     let parts: Vec<f64> = if crate::threads::parallel(s.len()) {
-        pool().install(|| s.par_chunks(c).map(chunk_sum).collect())
+        pool().install(|| s.par_chunks(c).map(T::sum_f64).collect())
     } else {
-        s.chunks(c).map(chunk_sum).collect()
+        s.chunks(c).map(T::sum_f64).collect()
     };
     tessera_kernels::sum_f64(&parts)
-}
-
-/// The sum of one chunk on the calling thread: the kernel for floats, [`pairwise`] else.
-fn chunk_sum<T: Element>(s: &[T]) -> f64 {
-    use std::any::TypeId;
-    if TypeId::of::<T>() == TypeId::of::<f32>() {
-        // SAFETY: `T` is `f32` (same TypeId), so the slice is reinterpreted as itself.
-        let f = unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) };
-        return tessera_kernels::sum_f32(f);
-    }
-    if TypeId::of::<T>() == TypeId::of::<f64>() {
-        // SAFETY: as above, `T` is `f64`.
-        let f = unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f64, s.len()) };
-        return tessera_kernels::sum_f64(f);
-    }
-    pairwise(s)
-}
-
-/// Pairwise sum in `f64` of bool and integer slices (leaves of 256, four partial sums).
-fn pairwise<T: Element>(s: &[T]) -> f64 {
-    if s.len() <= 256 {
-        let mut acc = [0.0f64; 4];
-        let chunks = s.chunks_exact(4);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for k in 0..4 {
-                acc[k] += c[k].to_f64();
-            }
-        }
-        let tail: f64 = rest.iter().map(|v| v.to_f64()).sum();
-        return (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail;
-    }
-    let mid = s.len() / 2;
-    pairwise(&s[..mid]) + pairwise(&s[mid..])
 }
 
 fn sum_i64<T: Element>(s: &[T]) -> i64 {
