@@ -187,3 +187,35 @@ fn out_forms_match_the_allocating_forms_on_strided_and_broadcast_inputs() {
     expm1_out(&a, &mut out);
     assert_eq!(out.to_vec::<f32>(), a.expm1().to_vec::<f32>());
 }
+
+#[test]
+fn out_forms_are_not_differentiable_as_in_pytorch() {
+    let x = tensor!([1.0, 2.0], dtype = DType::F64);
+    x.requires_grad_(true);
+    let mut out = Tensor::zeros_dtype(&[2], DType::F64);
+    let m = panic_message(|| expm1_out(&x, &mut out));
+    assert!(
+        m.contains(
+            "expm1_out: functions with out=... arguments don't support automatic differentiation"
+        ),
+        "{m}"
+    );
+    let m = panic_message(|| add_out(&x, 1.0, &mut out));
+    assert!(m.contains("add_out: functions with out="), "{m}");
+    let m = panic_message(|| neg_out(&x, &mut out));
+    assert!(m.contains("neg_out: functions with out="), "{m}");
+    // Under no_grad they run, and record nothing.
+    {
+        let _g = tessera_core::autograd::no_grad();
+        expm1_out(&x, &mut out);
+        add_out(&x, 1.0, &mut out);
+    }
+    assert_eq!(out.to_vec::<f64>(), vec![2.0, 3.0]);
+    assert!(!out.requires_grad());
+    // An out that requires grad is a leaf being written in place.
+    let leaf = Tensor::zeros_dtype(&[2], DType::F64);
+    leaf.requires_grad_(true);
+    let mut leaf_out = leaf.clone();
+    let m = panic_message(|| mul_out(&tensor!([1.0, 2.0], dtype = DType::F64), 2.0, &mut leaf_out));
+    assert!(m.contains("leaf Variable that requires grad"), "{m}");
+}

@@ -318,8 +318,9 @@ pub fn binary_out(op: BinaryOp, a: &Rhs, b: &Rhs, out: &mut Tensor) {
     let (dtype, ta, tb) = operands(op, a, b);
     let name = op.name();
     let shape = broadcast_shapes(name, ta.shape(), tb.shape());
+    let plan = plan(name, &shape, dtype, &[&ta, &tb], out);
     let _no_graph = crate::autograd::no_grad();
-    match plan(name, &shape, dtype, &[&ta, &tb], out) {
+    match plan {
         OutPlan::Resize => *out = binary(op, a, b),
         OutPlan::InPlace | OutPlan::Copy => copy_into(&binary(op, a, b), out),
         OutPlan::Direct(range) => {
@@ -565,8 +566,7 @@ pub fn clamp_out(
     max: Option<impl Into<Scalar>>,
     out: &mut Tensor,
 ) {
-    let _no_graph = crate::autograd::no_grad();
-    super::out::write_out("clamp", &x.clamp(min, max), out)
+    super::out::write_out("clamp", &[x], || x.clamp(min, max), out)
 }
 
 #[cfg(test)]

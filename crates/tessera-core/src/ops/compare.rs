@@ -24,8 +24,12 @@ macro_rules! comparisons {
 /// As [`Tensor::where_`], and if `out` is not empty and its shape differs from the
 /// result's, or its dtype from the result's (an empty `out` is resized).
 pub fn where_out(x: &Tensor, cond: &Tensor, other: impl Into<Rhs>, out: &mut Tensor) {
-    let _no_graph = crate::autograd::no_grad();
-    super::out::write_out("where", &x.where_(cond, other), out)
+    let other = other.into();
+    let inputs: Vec<&Tensor> = match &other {
+        Rhs::Tensor(t) => vec![x, t],
+        Rhs::Scalar(_) => vec![x],
+    };
+    super::out::write_out("where", &inputs, || x.where_(cond, other.clone()), out)
 }
 
 impl Tensor {$(

@@ -27,7 +27,9 @@ pub(crate) enum OutPlan {
 ///
 /// # Panics
 /// If `out` is not empty and its shape differs from `shape`, if its dtype differs from
-/// `dtype`, if it requires grad, or if several of its elements share one memory location.
+/// `dtype`, if several of its elements share one memory location, or, while grad mode is
+/// on, if `out` or an input requires grad (`out=` forms are not differentiable, as in
+/// PyTorch; use them under [`crate::autograd::no_grad`]).
 pub(crate) fn plan(
     op: &str,
     shape: &[usize],
@@ -35,6 +37,7 @@ pub(crate) fn plan(
     inputs: &[&Tensor],
     out: &Tensor,
 ) -> OutPlan {
+    check_no_grad(op, inputs);
     if out.numel() == 0 && out.shape() != shape {
         assert_eq!(
             out.dtype(),
@@ -75,18 +78,41 @@ pub(crate) fn plan(
     }
 }
 
+/// Panics if grad mode is on and an input requires grad: PyTorch's "functions with
+/// out=... arguments don't support automatic differentiation".
+fn check_no_grad(op: &str, inputs: &[&Tensor]) {
+    if crate::autograd::is_grad_enabled() {
+        assert!(
+            !inputs.iter().any(|t| t.requires_grad()),
+            "{op}_out: functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad; call it under autograd::no_grad()"
+        );
+    }
+}
+
 /// Writes `result` (of `out`'s shape and dtype) into `out` through a copy.
 pub(crate) fn copy_into(result: &Tensor, out: &Tensor) {
     // Copied out first: a write may not wait while this thread holds a read lock.
     dispatch!(result.dtype(), T => out.write_values(&result.to_vec::<T>()));
 }
 
-/// Writes `result` into `out` under the contract above, for ops whose result is
-/// computed first (no direct path): `where_out`, `clamp_out`, the dtype-keeping unary ops.
+/// Writes `compute()` into `out` under the contract above, for ops whose result is
+/// computed first (no direct path): `where_out`, `clamp_out`, the dtype-keeping unary
+/// ops. `inputs` are the op's tensor arguments (checked as [`plan`] does).
 ///
 /// # Panics
 /// As [`plan`].
-pub fn write_out(op: &str, result: &Tensor, out: &mut Tensor) {
+pub(crate) fn write_out(
+    op: &str,
+    inputs: &[&Tensor],
+    compute: impl FnOnce() -> Tensor,
+    out: &mut Tensor,
+) {
+    check_no_grad(op, inputs);
+    let result = {
+        let _no_graph = crate::autograd::no_grad();
+        compute()
+    };
+    let result = &result;
     match plan(op, result.shape(), result.dtype(), &[], out) {
         OutPlan::Resize => *out = result.clone(),
         _ if result.shares_storage(out) && result.layout() == out.layout() => {}

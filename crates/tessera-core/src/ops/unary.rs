@@ -13,7 +13,7 @@
 //! thread pool ([`crate::set_num_threads`]).
 
 use super::arith::Arith;
-pub use super::out::write_out;
+use super::out::write_out;
 use super::out::{copy_into, plan, OutPlan};
 use crate::autograd::{record, Saves};
 use crate::storage::{lock_for_out, StorageElement};
@@ -107,9 +107,10 @@ pub fn float_unary(x: &Tensor, k: &FloatKernel) -> Tensor {
 /// As the `out=` contract (`ops::out`): a non-empty `out` of another shape, or another
 /// dtype than the result's.
 pub fn float_unary_out(x: &Tensor, k: &FloatKernel, out: &mut Tensor) {
-    let x = x.to_dtype(x.dtype().to_float());
+    let plan = plan(k.name, x.shape(), x.dtype().to_float(), &[x], out);
     let _no_graph = crate::autograd::no_grad();
-    match plan(k.name, x.shape(), x.dtype(), &[&x], out) {
+    let x = x.to_dtype(x.dtype().to_float());
+    match plan {
         OutPlan::Resize => *out = float_unary(&x, k),
         OutPlan::InPlace => float_unary_(out, k),
         OutPlan::Copy => copy_into(&float_unary(&x, k), out),
@@ -361,8 +362,7 @@ macro_rules! same_ops {
             /// If `out` is not empty and its shape differs from the result's, or its dtype
             /// (an empty `out` is resized, as PyTorch does).
             pub fn $name_out(x: &Tensor, out: &mut Tensor) {
-                let _no_graph = crate::autograd::no_grad();
-                write_out(stringify!($name), &x.$name(), out)
+                write_out(stringify!($name), &[x], || x.$name(), out)
             }
         )*
     };
