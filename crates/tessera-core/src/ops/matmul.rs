@@ -61,8 +61,10 @@ const SMALL_PRODUCT: usize = 16 * 16 * 16;
 /// Products from this many multiply-adds on use the pool (gemm's own threading).
 const PARALLEL_PRODUCT: usize = 64 * 64 * 64;
 
-/// A small float product straight from the strided operands, accumulating in `T` in
-/// the order of `k`.
+/// A small float product straight from the strided operands, accumulating in `T`: four
+/// partial sums over `k` (products `p = 0, 4, 8, ...` in the first, and so on), added
+/// as `(s0 + s1) + (s2 + s3)` and then the remainder, so the additions do not wait on one
+/// another (a single running sum costs an add's latency per term).
 #[allow(clippy::too_many_arguments)]
 fn small_block<T: super::arith::Arith>(
     m: usize,
@@ -74,16 +76,33 @@ fn small_block<T: super::arith::Arith>(
     b: &[T],
     (ob, rrs, rcs): (usize, usize, usize),
 ) {
+    let zero = T::default();
+    let sum4 =
+        |acc: [T; 4], tail: T| T::add(T::add(T::add(acc[0], acc[1]), T::add(acc[2], acc[3])), tail);
     for i in 0..m {
         for j in 0..n {
-            let mut acc = T::default();
-            for p in 0..k {
-                acc = T::add(
-                    acc,
-                    T::mul(a[oa + i * lrs + p * lcs], b[ob + p * rrs + j * rcs]),
-                );
-            }
-            dst[i * n + j] = acc;
+            let (ra, rb) = (oa + i * lrs, ob + j * rcs);
+            let mut acc = [zero; 4];
+            let full = k - k % 4;
+            let tail = if lcs == 1 && rrs == 1 {
+                // Both operands contiguous along k: slices, no index arithmetic.
+                let (x, y) = (&a[ra..ra + k], &b[rb..rb + k]);
+                for (x4, y4) in x.chunks_exact(4).zip(y.chunks_exact(4)) {
+                    for l in 0..4 {
+                        acc[l] = T::add(acc[l], T::mul(x4[l], y4[l]));
+                    }
+                }
+                (full..k).fold(zero, |s, p| T::add(s, T::mul(x[p], y[p])))
+            } else {
+                let term = |p: usize| T::mul(a[ra + p * lcs], b[rb + p * rrs]);
+                for p in (0..full).step_by(4) {
+                    for (l, s) in acc.iter_mut().enumerate() {
+                        *s = T::add(*s, term(p + l));
+                    }
+                }
+                (full..k).fold(zero, |s, p| T::add(s, term(p)))
+            };
+            dst[i * n + j] = sum4(acc, tail);
         }
     }
 }
