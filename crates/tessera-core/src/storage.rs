@@ -212,7 +212,8 @@ impl Storage {
 /// for an op that reads some storages and writes its result into another (`exp_out`,
 /// `add_out`). The only way to hold a write lock together with other locks: the thread
 /// must hold no storage lock before, and acquiring in one order keeps such ops from
-/// waiting on each other in a cycle (module docs).
+/// waiting on each other in a cycle (module docs). The read guards come back in the order
+/// of `reads` (a storage given twice is read-locked twice, which recursive reads allow).
 ///
 /// # Panics
 /// If `dst` is one of `reads` (the caller handles aliasing), or this thread already holds
@@ -228,10 +229,9 @@ pub(crate) fn lock_for_out<'a>(
         "{op}: internal error: the output storage is also an input; alias it first"
     );
     HeldToken::check(addr(dst), true, op);
-    let mut order: Vec<&'a Storage> = reads.to_vec();
-    order.sort_by_key(|s| addr(s));
-    order.dedup_by_key(|s| addr(s));
-    let mut guards = Vec::with_capacity(order.len());
+    let mut order: Vec<usize> = (0..reads.len()).collect();
+    order.sort_by_key(|&i| addr(reads[i]));
+    let mut slots: Vec<Option<StorageReadGuard<'a>>> = reads.iter().map(|_| None).collect();
     let mut write = None;
     let take_write = || {
         dst.version.fetch_add(1, Ordering::Relaxed);
@@ -240,25 +240,22 @@ pub(crate) fn lock_for_out<'a>(
             _held: HeldToken::register(addr(dst), true),
         }
     };
-    for s in order {
+    for i in order {
+        let s = reads[i];
         if write.is_none() && addr(dst) < addr(s) {
             write = Some(take_write());
         }
-        guards.push(StorageReadGuard {
+        slots[i] = Some(StorageReadGuard {
             guard: s.data.read_recursive(),
             _held: HeldToken::register(addr(s), false),
         });
     }
     let write = write.unwrap_or_else(take_write);
-    // Guards come back in address order; callers find theirs with `guard_of`.
+    let guards = slots
+        .into_iter()
+        .map(|g| g.expect("every read is locked"))
+        .collect();
     (guards, write)
-}
-
-impl StorageReadGuard<'_> {
-    /// Whether this guard locks `s`.
-    pub(crate) fn locks(&self, s: &Storage) -> bool {
-        std::ptr::eq(&*self.guard as *const StorageData, s.data.data_ptr())
-    }
 }
 
 impl Drop for Storage {

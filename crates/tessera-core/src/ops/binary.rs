@@ -145,14 +145,8 @@ fn zip_map_direct<A, B, O>(
         &[a.storage().as_ref(), b.storage().as_ref()],
         out.storage().as_ref(),
     );
-    let guard_of = |t: &Tensor| {
-        reads
-            .iter()
-            .find(|g| g.locks(t.storage()))
-            .expect("every input is locked")
-    };
-    let da = A::slice(guard_of(a)).expect("dtype checked");
-    let db = B::slice(guard_of(b)).expect("dtype checked");
+    let da = A::slice(&reads[0]).expect("dtype checked");
+    let db = B::slice(&reads[1]).expect("dtype checked");
     let dst = &mut write.slice_mut::<O>().expect("dtype checked by the plan")[range];
     zip_into(op, (da, a.layout()), (db, b.layout()), out.shape(), dst, f);
 }
@@ -320,9 +314,11 @@ pub fn binary_out(op: BinaryOp, a: &Rhs, b: &Rhs, out: &mut Tensor) {
     let shape = broadcast_shapes(name, ta.shape(), tb.shape());
     let plan = plan(name, &shape, dtype, &[&ta, &tb], out);
     let _no_graph = crate::autograd::no_grad();
+    // The checked, promoted operands are reused: no second promotion or conversion.
+    let result = || with_binary_fn!(op, dtype, |f| zip_map(name, &ta, &tb, f));
     match plan {
-        OutPlan::Resize => *out = binary(op, a, b),
-        OutPlan::InPlace | OutPlan::Copy => copy_into(&binary(op, a, b), out),
+        OutPlan::Resize => *out = result(),
+        OutPlan::InPlace | OutPlan::Copy => copy_into(&result(), out),
         OutPlan::Direct(range) => {
             with_binary_fn!(op, dtype, |f| zip_map_direct(
                 name,
