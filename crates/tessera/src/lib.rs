@@ -31,8 +31,8 @@
 pub use tessera_core::{
     cached_buffer_bytes, get_num_threads, manual_seed, release_cached_buffers, result_type,
     set_num_threads, tensor, with_default_generator, Category, DType, Device, Dims, Element, Error,
-    FloatElement, Generator, Layout, Operand, PrintOptions, Result, Scalar, Storage, StorageData,
-    StorageElement, Tensor, TensorLiteral,
+    FloatElement, Generator, Layout, Operand, PrintOptions, Result, Scalar, StateDict, Storage,
+    StorageData, StorageElement, Tensor, TensorLiteral,
 };
 
 /// The `out=` forms (`torch.expm1(x, out=y)` is `tessera::expm1_out(&x, &mut y)`): each
