@@ -3,17 +3,17 @@
 
 pub mod arith;
 mod out;
-pub(crate) mod unary;
+pub mod unary;
 
 pub use unary::{
     abs_out, ceil_out, cos_out, exp_out, expm1_out, floor_out, log1p_out, log_out, neg_out,
     reciprocal_out, relu_out, round_out, rsqrt_out, sigmoid_out, sign_out, sin_out, softplus_out,
-    sqrt_out, square_out, tanh_out,
+    sqrt_out, square_out, tanh_out, FloatUnaryOp, MapUnaryOp,
 };
 pub mod binary;
 pub use binary::{
-    add_out, binary, binary_out, clamp_out, div_out, maximum_out, minimum_out, mul_out, pow_out,
-    sub_out, zip_map, BinaryOp, Rhs,
+    add_out, binary, binary_, binary_out, clamp_out, div_out, maximum_out, minimum_out, mul_out,
+    pow_out, sub_out, zip_map, BinaryOp, Rhs, Side,
 };
 mod close;
 pub mod compare;

@@ -4,7 +4,8 @@
 use super::reduce::{expand_reduced, reduce_rows, reduced_dims, rows_last};
 use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
-use crate::threads::par_rows;
+use crate::runtime::pool::par_rows;
+use crate::runtime::Output;
 use crate::{DType, Dims, Tensor};
 
 type RowMap<T> = fn(&[T], &mut [T]);
@@ -23,11 +24,12 @@ fn along_dim<T: crate::StorageElement>(op: &str, x: &Tensor, dim: isize, f: RowM
     let d = normalize_dim(op, dim, x.dim());
     let (moved, row_len) = rows_last(x, &[d]);
     let out = moved.with_contiguous(|s: &[T]| {
-        let mut out = crate::threads::output_vec_for::<T>(op, s.len());
-        par_rows(s, row_len, &mut out, row_len, f);
+        // The row kernels write every element of each row: a reused buffer is safe.
+        let mut out = Output::<T>::for_overwrite(op, s.len());
+        par_rows(s, row_len, out.as_mut_slice(), row_len, f);
         out
     });
-    let y = Tensor::from_vec(out, moved.shape());
+    let y = out.into_tensor(moved.shape());
     if d + 1 == x.dim() {
         return y;
     }
