@@ -6,9 +6,50 @@ use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
 use crate::runtime::pool::par_rows;
 use crate::runtime::Output;
-use crate::{DType, Dims, Tensor};
+use crate::{dispatch_float, DType, Dims, Tensor};
 
 type RowMap<T> = fn(&[T], &mut [T]);
+
+/// `f32` and `f64`: each picks its row kernels from `tessera-kernels` (the per-dtype hooks
+/// of the three row ops; `dispatch_float!` picks the type).
+trait RowFloat: crate::StorageElement {
+    fn softmax(row: &[Self], out: &mut [Self]);
+    fn log_softmax(row: &[Self], out: &mut [Self]);
+    fn logsumexp(row: &[Self]) -> Self;
+}
+
+macro_rules! row_float {
+    ($t:ty, $softmax:path, $log_softmax:path, $logsumexp:path) => {
+        impl RowFloat for $t {
+            fn softmax(row: &[$t], out: &mut [$t]) {
+                $softmax(row, out)
+            }
+            fn log_softmax(row: &[$t], out: &mut [$t]) {
+                $log_softmax(row, out)
+            }
+            fn logsumexp(row: &[$t]) -> $t {
+                $logsumexp(row)
+            }
+        }
+    };
+}
+row_float!(
+    f32,
+    tessera_kernels::softmax_f32,
+    tessera_kernels::log_softmax_f32,
+    tessera_kernels::logsumexp_f32
+);
+row_float!(
+    f64,
+    tessera_kernels::softmax_f64,
+    tessera_kernels::log_softmax_f64,
+    tessera_kernels::logsumexp_f64
+);
+
+/// The float dtype a row op computes in (bool and integers promote).
+fn not_float(op: &str, d: DType) -> ! {
+    unreachable!("{op}: computes in a float dtype, not {d}")
+}
 
 /// Applies a row kernel along `dim`, returning a contiguous tensor of the input's shape.
 fn along_dim<T: crate::StorageElement>(op: &str, x: &Tensor, dim: isize, f: RowMap<T>) -> Tensor {
@@ -60,10 +101,7 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        let forward = || match x.dtype() {
-            DType::F32 => along_dim::<f32>("softmax", &x, dim, tessera_kernels::softmax_f32),
-            _ => along_dim::<f64>("softmax", &x, dim, tessera_kernels::softmax_f64),
-        };
+        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("softmax", &x, dim, T::softmax), d => not_float("softmax", d));
         record("softmax", &[&x], Saves::Output, forward, move |g, y, _| {
             vec![Some(y * (g - (g * y).sum_dim(dim, true)))]
         })
@@ -75,12 +113,7 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn log_softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        let forward = || match x.dtype() {
-            DType::F32 => {
-                along_dim::<f32>("log_softmax", &x, dim, tessera_kernels::log_softmax_f32)
-            }
-            _ => along_dim::<f64>("log_softmax", &x, dim, tessera_kernels::log_softmax_f64),
-        };
+        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("log_softmax", &x, dim, T::log_softmax), d => not_float("log_softmax", d));
         record(
             "log_softmax",
             &[&x],
@@ -105,21 +138,7 @@ impl Tensor {
         let x = self.to_dtype(self.dtype().to_float());
         let dims = dims.to_dims();
         let ds = reduced_dims("logsumexp", &x, Some(&dims));
-        let forward = || {
-            let k = match x.dtype() {
-                DType::F32 => tessera_kernels::logsumexp_f32 as fn(&[f32]) -> f32,
-                _ => {
-                    return reduce_rows(
-                        "logsumexp",
-                        &x,
-                        Some(&dims),
-                        keepdim,
-                        tessera_kernels::logsumexp_f64,
-                    )
-                }
-            };
-            reduce_rows("logsumexp", &x, Some(&dims), keepdim, k)
-        };
+        let forward = || dispatch_float!(x.dtype(), T => reduce_rows("logsumexp", &x, Some(&dims), keepdim, T::logsumexp), d => not_float("logsumexp", d));
         // d/dx logsumexp(x) = softmax(x) = exp(x - out).
         record(
             "logsumexp",
