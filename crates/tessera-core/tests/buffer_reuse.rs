@@ -6,6 +6,9 @@
 use tessera_core::{release_cached_buffers, DType, Tensor};
 
 const POISON: f64 = 12345.0;
+
+/// An op run on the test's inputs.
+type Case<'a> = Box<dyn Fn() -> Tensor + 'a>;
 /// Large enough to go through the cache (2 MiB of f32).
 const N: usize = 1 << 19;
 
@@ -43,9 +46,9 @@ fn reused_buffers_never_leak_old_values() {
         let x = Tensor::linspace_dtype(0.0, 0.999, N, dtype);
         let m = x.reshape([1024, N / 1024]);
         let strided = m.t(); // [N/1024, 1024], not contiguous
-        let row = Tensor::linspace_dtype(0.0, 0.5, 1024, dtype);
+        let row = Tensor::linspace_dtype(0.0, 0.5, N / 1024, dtype);
 
-        let cases: Vec<(&str, Box<dyn Fn() -> Tensor>)> = vec![
+        let cases: Vec<(&str, Case)> = vec![
             ("expm1 contiguous", Box::new(|| x.expm1())),
             ("tanh strided", Box::new(|| strided.tanh())),
             ("sqrt strided", Box::new(|| strided.sqrt())),
@@ -54,10 +57,10 @@ fn reused_buffers_never_leak_old_values() {
             ("add contiguous", Box::new(|| x.add(&x))),
             ("mul by a scalar", Box::new(|| x.mul(0.5))),
             ("sub broadcast row", Box::new(|| m.sub(&row))),
-            ("div strided", Box::new(|| strided.div(&strided.add(1.0)))),
+            ("div strided", Box::new(|| strided.div(strided.add(1.0)))),
             (
                 "maximum strided and contiguous",
-                Box::new(|| strided.maximum(&strided.contiguous())),
+                Box::new(|| strided.maximum(strided.contiguous())),
             ),
             ("softmax last dim", Box::new(|| m.softmax(-1))),
             ("log_softmax first dim", Box::new(|| m.log_softmax(0))),
