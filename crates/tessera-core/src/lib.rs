@@ -15,6 +15,7 @@ pub mod layout;
 mod ndarray_interop;
 mod npy;
 pub mod ops;
+mod precision;
 pub mod runtime;
 mod scalar;
 mod state_dict;
@@ -26,6 +27,10 @@ pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, FloatElement, Operand};
 pub use error::{Error, Result};
 pub use layout::Layout;
+pub use precision::{
+    float32_elementwise_precision, get_float32_elementwise_precision,
+    set_float32_elementwise_precision, Precision, PrecisionGuard,
+};
 pub use runtime::{cached_buffer_bytes, get_num_threads, release_cached_buffers, set_num_threads};
 pub use scalar::Scalar;
 pub use state_dict::StateDict;

@@ -29,10 +29,12 @@
 // user calls as `torch.*`, and the modules of core that users reach by name. Internals
 // of core (kernel tables, output buffers, the thread pool) are not re-exported.
 pub use tessera_core::{
-    cached_buffer_bytes, get_num_threads, manual_seed, release_cached_buffers, result_type,
-    set_num_threads, tensor, with_default_generator, Category, DType, Device, Dims, Element, Error,
-    FloatElement, Generator, Layout, Operand, PrintOptions, Result, Scalar, StateDict, Storage,
-    StorageData, StorageElement, Tensor, TensorLiteral,
+    cached_buffer_bytes, float32_elementwise_precision, get_float32_elementwise_precision,
+    get_num_threads, manual_seed, release_cached_buffers, result_type,
+    set_float32_elementwise_precision, set_num_threads, tensor, with_default_generator, Category,
+    DType, Device, Dims, Element, Error, FloatElement, Generator, Layout, Operand, Precision,
+    PrecisionGuard, PrintOptions, Result, Scalar, StateDict, Storage, StorageData, StorageElement,
+    Tensor, TensorLiteral,
 };
 
 /// The `out=` forms (`torch.expm1(x, out=y)` is `tessera::expm1_out(&x, &mut y)`): each

@@ -48,6 +48,15 @@ pub trait FloatUnaryOp: 'static {
     fn f32(x: &[f32], y: &mut [f32]);
     /// `x[i] = f(x[i])` on `f32`.
     fn f32_inplace(x: &mut [f32]);
+    /// `y[i] = f(x[i])` on `f32` under [`Precision::High`](crate::Precision) (at most
+    /// 1 ULP); by default the same as [`FloatUnaryOp::f32`].
+    fn f32_high(x: &[f32], y: &mut [f32]) {
+        Self::f32(x, y)
+    }
+    /// `x[i] = f(x[i])` on `f32` under [`Precision::High`](crate::Precision).
+    fn f32_high_inplace(x: &mut [f32]) {
+        Self::f32_inplace(x)
+    }
     /// `y[i] = f(x[i])` on `f64` (same lengths).
     fn f64(x: &[f64], y: &mut [f64]);
     /// `x[i] = f(x[i])` on `f64`.
@@ -73,28 +82,31 @@ pub trait MapUnaryOp: 'static {
     fn backward(g: &Tensor, x: &Tensor, y: &Tensor) -> Tensor;
 }
 
-/// `f32` and `f64`: each runs its own hook of a [`FloatUnaryOp`], so the drivers stay
+/// An out-of-place slice kernel.
+pub type SliceMap<T> = fn(&[T], &mut [T]);
+/// An in-place slice kernel.
+pub type SliceMapInPlace<T> = fn(&mut [T]);
+
+/// `f32` and `f64`: each picks its own hooks of a [`FloatUnaryOp`], so the drivers stay
 /// generic over the element type.
 pub trait KernelFloat: Arith + crate::FloatElement {
-    /// The op's out-of-place kernel for this type.
-    fn run<O: FloatUnaryOp>(x: &[Self], y: &mut [Self]);
-    /// The op's in-place kernel for this type.
-    fn run_inplace<O: FloatUnaryOp>(x: &mut [Self]);
+    /// The op's out-of-place and in-place kernels for this type at the precision this
+    /// thread uses now ([`crate::get_float32_elementwise_precision`]; f64 has one). Called
+    /// on the op's calling thread, before its work is split, so that every chunk runs
+    /// the same kernel.
+    fn kernels<O: FloatUnaryOp>() -> (SliceMap<Self>, SliceMapInPlace<Self>);
 }
 impl KernelFloat for f32 {
-    fn run<O: FloatUnaryOp>(x: &[f32], y: &mut [f32]) {
-        O::f32(x, y)
-    }
-    fn run_inplace<O: FloatUnaryOp>(x: &mut [f32]) {
-        O::f32_inplace(x)
+    fn kernels<O: FloatUnaryOp>() -> (SliceMap<f32>, SliceMapInPlace<f32>) {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => (O::f32, O::f32_inplace),
+            crate::Precision::High => (O::f32_high, O::f32_high_inplace),
+        }
     }
 }
 impl KernelFloat for f64 {
-    fn run<O: FloatUnaryOp>(x: &[f64], y: &mut [f64]) {
-        O::f64(x, y)
-    }
-    fn run_inplace<O: FloatUnaryOp>(x: &mut [f64]) {
-        O::f64_inplace(x)
+    fn kernels<O: FloatUnaryOp>() -> (SliceMap<f64>, SliceMapInPlace<f64>) {
+        (O::f64, O::f64_inplace)
     }
 }
 
@@ -167,7 +179,10 @@ pub fn float_unary<O: FloatUnaryOp>(x: &Tensor) -> Tensor {
 
 fn float_forward<O: FloatUnaryOp>(x: &Tensor) -> Tensor {
     let x = x.to_dtype(x.dtype().to_float());
-    dispatch_float!(x.dtype(), T => map_new::<T>(O::NAME, &x, T::run::<O>, T::run_inplace::<O>), other => unreachable!("{} computes in a float dtype, not {other}", O::NAME))
+    dispatch_float!(x.dtype(), T => {
+        let (f, f_inplace) = T::kernels::<O>();
+        map_new::<T>(O::NAME, &x, f, f_inplace)
+    }, other => unreachable!("{} computes in a float dtype, not {other}", O::NAME))
 }
 
 /// Runs `O` in place on `x` (`x.expm1_()`), through every view of its storage.
@@ -178,7 +193,10 @@ fn float_forward<O: FloatUnaryOp>(x: &Tensor) -> Tensor {
 pub fn float_unary_<O: FloatUnaryOp>(x: &Tensor) {
     let op = O::NAME_INPLACE;
     x.assert_no_internal_overlap(op);
-    dispatch_float!(x.dtype(), T => x.modify::<T>(op, |s| par_chunks_mut(s, T::run_inplace::<O>)), d => panic!(
+    dispatch_float!(x.dtype(), T => {
+        let (_, f_inplace) = T::kernels::<O>();
+        x.modify::<T>(op, |s| par_chunks_mut(s, f_inplace))
+    }, d => panic!(
         "{op}: result type {} can't be cast to the desired output type {d}",
         d.to_float()
     ))
@@ -201,7 +219,10 @@ pub fn float_unary_out<O: FloatUnaryOp>(x: &Tensor, out: &mut Tensor) {
         OutPlan::Copy => copy_into(&float_forward::<O>(x), out),
         OutPlan::Direct(range) => {
             let x = x.to_dtype(dtype);
-            dispatch_float!(dtype, T => map_direct::<T>(O::NAME, &x, out, range, T::run::<O>, T::run_inplace::<O>), other => unreachable!("{} computes in a float dtype, not {other}", O::NAME))
+            dispatch_float!(dtype, T => {
+                let (f, f_inplace) = T::kernels::<O>();
+                map_direct::<T>(O::NAME, &x, out, range, f, f_inplace)
+            }, other => unreachable!("{} computes in a float dtype, not {other}", O::NAME))
         }
     }
 }
@@ -280,12 +301,13 @@ pub fn map_unary_out<O: MapUnaryOp>(x: &Tensor, out: &mut Tensor) {
 /// `Tensor::name_`, `name_out`), with the `///` docs written above `fn` on the method.
 ///
 /// Three bodies:
-/// - `float kernels (f32, f32_inplace, f64, f64_inplace)`: slice kernels by path;
+/// - `float kernels(f32, f32_inplace, f64, f64_inplace);` slice kernels by path, and
+///   optionally `high kernels(f32, f32_inplace);` for [`crate::Precision::High`];
 /// - `float map |v| expr`: one expression valid for `f32` and `f64`;
 /// - `same map |v: T| expr, bool: yes|no`: one [`Arith`] expression for every dtype.
 macro_rules! unary_op {
     (@float_impl $Op:ident, $name:ident, $name_:ident, $saves:ident,
-     ($f32:expr, $f32i:expr, $f64:expr, $f64i:expr),
+     ($f32:expr, $f32i:expr, $f64:expr, $f64i:expr), [$($high:expr, $highi:expr)?],
      |$g:ident, $x:ident, $y:ident| $bw:expr) => {
         impl $crate::ops::unary::FloatUnaryOp for $Op {
             const NAME: &'static str = stringify!($name);
@@ -299,6 +321,14 @@ macro_rules! unary_op {
             fn f32_inplace(x: &mut [f32]) {
                 ($f32i)(x)
             }
+            $(#[inline]
+            fn f32_high(x: &[f32], y: &mut [f32]) {
+                ($high)(x, y)
+            }
+            #[inline]
+            fn f32_high_inplace(x: &mut [f32]) {
+                ($highi)(x)
+            })?
             #[inline]
             fn f64(x: &[f64], y: &mut [f64]) {
                 ($f64)(x, y)
@@ -349,10 +379,11 @@ macro_rules! unary_op {
         $(#[$doc:meta])*
         fn $name:ident, $name_:ident, $name_out:ident = $Op:ident;
         float kernels($f32:path, $f32i:path, $f64:path, $f64i:path);
+        $(high kernels($high:path, $highi:path);)?
         saves $saves:ident, backward |$g:ident, $x:ident, $y:ident| $bw:expr;
     ) => {
         unary_op!(@forms $Op, $name, $name_, $name_out, float_unary, float_unary_, float_unary_out, [$(#[$doc])*]);
-        unary_op!(@float_impl $Op, $name, $name_, $saves, ($f32, $f32i, $f64, $f64i), |$g, $x, $y| $bw);
+        unary_op!(@float_impl $Op, $name, $name_, $saves, ($f32, $f32i, $f64, $f64i), [$($high, $highi)?], |$g, $x, $y| $bw);
     };
     (
         $(#[$doc:meta])*
@@ -366,7 +397,7 @@ macro_rules! unary_op {
             |x: &mut [f32]| for o in x.iter_mut() { let $v = *o; *o = $body },
             |x: &[f64], y: &mut [f64]| for (o, &$v) in y.iter_mut().zip(x) { *o = $body },
             |x: &mut [f64]| for o in x.iter_mut() { let $v = *o; *o = $body }
-        ), |$g, $x, $y| $bw);
+        ), [], |$g, $x, $y| $bw);
     };
     (
         $(#[$doc:meta])*
