@@ -419,17 +419,7 @@ macro_rules! dispatch {
 #[macro_export]
 macro_rules! dispatch_float {
     ($dtype:expr, $T:ident => $body:expr, _ => $other:expr) => {
-        match $dtype {
-            $crate::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            _ => $other,
-        }
+        $crate::dispatch_float!($dtype, $T => $body, _not_float => $other)
     };
     ($dtype:expr, $T:ident => $body:expr, $d:ident => $other:expr) => {
         match $dtype {
