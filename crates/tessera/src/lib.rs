@@ -41,10 +41,10 @@ pub use tessera_core::{
 /// writes straight into a contiguous `out` of the result's shape and dtype, resizes an
 /// empty `out`, and panics on another shape or dtype.
 pub use tessera_core::ops::{
-    abs_out, add_out, ceil_out, clamp_out, cos_out, div_out, exp_out, expm1_out, floor_out,
-    log1p_out, log_out, maximum_out, minimum_out, mul_out, neg_out, pow_out, reciprocal_out,
-    relu_out, round_out, rsqrt_out, sigmoid_out, sign_out, sin_out, softplus_out, sqrt_out,
-    square_out, sub_out, tanh_out, where_out,
+    abs_out, add_out, ceil_out, clamp_out, cos_out, div_out, eq_out, exp_out, expm1_out, floor_out,
+    ge_out, gt_out, le_out, log1p_out, log_out, lt_out, maximum_out, minimum_out, mul_out, ne_out,
+    neg_out, pow_out, reciprocal_out, relu_out, round_out, rsqrt_out, sigmoid_out, sign_out,
+    sin_out, softplus_out, sqrt_out, square_out, sub_out, tanh_out, where_out,
 };
 
 /// Reverse-mode autograd: `grad`, `no_grad`, `gradcheck`, custom ops.

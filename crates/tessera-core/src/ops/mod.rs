@@ -13,8 +13,9 @@
 //! | float unary (`expm1`, `tanh`, ...) | [`FloatUnaryOp`] | [`unary::float_unary`], [`unary::float_unary_`], [`unary::float_unary_out`] | `unary/float.rs` |
 //! | dtype-keeping unary (`neg`, `relu`, ...) | [`MapUnaryOp`] | [`unary::map_unary`], `map_unary_`, `map_unary_out` | `unary/same.rs` |
 //! | binary with broadcasting (`add`, `pow`, ...) | [`BinaryOp`] | [`binary()`], [`binary_`], [`binary_out`] | `binary/arith_ops.rs` |
+//! | comparison (`eq`, `lt`, ...) | [`CompareOp`] | [`compare()`], [`compare_out`] | `compare.rs` |
 //!
-//! Inside core, each op is one `unary_op!` or `binary_op!` invocation whose `///` docs
+//! Inside core, each op is one `unary_op!`, `binary_op!` or `compare_op!` invocation whose `///` docs
 //! become the method's, so `grep -n "fn expm1"` lands on the definition:
 //!
 //! ```text
@@ -103,7 +104,9 @@ pub use binary::{
 };
 mod close;
 pub mod compare;
-pub use compare::where_out;
+pub use compare::{
+    compare, compare_out, eq_out, ge_out, gt_out, le_out, lt_out, ne_out, where_out, CompareOp,
+};
 mod index;
 mod join;
 mod overload;

@@ -62,7 +62,8 @@ impl Rhs {
         }
     }
 
-    fn shape(&self) -> &[usize] {
+    /// The operand's shape (`[]` for a number).
+    pub fn shape(&self) -> &[usize] {
         match self {
             Rhs::Tensor(t) => t.shape(),
             Rhs::Scalar(_) => &[],
@@ -146,7 +147,7 @@ where
 
 /// [`zip_map`] written straight into `out`'s contiguous storage elements `range`; `out`
 /// shares no storage with `a` or `b` (see `ops::out`).
-fn zip_map_direct<A, B, O>(
+pub(crate) fn zip_map_direct<A, B, O>(
     op: &str,
     (a, b): (&Tensor, &Tensor),
     out: &Tensor,
