@@ -289,7 +289,7 @@ mod tests {
         // a strided out, through a temporary; NaN is unequal
         let base = Tensor::zeros_dtype(&[2, 2], DType::Bool);
         let mut col = base.t();
-        super::ne_out(&x, &x.t().t(), &mut col);
+        super::ne_out(&x, x.t().t(), &mut col);
         assert_eq!(base.to_vec::<bool>(), vec![false, false, true, false]);
         // an empty out is resized
         let mut empty = Tensor::zeros_dtype(&[0], DType::Bool);
