@@ -33,6 +33,7 @@
 
 mod dispatch;
 mod elementwise;
+pub mod high;
 mod rows;
 mod simd;
 mod sum;
