@@ -155,6 +155,7 @@ impl<S: Lanes> Gm<S> {
         }
     }
     #[inline(always)]
+    #[allow(dead_code)]
     pub(crate) fn or(self, b: Self) -> Self {
         Self {
             s: self.s,
