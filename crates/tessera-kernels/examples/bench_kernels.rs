@@ -118,7 +118,11 @@ type RowFns = (
 fn bench_rows(name: &str, high: bool, pool: &rayon::ThreadPool) -> Row {
     use rayon::prelude::*;
     let (softmax_f32, log_softmax_f32, logsumexp_f32): RowFns = if high {
-        (high::softmax_f32, high::log_softmax_f32, high::logsumexp_f32)
+        (
+            high::softmax_f32,
+            high::log_softmax_f32,
+            high::logsumexp_f32,
+        )
     } else {
         (softmax_f32, log_softmax_f32, logsumexp_f32)
     };
@@ -158,7 +162,12 @@ fn bench_rows(name: &str, high: bool, pool: &rayon::ThreadPool) -> Row {
     let t2 = pool.install(|| best(|| run(true)));
     (
         name.into(),
-        if high { "f32[1000,1000] high" } else { "f32[1000,1000]" }.into(),
+        if high {
+            "f32[1000,1000] high"
+        } else {
+            "f32[1000,1000]"
+        }
+        .into(),
         1e6 / t1 / 1e9,
         1e6 / t2 / 1e9,
     )
@@ -262,7 +271,10 @@ fn main() {
     for name in ["softmax", "log_softmax", "logsumexp"] {
         if wanted(name) {
             measure(name, &|| {
-                vec![bench_rows(name, false, &pool), bench_rows(name, true, &pool)]
+                vec![
+                    bench_rows(name, false, &pool),
+                    bench_rows(name, true, &pool),
+                ]
             });
         }
     }

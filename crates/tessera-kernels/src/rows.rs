@@ -8,17 +8,7 @@
 
 use crate::dispatch::dispatch;
 use crate::simd::map::Elem;
-use crate::simd::high::rows::SumExpHigh;
 use crate::simd::rowops::{Affine, ExpRange, RowMax, RowStats, SumExp};
-
-/// Which evaluation the exponentials of a row use.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Grade {
-    /// The default: f64 lanes.
-    Highest,
-    /// f32 rows only: f32 lanes ([`crate::high`]).
-    High,
-}
 
 /// The row's maximum and minimum, and whether every element is finite.
 fn row_max<T: Elem>(row: &[T]) -> RowStats {
@@ -29,24 +19,8 @@ fn row_max<T: Elem>(row: &[T]) -> RowStats {
 }
 
 /// `sum(exp(row - m))`; `range` says what the exponentials may skip.
-fn sum_exp<T: Elem>(
-    row: &[T],
-    out: Option<&mut [T]>,
-    m: f64,
-    range: ExpRange,
-    grade: Grade,
-) -> f64 {
+fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64, range: ExpRange) -> f64 {
     let out = out.map_or(core::ptr::null_mut(), |o| o.as_mut_ptr());
-    if grade == Grade::High {
-        assert!(T::IS_F32, "the High grade has f32 kernels only");
-        return dispatch(SumExpHigh {
-            p: row.as_ptr() as *const f32,
-            out: out as *mut f32,
-            len: row.len(),
-            m: m as f32,
-            range,
-        });
-    }
     dispatch(SumExp {
         p: row.as_ptr(),
         out,
@@ -83,12 +57,11 @@ fn ln_sum_exp<T: Elem + Into<f64>>(
     m: f64,
     fast_from: f64,
     range: ExpRange,
-    grade: Grade,
 ) -> (f64, bool) {
     // An infinite `m` keeps every term (so `inf - inf` gives NaN); a NaN row has no `m`
     // to find.
     let top = if m.is_finite() {
-        let total = sum_exp(row, None, m, range, grade);
+        let total = sum_exp(row, None, m, range);
         if total >= fast_from {
             return (total.ln(), true);
         }
@@ -97,10 +70,9 @@ fn ln_sum_exp<T: Elem + Into<f64>>(
         None
     };
     let Some(i) = top else {
-        return (sum_exp(row, None, m, ExpRange::NONE, grade).ln(), true);
+        return (sum_exp(row, None, m, ExpRange::NONE).ln(), true);
     };
-    let rest = sum_exp(&row[..i], None, m, range, grade)
-        + sum_exp(&row[i + 1..], None, m, range, grade);
+    let rest = sum_exp(&row[..i], None, m, range) + sum_exp(&row[i + 1..], None, m, range);
     // Below 2^-126 the vector sum cannot tell e^-inf (padding, -inf entries: below
     // 2^-1000 each in the f32 grade) from true tiny terms: ask the row itself.
     if rest < TINY_REST {
@@ -122,10 +94,6 @@ const TINY_REST: f64 = 1.1754943508222875e-38;
 
 macro_rules! row_kernels {
     ($t:ty, $lse:ident, $softmax:ident, $log_softmax:ident, $fast_from:expr, $acc:literal) => {
-        row_kernels!($t, $lse, $softmax, $log_softmax, $fast_from, $acc, Grade::Highest);
-    };
-    ($t:ty, $lse:ident, $softmax:ident, $log_softmax:ident, $fast_from:expr, $acc:literal,
-     $grade:expr) => {
         #[doc = concat!("`log(sum(exp(row)))` of an `", stringify!($t), "` row, computed stably.")]
         ///
         /// An empty row gives `-inf`; a row holding NaN gives NaN; otherwise a maximum of
@@ -140,7 +108,7 @@ macro_rules! row_kernels {
             if m.is_infinite() || m.is_nan() {
                 return if row.iter().any(|v| v.is_nan()) { <$t>::NAN } else { m as $t };
             }
-            (m + ln_sum_exp(row, m, $fast_from, stats.exp_range(), $grade).0) as $t
+            (m + ln_sum_exp(row, m, $fast_from, stats.exp_range()).0) as $t
         }
 
         #[doc = concat!("Softmax of an `", stringify!($t), "` row: `out[i] = exp(row[i] - m) / sum(exp(row - m))`.")]
@@ -161,7 +129,7 @@ macro_rules! row_kernels {
                 out.len()
             );
             let stats = row_max(row);
-            let s = sum_exp(row, Some(&mut *out), stats.max, stats.exp_range(), $grade);
+            let s = sum_exp(row, Some(&mut *out), stats.max, stats.exp_range());
             let p = out.as_mut_ptr();
             affine(p, p, out.len(), 0.0, 1.0 / s, 0.0);
         }
@@ -185,7 +153,7 @@ macro_rules! row_kernels {
             );
             let stats = row_max(row);
             let m = stats.max;
-            let (ls, others) = ln_sum_exp(row, m, $fast_from, stats.exp_range(), $grade);
+            let (ls, others) = ln_sum_exp(row, m, $fast_from, stats.exp_range());
             affine(row.as_ptr(), out.as_mut_ptr(), row.len(), m, 1.0, ls);
             if others && ls == 0.0 {
                 // The exact value at the maximum is -ln(1 + tiny): negative, rounding to -0.
@@ -218,24 +186,6 @@ row_kernels!(
     2.0,
     "f64: a few ULP; the f64 sum of `n` terms adds up to `n` rounding errors of 2^-53 relative."
 );
-
-/// The `High` grade's row kernels (re-exported by [`crate::high`]).
-pub(crate) mod high_rows {
-    use super::*;
-    row_kernels!(
-        f32,
-        logsumexp_f32,
-        softmax_f32,
-        log_softmax_f32,
-        1.0 + 1.0 / 1048576.0,
-        "`High` grade: the exponentials in f32 lanes (the `High` `exp`, kept as exact pairs), \
-         accumulated in f64. logsumexp and log_softmax round about once from f64: within \
-         1 ULP. softmax rounds the exponential to f32 in `out` (the `High` `exp`, within \
-         1 ULP) and then the scaling: within 2 ULP. The test \
-         `high_rows_stay_within_their_bounds` measures both.",
-        Grade::High
-    );
-}
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,8 @@
 //! little above half an ULP (the exhaustive figures are in ACCURACY.md), well inside the
 //! 1 ULP (faithful) bound.
 //!
-//! `2^k` is built from the bits of `t` in two factors (`2^k1 * 2^k2`, `k1 = floor((k+255)/2)
-//! - 127`), so `exp` reaches subnormal results and overflows exactly where its rounding says,
+//! `2^k` is built from the bits of `t` in two factors (`2^k1 * 2^k2` with `k1` about `k/2`),
+//! so `exp` reaches subnormal results and overflows exactly where its rounding says,
 //! with no per-lane branch. The overflow and underflow thresholds of the default kernels
 //! are also enforced by comparisons on `x`, so both grades switch to `+inf`/`+0` at the same
 //! inputs.

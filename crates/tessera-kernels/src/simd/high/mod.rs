@@ -6,5 +6,4 @@ pub(crate) mod exp;
 pub(crate) mod log;
 pub(crate) mod map;
 pub(crate) mod poly;
-pub(crate) mod rows;
 pub(crate) mod v32;

@@ -100,7 +100,9 @@ impl<S: Lanes> Gv<S> {
     pub(crate) fn ge(self, b: f32) -> Gm<S> {
         Gm {
             s: self.s,
-            m: self.s.greater_than_or_equal_f32s(self.v, self.s.splat_f32s(b)),
+            m: self
+                .s
+                .greater_than_or_equal_f32s(self.v, self.s.splat_f32s(b)),
         }
     }
     #[inline(always)]
