@@ -78,10 +78,17 @@ fn pow2<S: Lanes>(kf: Gv<S>) -> Gv<S> {
 #[inline(always)]
 pub(crate) fn exp_parts<S: Lanes>(x: Gv<S>) -> (Gv<S>, Gv<S>, Gv<S>) {
     let Reduced { t, r, rl, .. } = reduce(x);
+    let (hi, lo) = exp_poly(r, rl);
+    (hi, lo, t)
+}
+
+/// `e^(r + rl) = hi + lo`, `hi = 1 + r` rounded (see [`exp_parts`]).
+#[inline(always)]
+fn exp_poly<S: Lanes>(r: Gv<S>, rl: Gv<S>) -> (Gv<S>, Gv<S>) {
     let q2 = r.fma(horner(r, &EXPM1_Q3_F32), r.c(0.5));
     let tail = (r * r).fma(q2, r.fma(rl, rl));
     let (hi, al) = fast_two_sum(r.c(1.0), r);
-    (hi, al + tail, t)
+    (hi, al + tail)
 }
 
 /// f32 `exp`.
@@ -167,19 +174,28 @@ pub(crate) fn tanh_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
 
 /// f32 `sigmoid`: `n / (1 + z)` with `z = e^-|x| = 2^k (hi + lo)`, `n = 1` for `x >= 0`,
 /// `z` otherwise. For `x < 0` the quotient is formed from the unscaled `hi + lo` and scaled
-/// at the end (two factors, the last one rounding into the subnormal range if need be).
+/// at the end. Lanes with normal results (`x >= -87`, so `k >= -126`) scale by one power of
+/// two; a vector with a lane below that also takes the general scaling (two factors, the
+/// last one rounding into the subnormal range), chosen lane by lane: for the other lanes
+/// both scalings are exact and agree, so the bits do not depend on the neighbours.
 #[inline(always)]
 pub(crate) fn sigmoid_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
     let neg = x.lt(0.0);
-    let (hi, lo, t) = exp_parts((-x.abs()).max(-104.0));
+    let red = reduce((-x.abs()).max(-104.0));
+    let (hi, lo) = exp_poly(red.r, red.rl);
     let (hi, lo) = fast_two_sum(hi, lo);
-    let (s1, s2) = pow2_split(t);
-    // The denominator needs z only to its f32 rounding (below 2^-100 it leaves 1 + z = 1).
-    let (dh, dl) = fast_two_sum(x.c(1.0), (hi * s1) * s2);
-    let dl = dl + (lo * s1) * s2;
-    let one = x.c(1.0);
-    let q = div_pair(neg.select(hi, one), neg.select(lo, x.c(0.0)), dh, dl);
-    let y = neg.select((q * s1) * s2, q).max(TINY);
-    let y = x.le(EXP_ZERO_AT).select(x.c(0.0), y);
+    let normal = x.ge(-87.0);
+    let s = pow2(red.kf.max(-126.0));
+    // The denominator needs z only to its f32 rounding (below 2^-100 it leaves 1 + z = 1;
+    // the clamped `s` only ever makes a tiny z larger, still far below 2^-24).
+    let (dh, dl) = fast_two_sum(x.c(1.0), hi * s);
+    let dl = dl + lo * s;
+    let q = div_pair(neg.select(hi, x.c(1.0)), neg.select(lo, x.c(0.0)), dh, dl);
+    let mut y = neg.select(q * s, q);
+    if !normal.all() {
+        let (s1, s2) = pow2_split(red.t);
+        y = normal.select(y, ((q * s1) * s2).max(TINY));
+        y = x.le(EXP_ZERO_AT).select(x.c(0.0), y);
+    }
     x.is_num().select(y, x)
 }
