@@ -11,40 +11,47 @@ use crate::{dispatch_float, DType, Dims, Tensor};
 type RowMap<T> = fn(&[T], &mut [T]);
 
 /// `f32` and `f64`: each picks its row kernels from `tessera-kernels` (the per-dtype hooks
-/// of the three row ops; `dispatch_float!` picks the type).
+/// of the three row ops; `dispatch_float!` picks the type). Called on the op's calling
+/// thread, so the f32 kernels follow the precision in force there
+/// ([`crate::get_float32_elementwise_precision`]) on every worker.
 trait RowFloat: crate::StorageElement {
-    fn softmax(row: &[Self], out: &mut [Self]);
-    fn log_softmax(row: &[Self], out: &mut [Self]);
-    fn logsumexp(row: &[Self]) -> Self;
+    fn softmax() -> RowMap<Self>;
+    fn log_softmax() -> RowMap<Self>;
+    fn logsumexp() -> fn(&[Self]) -> Self;
 }
 
-macro_rules! row_float {
-    ($t:ty, $softmax:path, $log_softmax:path, $logsumexp:path) => {
-        impl RowFloat for $t {
-            fn softmax(row: &[$t], out: &mut [$t]) {
-                $softmax(row, out)
-            }
-            fn log_softmax(row: &[$t], out: &mut [$t]) {
-                $log_softmax(row, out)
-            }
-            fn logsumexp(row: &[$t]) -> $t {
-                $logsumexp(row)
-            }
+impl RowFloat for f32 {
+    fn softmax() -> RowMap<f32> {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => tessera_kernels::softmax_f32,
+            crate::Precision::High => tessera_kernels::high::softmax_f32,
         }
-    };
+    }
+    fn log_softmax() -> RowMap<f32> {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => tessera_kernels::log_softmax_f32,
+            crate::Precision::High => tessera_kernels::high::log_softmax_f32,
+        }
+    }
+    fn logsumexp() -> fn(&[f32]) -> f32 {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => tessera_kernels::logsumexp_f32,
+            crate::Precision::High => tessera_kernels::high::logsumexp_f32,
+        }
+    }
 }
-row_float!(
-    f32,
-    tessera_kernels::softmax_f32,
-    tessera_kernels::log_softmax_f32,
-    tessera_kernels::logsumexp_f32
-);
-row_float!(
-    f64,
-    tessera_kernels::softmax_f64,
-    tessera_kernels::log_softmax_f64,
-    tessera_kernels::logsumexp_f64
-);
+
+impl RowFloat for f64 {
+    fn softmax() -> RowMap<f64> {
+        tessera_kernels::softmax_f64
+    }
+    fn log_softmax() -> RowMap<f64> {
+        tessera_kernels::log_softmax_f64
+    }
+    fn logsumexp() -> fn(&[f64]) -> f64 {
+        tessera_kernels::logsumexp_f64
+    }
+}
 
 /// The float dtype a row op computes in (bool and integers promote).
 fn not_float(op: &str, d: DType) -> ! {
@@ -101,7 +108,7 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("softmax", &x, dim, T::softmax), d => not_float("softmax", d));
+        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("softmax", &x, dim, T::softmax()), d => not_float("softmax", d));
         record("softmax", &[&x], Saves::Output, forward, move |g, y, _| {
             vec![Some(y * (g - (g * y).sum_dim(dim, true)))]
         })
@@ -113,7 +120,7 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn log_softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("log_softmax", &x, dim, T::log_softmax), d => not_float("log_softmax", d));
+        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("log_softmax", &x, dim, T::log_softmax()), d => not_float("log_softmax", d));
         record(
             "log_softmax",
             &[&x],
@@ -138,7 +145,7 @@ impl Tensor {
         let x = self.to_dtype(self.dtype().to_float());
         let dims = dims.to_dims();
         let ds = reduced_dims("logsumexp", &x, Some(&dims));
-        let forward = || dispatch_float!(x.dtype(), T => reduce_rows("logsumexp", &x, Some(&dims), keepdim, T::logsumexp), d => not_float("logsumexp", d));
+        let forward = || dispatch_float!(x.dtype(), T => reduce_rows("logsumexp", &x, Some(&dims), keepdim, T::logsumexp()), d => not_float("logsumexp", d));
         // d/dx logsumexp(x) = softmax(x) = exp(x - out).
         record(
             "logsumexp",

@@ -15,9 +15,11 @@ unary_op! {
     /// ```
     ///
     /// # Accuracy
-    /// f32: correctly rounded; f64: within 1 ULP (see ACCURACY.md).
+    /// f32: correctly rounded; f64: within 1 ULP (see ACCURACY.md). Under
+    /// [`Precision::High`](crate::Precision): f32 within 1 ULP.
     fn expm1, expm1_, expm1_out = Expm1;
     float kernels(k::expm1_f32, k::expm1_f32_inplace, k::expm1_f64, k::expm1_f64_inplace);
+    high kernels(k::high::expm1_f32, k::high::expm1_f32_inplace);
     saves Output, backward |g, x, y| g * (y + 1.0);
 }
 
@@ -27,9 +29,11 @@ unary_op! {
     /// Bool and integer inputs give the default float dtype. Differentiable.
     ///
     /// # Accuracy
-    /// f32: correctly rounded; f64: within 1 ULP.
+    /// f32: correctly rounded; f64: within 1 ULP. Under
+    /// [`Precision::High`](crate::Precision): f32 within 1 ULP.
     fn exp, exp_, exp_out = Exp;
     float kernels(k::exp_f32, k::exp_f32_inplace, k::exp_f64, k::exp_f64_inplace);
+    high kernels(k::high::exp_f32, k::high::exp_f32_inplace);
     saves Output, backward |g, x, y| g * y;
 }
 
@@ -39,9 +43,11 @@ unary_op! {
     /// Bool and integer inputs give the default float dtype. Differentiable.
     ///
     /// # Accuracy
-    /// f32: correctly rounded; f64: within 1 ULP.
+    /// f32: correctly rounded; f64: within 1 ULP. Under
+    /// [`Precision::High`](crate::Precision): f32 within 1 ULP.
     fn log1p, log1p_, log1p_out = Log1p;
     float kernels(k::log1p_f32, k::log1p_f32_inplace, k::log1p_f64, k::log1p_f64_inplace);
+    high kernels(k::high::log1p_f32, k::high::log1p_f32_inplace);
     saves Inputs, backward |g, x, y| g / (x + 1.0);
 }
 
@@ -51,9 +57,11 @@ unary_op! {
     /// Bool and integer inputs give the default float dtype. Differentiable.
     ///
     /// # Accuracy
-    /// f32: correctly rounded; f64: within 1 ULP.
+    /// f32: correctly rounded; f64: within 1 ULP. Under
+    /// [`Precision::High`](crate::Precision): f32 within 1 ULP.
     fn log, log_, log_out = Log;
     float kernels(k::log_f32, k::log_f32_inplace, k::log_f64, k::log_f64_inplace);
+    high kernels(k::high::log_f32, k::high::log_f32_inplace);
     saves Inputs, backward |g, x, y| g / x;
 }
 
@@ -63,9 +71,11 @@ unary_op! {
     /// Bool and integer inputs give the default float dtype. Differentiable.
     ///
     /// # Accuracy
-    /// f32: correctly rounded; f64: within 2 ULP.
+    /// f32: correctly rounded; f64: within 2 ULP. Under
+    /// [`Precision::High`](crate::Precision): f32 within 1 ULP.
     fn tanh, tanh_, tanh_out = Tanh;
     float kernels(k::tanh_f32, k::tanh_f32_inplace, k::tanh_f64, k::tanh_f64_inplace);
+    high kernels(k::high::tanh_f32, k::high::tanh_f32_inplace);
     saves Output, backward |g, x, y| g * (1.0 - y * y);
 }
 
@@ -76,9 +86,11 @@ unary_op! {
     /// Bool and integer inputs give the default float dtype. Differentiable.
     ///
     /// # Accuracy
-    /// f32: within 1 ULP; f64: within 2 ULP.
+    /// f32: within 1 ULP; f64: within 2 ULP. Under [`Precision::High`](crate::Precision):
+    /// f32 within 1 ULP, faster.
     fn sigmoid, sigmoid_, sigmoid_out = Sigmoid;
     float kernels(k::sigmoid_f32, k::sigmoid_f32_inplace, k::sigmoid_f64, k::sigmoid_f64_inplace);
+    high kernels(k::high::sigmoid_f32, k::high::sigmoid_f32_inplace);
     saves Output, backward |g, x, y| g * y * (1.0 - y);
 }
 
@@ -90,9 +102,11 @@ unary_op! {
     /// Bool and integer inputs give the default float dtype. Differentiable.
     ///
     /// # Accuracy
-    /// f32: within 1 ULP; f64: within 2 ULP.
+    /// f32: within 1 ULP; f64: within 2 ULP. Under [`Precision::High`](crate::Precision):
+    /// f32 within 1 ULP, faster.
     fn softplus, softplus_, softplus_out = Softplus;
     float kernels(k::softplus_f32, k::softplus_f32_inplace, k::softplus_f64, k::softplus_f64_inplace);
+    high kernels(k::high::softplus_f32, k::high::softplus_f32_inplace);
     saves Inputs, backward |g, x, y| g * x.sigmoid();
 }
 
