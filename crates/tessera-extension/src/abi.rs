@@ -228,4 +228,117 @@ mod tests {
         let name = unsafe { std::ffi::CStr::from_ptr(api_dtype_name(4)) };
         assert_eq!(name.to_str().unwrap(), "torch.int64");
     }
+
+    /// The header's struct layouts, measured by the compiler, equal the Rust mirrors.
+    #[test]
+    fn header_layouts_match_the_rust_mirrors() {
+        use std::mem::{offset_of, size_of};
+        let fields: &[(&str, usize)] = &[
+            ("sizeof(tessera_tensor)", size_of::<TensorView>()),
+            (
+                "offsetof(tessera_tensor, byte_offset)",
+                offset_of!(TensorView, byte_offset),
+            ),
+            (
+                "offsetof(tessera_tensor, dtype)",
+                offset_of!(TensorView, dtype),
+            ),
+            (
+                "offsetof(tessera_tensor, ndim)",
+                offset_of!(TensorView, ndim),
+            ),
+            (
+                "offsetof(tessera_tensor, sizes)",
+                offset_of!(TensorView, sizes),
+            ),
+            (
+                "offsetof(tessera_tensor, strides)",
+                offset_of!(TensorView, strides),
+            ),
+            ("sizeof(tessera_api)", size_of::<Api>()),
+            (
+                "offsetof(tessera_api, alloc_output)",
+                offset_of!(Api, alloc_output),
+            ),
+            ("offsetof(tessera_api, numel)", offset_of!(Api, numel)),
+            (
+                "offsetof(tessera_api, is_contiguous)",
+                offset_of!(Api, is_contiguous),
+            ),
+            (
+                "offsetof(tessera_api, element_size)",
+                offset_of!(Api, element_size),
+            ),
+            (
+                "offsetof(tessera_api, dtype_name)",
+                offset_of!(Api, dtype_name),
+            ),
+            ("sizeof(tessera_call)", size_of::<Call>()),
+            (
+                "offsetof(tessera_call, n_inputs)",
+                offset_of!(Call, n_inputs),
+            ),
+            (
+                "offsetof(tessera_call, n_scalars)",
+                offset_of!(Call, n_scalars),
+            ),
+            ("offsetof(tessera_call, scalars)", offset_of!(Call, scalars)),
+            ("offsetof(tessera_call, outputs)", offset_of!(Call, outputs)),
+            (
+                "offsetof(tessera_call, n_outputs)",
+                offset_of!(Call, n_outputs),
+            ),
+            ("offsetof(tessera_call, api)", offset_of!(Call, api)),
+            ("offsetof(tessera_call, context)", offset_of!(Call, context)),
+            ("offsetof(tessera_call, message)", offset_of!(Call, message)),
+            ("sizeof(tessera_op_def)", size_of::<OpDef>()),
+            (
+                "offsetof(tessera_op_def, n_inputs)",
+                offset_of!(OpDef, n_inputs),
+            ),
+            (
+                "offsetof(tessera_op_def, dtypes)",
+                offset_of!(OpDef, dtypes),
+            ),
+            ("offsetof(tessera_op_def, flags)", offset_of!(OpDef, flags)),
+            (
+                "offsetof(tessera_op_def, backward)",
+                offset_of!(OpDef, backward),
+            ),
+            ("sizeof(tessera_extension)", size_of::<ExtensionDef>()),
+            (
+                "offsetof(tessera_extension, n_ops)",
+                offset_of!(ExtensionDef, n_ops),
+            ),
+            (
+                "offsetof(tessera_extension, ops)",
+                offset_of!(ExtensionDef, ops),
+            ),
+        ];
+        let values: Vec<String> = fields
+            .iter()
+            .map(|(c, _)| format!("(int64_t){c}"))
+            .collect();
+        let src = format!(
+            "#include <cstddef>\nTESSERA_CPP_OP(layout, call) {{\n  const int64_t v[] = {{{}}};\n  int64_t n = {};\n  auto y = call.alloc(0, TESSERA_INT64, 1, &n);\n  for (int64_t i = 0; i < n; i++) y.flat<int64_t>(i) = v[i];\n}}\n",
+            values.join(", "),
+            fields.len()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ext = crate::load_inline_with(
+            "layout",
+            &src,
+            &[crate::OpSpec::new("layout").inputs(0)],
+            &crate::LoadOptions::new().build_directory(dir.path()),
+        )
+        .unwrap();
+        let got = ext
+            .call("layout", &[], &[])
+            .unwrap()
+            .remove(0)
+            .to_vec::<i64>();
+        for ((c, want), got) in fields.iter().zip(got) {
+            assert_eq!(got as usize, *want, "{c}");
+        }
+    }
 }

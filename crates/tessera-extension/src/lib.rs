@@ -14,11 +14,14 @@
 //!   ops are called by name on tensors ([`Extension::call`], [`Op::call`]), with their
 //!   arguments checked first, and take part in autograd when they name a backward.
 //!
-//! ```no_run
+//! ```
 //! use tessera_core::{tensor, DType};
-//! use tessera_extension::{load_inline, OpSpec};
+//! use tessera_extension::{load_inline_with, LoadOptions, OpSpec};
 //!
-//! let ext = load_inline(
+//! # let dir = tempfile::tempdir().unwrap();
+//! // (without build_directory: the per-user cache, or TESSERA_EXTENSIONS_DIR)
+//! let options = LoadOptions::new().build_directory(dir.path());
+//! let ext = load_inline_with(
 //!     "scaled",
 //!     r#"
 //!     TESSERA_CPP_OP(scaled, call) {            // y = x * s
@@ -43,6 +46,7 @@
 //!         OpSpec::new("scaled").scalars(1).dtypes(&[DType::F32, DType::F64]).backward("scaled_backward"),
 //!         OpSpec::new("scaled_backward").inputs(3).scalars(1).dtypes(&[DType::F32, DType::F64]),
 //!     ],
+//!     &options,
 //! )?;
 //! let x = tensor!([1.0, 2.0], dtype = DType::F64);
 //! x.requires_grad_(true);
