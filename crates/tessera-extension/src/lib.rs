@@ -56,6 +56,14 @@
 //! # Ok::<(), tessera_core::Error>(())
 //! ```
 //!
+//! # What tessera checks, and what it cannot
+//! An op is C code running in the process: tessera checks everything it hands over and
+//! gets back (argument counts, dtypes, flags, output allocation through `alloc_output`,
+//! bool outputs normalized to 0/1, the status and message, a gradient's shape), but it
+//! cannot stop C from writing out of bounds or through an input view. `load` and
+//! [`Extension::open`] are safe functions in the same sense as PyTorch's `load`: the
+//! library is the user's own code, trusted like the rest of the program.
+//!
 //! Not supported: MSVC (the build uses gcc/clang flags), in-place ops (inputs are
 //! read-only to C), tracking headers under extra include paths in the build key.
 #![warn(missing_docs)]
