@@ -300,9 +300,10 @@ pub(crate) fn checked_compiler(
     words: Vec<String>,
     lang: &str,
     env: &str,
+    root: &Path,
 ) -> Result<(Vec<String>, CompilerInfo)> {
     let program = words.first().cloned().unwrap_or_default();
-    let info = compiler::identify(&program).map_err(|e| {
+    let info = compiler::identify_cached(&program, root).map_err(|e| {
         Error::Msg(format!(
             "extension `{name}`: no {lang} compiler: {e} (install gcc or clang, or set {env})"
         ))

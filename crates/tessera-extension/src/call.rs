@@ -8,15 +8,24 @@ use tessera_core::storage::{Storage, StorageData, StorageElement};
 use tessera_core::{dispatch, DType, Error, Layout, Result, Tensor};
 
 /// An output allocated by C: its buffer (`U8` for a `Bool` output, so that C writing
-/// any byte is sound; converted after the call), its shape, and the arrays its view
-/// points at.
+/// any byte is sound; converted after the call), and its shape and strides, which its
+/// view points at (as `int64_t`: see [`DIMS_ARE_I64`]).
 struct OutBuf {
     data: StorageData,
     dtype: DType,
     shape: Vec<usize>,
-    _sizes: Vec<i64>,
-    _strides: Vec<i64>,
+    strides: Vec<usize>,
 }
+
+/// Views point their `sizes` and `strides` straight at tensors' `usize` shapes and
+/// strides (no copy per call): on the 64-bit targets this crate builds for, `usize` and
+/// `int64_t` have one size and alignment, and every size and stride is below
+/// `isize::MAX` (a `Layout` invariant), so the bits read the same.
+const DIMS_ARE_I64: () = assert!(
+    std::mem::size_of::<usize>() == std::mem::size_of::<i64>()
+        && std::mem::align_of::<usize>() == std::mem::align_of::<i64>(),
+    "tessera-extension needs a 64-bit target"
+);
 
 /// What `alloc_output` reaches through `call.context`.
 struct Context {
@@ -118,25 +127,21 @@ unsafe fn alloc_output_checked(
     let store = if dt == DType::Bool { DType::U8 } else { dt };
     let data = dispatch!(store, T => try_zeros::<T>(n))
         .ok_or_else(|| format!("out of memory allocating {shape:?} of {dt}"))?;
-    let strides: Vec<i64> = tessera_core::layout::contiguous_strides(&shape)
-        .iter()
-        .map(|&s| s as i64)
-        .collect();
-    let sizes_v = sz.to_vec();
+    let strides = tessera_core::layout::contiguous_strides(&shape);
+    let () = DIMS_ARE_I64;
     *call.outputs.add(i) = TensorView {
         data: base_ptr(&data),
         byte_offset: 0,
         dtype,
         ndim,
-        sizes: sizes_v.as_ptr(),
-        strides: strides.as_ptr(),
+        sizes: shape.as_ptr() as *const i64,
+        strides: strides.as_ptr() as *const i64,
     };
     ctx.outs[i] = Some(OutBuf {
         data,
         dtype: dt,
         shape,
-        _sizes: sizes_v,
-        _strides: strides,
+        strides,
     });
     Ok(())
 }
@@ -150,31 +155,24 @@ unsafe fn alloc_output_checked(
 pub(crate) fn invoke(
     op: &str,
     f: OpFn,
-    inputs: &[Tensor],
+    inputs: &[&Tensor],
     scalars: &[f64],
     n_outputs: usize,
 ) -> Result<Vec<Option<Tensor>>> {
-    // sizes then strides of every input, in one buffer.
-    let mut dims: Vec<i64> = Vec::with_capacity(inputs.iter().map(|t| 2 * t.dim()).sum());
-    for t in inputs {
-        dims.extend(t.shape().iter().map(|&s| s as i64));
-        dims.extend(t.strides().iter().map(|&s| s as i64));
-    }
+    let () = DIMS_ARE_I64;
     let guards: Vec<_> = inputs.iter().map(|t| t.storage().read()).collect();
-    let mut views = Vec::with_capacity(inputs.len());
-    let mut at = 0;
-    for (t, g) in inputs.iter().zip(&guards) {
-        let nd = t.dim();
-        views.push(TensorView {
+    let views: Vec<TensorView> = inputs
+        .iter()
+        .zip(&guards)
+        .map(|(t, g)| TensorView {
             data: base_ptr(g),
             byte_offset: (t.storage_offset() * t.dtype().size_in_bytes()) as i64,
             dtype: abi::dtype_code(t.dtype()),
-            ndim: nd as i32,
-            sizes: dims[at..].as_ptr(),
-            strides: dims[at + nd..].as_ptr(),
-        });
-        at += 2 * nd;
-    }
+            ndim: t.dim() as i32,
+            sizes: t.shape().as_ptr() as *const i64,
+            strides: t.strides().as_ptr() as *const i64,
+        })
+        .collect();
     let mut outputs = vec![TensorView::EMPTY; n_outputs];
     let mut ctx = Context {
         outs: (0..n_outputs).map(|_| None).collect(),
@@ -192,8 +190,8 @@ pub(crate) fn invoke(
         message: [0; MESSAGE_SIZE],
     };
     // SAFETY: the views point into storages kept alive and read-locked by `guards` (C
-    // must not write through them, as the header says), and at `dims`, both alive until
-    // the call returns; `outputs` and `ctx` outlive the call too.
+    // must not write through them, as the header says), and at the inputs' layouts,
+    // alive until the call returns; `outputs` and `ctx` outlive the call too.
     let status = unsafe { f(&mut call) };
     drop(guards);
     if status != STATUS_OK {
@@ -217,7 +215,10 @@ pub(crate) fn invoke(
                     }
                     (_, d) => d,
                 };
-                Tensor::from_storage(Arc::new(Storage::new(data)), Layout::contiguous(&o.shape))
+                Tensor::from_storage(
+                    Arc::new(Storage::new(data)),
+                    Layout::new(o.shape, o.strides, 0),
+                )
             })
         })
         .collect())

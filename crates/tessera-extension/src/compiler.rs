@@ -121,20 +121,112 @@ fn version_after(text: &str, marker: &str) -> Option<Version> {
         .and_then(|i| Version::parse(&text[i + marker.len()..]))
 }
 
+/// Per-process memo of [`identify`].
+static MEMO: Mutex<Option<HashMap<String, CompilerInfo>>> = Mutex::new(None);
+
+fn memo_get(program: &str) -> Option<CompilerInfo> {
+    MEMO.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .get(program)
+        .cloned()
+}
+
+fn memo_put(program: &str, info: &CompilerInfo) {
+    MEMO.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(program.to_string(), info.clone());
+}
+
+/// [`identify`], remembered on disk under `dir` for a fresh process: keyed by the
+/// program, its path, and the resolved binary's path, size, modification time (and inode
+/// on Unix), so that replacing or upgrading the compiler binary asks it again. This spares
+/// a warm `load` in a new process the two compiler runs (several ms). A wrapper (`ccache
+/// gcc`, a script) is keyed by the wrapper itself: after upgrading the compiler behind
+/// one, clear `dir`.
+pub(crate) fn identify_cached(
+    program: &str,
+    dir: &std::path::Path,
+) -> Result<CompilerInfo, String> {
+    if let Some(info) = memo_get(program) {
+        return Ok(info);
+    }
+    let path = which(program).ok_or_else(|| format!("compiler `{program}` was not found"))?;
+    let file = disk_key(program, &path).map(|k| dir.join("compilers").join(k));
+    if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
+        let mut l = text.lines();
+        let kind = match l.next() {
+            Some("gcc") => Some(CompilerKind::Gcc),
+            Some("clang") => Some(CompilerKind::Clang),
+            _ => None,
+        };
+        if let (Some(v), Some(banner)) = (l.next().and_then(Version::parse), l.next()) {
+            let info = CompilerInfo {
+                path,
+                kind,
+                version: v,
+                banner: banner.to_string(),
+            };
+            memo_put(program, &info);
+            return Ok(info);
+        }
+    }
+    let info = identify(program)?;
+    if let Some(f) = file {
+        let kind = match info.kind {
+            Some(CompilerKind::Gcc) => "gcc",
+            Some(CompilerKind::Clang) => "clang",
+            None => "unknown",
+        };
+        let text = format!(
+            "{kind}\n{}\n{}\n",
+            info.version,
+            info.banner.replace('\n', " ")
+        );
+        // Written under a unique name and renamed: readers never see half a file.
+        let tmp = f.with_extension(format!("tmp{}", std::process::id()));
+        let written = f
+            .parent()
+            .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+            && std::fs::write(&tmp, text).is_ok()
+            && std::fs::rename(&tmp, &f).is_ok();
+        if !written {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    Ok(info)
+}
+
+/// The disk memo's key for `program` found at `path` (see [`identify_cached`]).
+fn disk_key(program: &str, path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let m = std::fs::metadata(&real).ok()?;
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{program}\0{}\0{}\0{}\0",
+        path.display(),
+        real.display(),
+        m.len()
+    ));
+    if let Ok(t) = m.modified() {
+        h.update(format!("{t:?}"));
+    }
+    #[cfg(unix)]
+    h.update(std::os::unix::fs::MetadataExt::ino(&m).to_le_bytes());
+    let d = h.finalize();
+    Some(d[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Runs the compiler to learn its family and version, memoized per program for the life
 /// of the process (the build cache asks on every `load`).
 ///
 /// # Errors
 /// The message when the program cannot be found or run.
 pub(crate) fn identify(program: &str) -> Result<CompilerInfo, String> {
-    static MEMO: Mutex<Option<HashMap<String, CompilerInfo>>> = Mutex::new(None);
-    if let Some(info) = MEMO
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_with(HashMap::new)
-        .get(program)
-    {
-        return Ok(info.clone());
+    if let Some(info) = memo_get(program) {
+        return Ok(info);
     }
     let path = which(program).ok_or_else(|| format!("compiler `{program}` was not found"))?;
     let mut kind = kind_by_name(&path);
@@ -187,10 +279,7 @@ pub(crate) fn identify(program: &str) -> Result<CompilerInfo, String> {
         version,
         banner,
     };
-    MEMO.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_with(HashMap::new)
-        .insert(program.to_string(), info.clone());
+    memo_put(program, &info);
     Ok(info)
 }
 
@@ -309,5 +398,28 @@ mod tests {
         assert_eq!(k("g++"), Some(CompilerKind::Gcc));
         assert_eq!(k("clang++-16"), Some(CompilerKind::Clang));
         assert_eq!(k("cc"), None);
+    }
+
+    #[test]
+    fn the_disk_memo_is_read_before_running_the_compiler() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cc = dir.path().join("memo-gcc");
+        std::fs::write(&cc, "#!/bin/sh\necho 12.1.0\n").unwrap();
+        std::fs::set_permissions(&cc, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let program = cc.to_str().unwrap();
+        let key = disk_key(program, &cc).unwrap();
+        let memo = dir.path().join("compilers");
+        std::fs::create_dir_all(&memo).unwrap();
+        // A remembered answer that the script would not give: it must be the one used.
+        std::fs::write(memo.join(&key), "gcc\n99.1.0\nremembered\n").unwrap();
+        let info = identify_cached(program, dir.path()).unwrap();
+        assert_eq!(
+            (info.version, info.banner.as_str()),
+            (Version::new(99, 1, 0), "remembered")
+        );
+        // Another binary at the same path has another key.
+        std::fs::write(&cc, "#!/bin/sh\necho 12.1.0 # changed\n").unwrap();
+        assert_ne!(disk_key(program, &cc).unwrap(), key);
     }
 }

@@ -396,12 +396,12 @@ impl Op {
                 describe(inputs)
             );
         }
-        let args: Vec<Tensor> = if info.flags & abi::FLAG_CONTIGUOUS != 0 {
-            inputs.iter().map(|t| t.detach().contiguous()).collect()
-        } else {
-            inputs.iter().map(|t| (*t).clone()).collect()
-        };
-        invoke(name, info.func, &args, scalars, info.n_outputs)
+        if info.flags & abi::FLAG_CONTIGUOUS != 0 && !inputs.iter().all(|t| t.is_contiguous()) {
+            let copies: Vec<Tensor> = inputs.iter().map(|t| t.detach().contiguous()).collect();
+            let refs: Vec<&Tensor> = copies.iter().collect();
+            return invoke(name, info.func, &refs, scalars, info.n_outputs);
+        }
+        invoke(name, info.func, inputs, scalars, info.n_outputs)
     }
 
     /// Gives `out` a node whose backward calls the backward op.

@@ -227,6 +227,11 @@ fn check_name(op: &str, name: &str) {
 /// (else `cc` / `c++`), or [`LoadOptions::cc`] / [`LoadOptions::cxx`]; GCC and Clang
 /// flags are assumed (`-fPIC -shared`), so MSVC is not supported.
 ///
+/// A compiler's family and version (part of the key) are asked once per compiler binary
+/// and remembered in `<build root>/compilers/`, keyed by the binary's path, size and
+/// modification time: a warm `load` in a new process runs no compiler at all. After
+/// upgrading a compiler behind a wrapper (`CC="ccache gcc"`), clear that directory.
+///
 /// ```no_run
 /// use tessera_extension::{load, LoadOptions};
 /// let ext = load("my_ops", &["src/my_ops.c"], &LoadOptions::new())?;
@@ -336,16 +341,20 @@ pub fn load_inline_with(
 }
 
 fn build_and_open(name: &str, sources: Vec<Source>, o: &LoadOptions) -> Result<Extension> {
+    let root = o
+        .build_directory
+        .clone()
+        .unwrap_or_else(crate::default_build_root);
     let needs = |l: Lang| sources.iter().any(|s| s.lang == l);
     let cc = if needs(Lang::C) || !needs(Lang::Cpp) {
         let words = build::compiler_command(o.cc.as_deref(), "CC", "cc");
-        Some(build::checked_compiler(name, words, "C", "CC")?)
+        Some(build::checked_compiler(name, words, "C", "CC", &root)?)
     } else {
         None
     };
     let cxx = if needs(Lang::Cpp) {
         let words = build::compiler_command(o.cxx.as_deref(), "CXX", "c++");
-        Some(build::checked_compiler(name, words, "C++", "CXX")?)
+        Some(build::checked_compiler(name, words, "C++", "CXX", &root)?)
     } else {
         None
     };
@@ -357,10 +366,7 @@ fn build_and_open(name: &str, sources: Vec<Source>, o: &LoadOptions) -> Result<E
         cflags: &o.extra_cflags,
         ldflags: &o.extra_ldflags,
         include_paths: includes,
-        root: o
-            .build_directory
-            .clone()
-            .unwrap_or_else(crate::default_build_root),
+        root,
         verbose: o.verbose,
         cc,
         cxx,

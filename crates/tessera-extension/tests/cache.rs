@@ -101,6 +101,13 @@ fn a_second_process_loads_without_compiling() {
     let dir = tempfile::tempdir().unwrap();
     let (compiled, lib) = finish(spawn_child(dir.path(), None, None));
     assert!(compiled, "the first process builds");
+    // It remembered the compiler for the next process (no compiler run on a warm load).
+    assert!(
+        std::fs::read_dir(dir.path().join("compilers"))
+            .unwrap()
+            .count()
+            > 0
+    );
     let (built_at, log_at) = (mtime(&lib), mtime(&lib.with_file_name("build.log")));
     let t = Instant::now();
     let (compiled, lib2) = finish(spawn_child(dir.path(), None, None));

@@ -13,13 +13,13 @@ fn opts(dir: &Path) -> LoadOptions {
     LoadOptions::new().build_directory(dir)
 }
 
-/// The names in a build root, sorted (lock files aside).
+/// The names in a build root, sorted (lock files and the compiler memo aside).
 fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|r| {
             r.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.ends_with(".lock"))
+                .filter(|n| !n.ends_with(".lock") && n != "compilers")
                 .collect()
         })
         .unwrap_or_default();
