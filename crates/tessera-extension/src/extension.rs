@@ -326,6 +326,9 @@ impl Op {
     /// derivative does. The outputs of a multi-output op without a backward do not
     /// require grad.
     ///
+    /// Several threads may call ops at once (inputs are only read-locked), so the C
+    /// function must be reentrant: no unsynchronized global state.
+    ///
     /// # Errors
     /// The op's message when it reports an error from C (prefixed with the op's name),
     /// or an output the op left unallocated.

@@ -212,3 +212,21 @@ fn extension_lists_its_ops() {
     assert!(ext.op("nope").is_none());
     assert!(ext.library_path().is_file());
 }
+
+#[test]
+fn ops_can_be_called_from_several_threads() {
+    let op = c_ext().op("scaled_expm1").unwrap();
+    let x = Tensor::linspace_dtype(-1.0, 1.0, 50, DType::F64);
+    // the op's own single-threaded result (glibc's expm1 and tessera's may differ by 1 ulp)
+    let want = op.call(&[&x], &[2.0]).unwrap().remove(0).to_vec::<f64>();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let y = op.call(&[&x], &[2.0]).unwrap().remove(0);
+                    assert_eq!(y.to_vec::<f64>(), want);
+                }
+            });
+        }
+    });
+}

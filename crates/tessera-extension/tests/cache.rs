@@ -6,6 +6,8 @@
 //! then `child_process_entry` loads the C test extension from that build root and prints
 //! what happened.
 
+#![cfg(unix)]
+
 mod common;
 
 use common::csrc;

@@ -1,6 +1,8 @@
 //! The compiler check against the machine's gcc, clang if installed, fake compilers that
 //! print a given version, and a missing compiler.
 
+#![cfg(unix)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
