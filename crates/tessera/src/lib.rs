@@ -70,6 +70,11 @@ pub use tessera_ode as ode;
 /// PyTorch's options, reproducible seeds and resumable state.
 pub use tessera_data as data;
 
+/// `torch.utils.cpp_extension`: C and C++ custom ops compiled and loaded at run time
+/// (`load`, `load_inline`), cached across runs, called on tensors with autograd; the C ABI
+/// header `tessera.h` (`include_paths`) and the compiler check.
+pub use tessera_extension as extension;
+
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {
     pub use tessera_core::autograd::{self, no_grad};
