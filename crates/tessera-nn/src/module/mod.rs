@@ -66,8 +66,11 @@ pub trait Module: Send + Sync {
         base.rsplit("::").next().unwrap_or(base)
     }
 
-    /// Whether the module is in training mode (`module.training`); modules without a flag
-    /// of their own report their first child's, or `true`.
+    /// Whether the module is in training mode (`module.training`). Layers whose forward
+    /// does not depend on the mode (`Linear`, `Conv2d`, `ReLU`, pooling) carry no flag of
+    /// their own: they report their first child's mode, or `true` when they have no
+    /// children (PyTorch keeps a flag on every module; here only the modules it matters
+    /// for, and the containers, do).
     fn is_training(&self) -> bool {
         if let Some(f) = self.train_flag() {
             return f.get();
