@@ -8,7 +8,8 @@
 //! ```
 //! use tessera_models::resnet18;
 //! use tessera_nn::Module;
-//! let m = resnet18(10);
+//! // skip_init: no random draws (weights are usually loaded next)
+//! let m = tessera_nn::init::skip_init(|| resnet18(10));
 //! let sd = m.state_dict();
 //! assert_eq!(sd.len(), 122);
 //! assert_eq!(sd["layer1.0.conv1.weight"].shape(), &[64, 64, 3, 3]);

@@ -55,6 +55,35 @@ pub enum Fan {
     Out,
 }
 
+thread_local! {
+    static SKIP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the random initializers of this module turned into no-ops on this
+/// thread (PyTorch's `torch.nn.utils.skip_init`): layers made inside keep zeros where
+/// they would draw random values. For models whose weights are loaded right after.
+///
+/// ```
+/// use tessera_nn::{init, Linear, Module};
+/// let l = init::skip_init(|| Linear::new(3, 2, true));
+/// assert!(l.parameters().iter().all(|p| p.to_vec::<f32>().iter().all(|&v| v == 0.0)));
+/// ```
+pub fn skip_init<R>(f: impl FnOnce() -> R) -> R {
+    let old = SKIP.with(|s| s.replace(true));
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SKIP.with(|s| s.set(self.0));
+        }
+    }
+    let _r = Restore(old);
+    f()
+}
+
+fn skipping() -> bool {
+    SKIP.with(|s| s.get())
+}
+
 fn fill(t: &Tensor, values: Tensor) {
     let _g = no_grad();
     t.copy_(&values);
@@ -67,6 +96,9 @@ pub fn uniform_(t: &Tensor, a: f64, b: f64) {
 
 /// [`uniform_`] with an explicit generator.
 pub fn uniform_with(t: &Tensor, a: f64, b: f64, g: &mut Generator) {
+    if skipping() {
+        return;
+    }
     let u = g.rand(t.shape(), t.dtype());
     fill(t, u * (b - a) + a);
 }
@@ -78,6 +110,9 @@ pub fn normal_(t: &Tensor, mean: f64, std: f64) {
 
 /// [`normal_`] with an explicit generator.
 pub fn normal_with(t: &Tensor, mean: f64, std: f64, g: &mut Generator) {
+    if skipping() {
+        return;
+    }
     let n = g.randn(t.shape(), t.dtype());
     fill(t, n * std + mean);
 }

@@ -266,11 +266,16 @@ pub trait Module: Send + Sync {
 }
 
 fn collect_modules<'a>(m: &'a dyn Module, name: String, out: &mut Vec<(String, &'a dyn Module)>) {
+    // A module reached twice (shared) is listed once. Identity is the address together
+    // with the type (a struct and its first field share an address) and never holds for
+    // zero-sized modules (`ReLU`), which all may share one address.
     let ptr = m as *const dyn Module as *const ();
-    if out
-        .iter()
-        .any(|(_, o)| std::ptr::eq(*o as *const dyn Module as *const (), ptr))
-    {
+    let same = |o: &dyn Module| {
+        std::ptr::eq(o as *const dyn Module as *const (), ptr)
+            && std::mem::size_of_val(m) > 0
+            && o.type_name() == m.type_name()
+    };
+    if out.iter().any(|(_, o)| same(*o)) {
         return;
     }
     out.push((name.clone(), m));
