@@ -267,3 +267,51 @@ fn dropout_in_eval_is_identity_and_seeded_in_training() {
     d.eval();
     assert_eq!(d.forward(&x).to_vec::<f32>(), vec![1.0; 2000]);
 }
+
+#[test]
+fn init_functions_have_pytorchs_bounds_and_spreads() {
+    use tessera_nn::init::{self, Fan, Nonlinearity};
+    let t = Tensor::zeros(&[256, 128, 3, 3]);
+    // kaiming_normal_(fan_out, relu): std = sqrt(2 / (256 * 9))
+    init::kaiming_normal_(&t, Fan::Out, Nonlinearity::Relu);
+    let v = t.to_vec::<f32>();
+    let n = v.len() as f64;
+    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let want = (2.0f64 / (256.0 * 9.0)).sqrt();
+    assert!(
+        mean.abs() < 0.01 * want * 10.0 && (std / want - 1.0).abs() < 0.01,
+        "std {std}, want {want}"
+    );
+    // xavier_uniform_: bound = gain * sqrt(6 / (fan_in + fan_out))
+    init::xavier_uniform_(&t, 2.0);
+    let bound = 2.0 * (6.0f64 / (128.0 * 9.0 + 256.0 * 9.0)).sqrt();
+    let m = t.abs().max().item::<f32>() as f64;
+    assert!(m <= bound && m > 0.99 * bound, "max {m}, bound {bound}");
+    // kaiming_uniform_(a = sqrt(5)) gives 1 / sqrt(fan_in)
+    init::kaiming_uniform_(&t, Fan::In, Nonlinearity::LeakyRelu(5f64.sqrt()));
+    let m = t.abs().max().item::<f32>() as f64;
+    let bound = 1.0 / (128.0f64 * 9.0).sqrt();
+    assert!(
+        m <= bound * (1.0 + 1e-6) && m > 0.99 * bound,
+        "max {m}, bound {bound}"
+    );
+    init::zeros_(&t);
+    assert_eq!(t.abs().max().item::<f32>(), 0.0);
+    init::ones_(&t);
+    assert_eq!(t.min().item::<f32>(), 1.0);
+    assert_eq!(init::calculate_gain(Nonlinearity::Tanh), 5.0 / 3.0);
+    assert_eq!(init::fan_in_and_fan_out(&t), (128 * 9, 256 * 9));
+}
+
+#[test]
+#[should_panic(
+    expected = "fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+)]
+fn kaiming_on_a_vector_panics() {
+    tessera_nn::init::kaiming_uniform_(
+        &Tensor::zeros(&[3]),
+        tessera_nn::init::Fan::In,
+        tessera_nn::init::Nonlinearity::Relu,
+    );
+}
