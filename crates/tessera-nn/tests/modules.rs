@@ -315,3 +315,39 @@ fn kaiming_on_a_vector_panics() {
         tessera_nn::init::Nonlinearity::Relu,
     );
 }
+
+/// A user module that registers a child, then a buffer, then a parameter.
+struct Custom {
+    head: Linear,
+    scale: tessera_nn::Slot,
+    bias: tessera_nn::Slot,
+}
+
+impl Module for Custom {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        &self.head.forward(x) * &self.scale.get() + &self.bias.get()
+    }
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(tessera_nn::Member<'a>)) {
+        f(tessera_nn::Member::Child("head", &self.head));
+        f(tessera_nn::Member::Buffer("scale", &self.scale, true));
+        f(tessera_nn::Member::Parameter("bias", &self.bias));
+    }
+    fn as_dyn(&self) -> &dyn Module {
+        self
+    }
+}
+
+#[test]
+fn state_dict_lists_own_parameters_then_buffers_then_children_as_pytorch() {
+    let m = Custom {
+        head: Linear::new(2, 2, true),
+        scale: tessera_nn::Slot::new(Tensor::ones(&[2])),
+        bias: tessera_nn::Slot::parameter(Tensor::zeros(&[2])),
+    };
+    let keys: Vec<String> = m.state_dict().keys().map(String::from).collect();
+    assert_eq!(keys, ["bias", "scale", "head.weight", "head.bias"]);
+    let params: Vec<String> = m.named_parameters().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(params, ["bias", "head.weight", "head.bias"]);
+    assert_eq!(m.type_name(), "Custom");
+    assert_eq!(m.forward(&Tensor::ones(&[3, 2])).shape(), &[3, 2]);
+}

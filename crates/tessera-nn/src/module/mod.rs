@@ -151,17 +151,19 @@ pub trait Module: Send + Sync {
     /// Calls `f(dotted_name, member)` on every parameter and buffer of this module and its
     /// descendants, in `state_dict` order (a module's own members before its children's).
     fn visit_recursive(&self, prefix: &str, f: &mut dyn FnMut(&str, Member<'_>)) {
+        // PyTorch's order: the module's own parameters, then its own buffers, then each
+        // child in registration order.
         let mut children: Vec<(String, &dyn Module)> = Vec::new();
+        let mut buffers = Vec::new();
         self.visit(&mut |m| match m {
             Member::Child(n, c) => children.push((format!("{prefix}{n}"), c)),
-            Member::Parameter(n, _) | Member::Buffer(n, _, _) => {
-                let name = format!("{prefix}{n}");
-                f(&name, m)
-            }
+            Member::Parameter(n, _) => f(&format!("{prefix}{n}"), m),
+            Member::Buffer(n, s, p) => buffers.push((format!("{prefix}{n}"), s, p)),
         });
-        // PyTorch's state_dict lists a module's own parameters and buffers, then recurses
-        // into each child; visit reports them in registration order, which for every
-        // module here puts parameters and buffers first.
+        for (name, s, p) in buffers {
+            let short = &name[prefix.len()..];
+            f(&name, Member::Buffer(short, s, p));
+        }
         for (n, c) in children {
             c.visit_recursive(&format!("{n}."), f);
         }
