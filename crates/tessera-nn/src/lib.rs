@@ -22,6 +22,20 @@
 //! let last = F::mse_loss(&model.forward(&x), &y, F::Reduction::Mean).item::<f32>();
 //! assert!(last < first / 10.0);
 //! ```
+//!
+//! # Where it differs from PyTorch
+//! - Random draws (initialization, dropout masks) come from tessera's generator: the
+//!   same distributions and bounds as PyTorch, other bits.
+//! - The hand-written backward of `conv1d`/`conv2d`, the pooling ops, `batch_norm`, the
+//!   exact `gelu` and the gathers behind `embedding`, `pad` and `interpolate` is not
+//!   itself recorded: a second derivative through them (`create_graph`) is not
+//!   available. The ops composed of core's ops (`layer_norm`, `group_norm`, losses, the
+//!   tanh `gelu`, `silu`) support it.
+//! - Only the modules whose forward depends on the mode (batch norm, dropout) and the
+//!   containers carry a training flag (see [`Module::is_training`]).
+//! - Optimizer hyper-parameters are numbers by name (`"beta1"`, `"beta2"` for
+//!   `betas`; booleans as 0 or 1); `foreach`, `fused`, `capturable` and `differentiable`
+//!   do not exist (the single-tensor update is the one implemented).
 #![warn(missing_docs)]
 
 mod float;

@@ -174,8 +174,6 @@ pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
     shape.extend([ho, wo]);
     let xc = x.contiguous();
     let (out, idx) = float_dispatch!(op, x.dtype(), T => {
-        let mut out = vec![T::ZERO; np * ho * wo];
-        let mut idx = vec![0usize; np * ho * wo];
         xc.with_contiguous(|xs: &[T]| {
             let per = ho * wo;
             let mut both: Vec<(T, usize)> = vec![(T::ZERO, 0); np * per];
@@ -215,12 +213,9 @@ pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
                     }
                 }
             });
-            for (i, (v, k)) in both.into_iter().enumerate() {
-                out[i] = v;
-                idx[i] = k;
-            }
-        });
-        (Tensor::from_vec(out, &shape), idx)
+            let (out, idx): (Vec<T>, Vec<usize>) = both.into_iter().unzip();
+            (Tensor::from_vec(out, &shape), idx)
+        })
     });
     let indices = Tensor::from_vec(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), &shape);
     let idx = Arc::new(idx);
