@@ -13,6 +13,13 @@ Outputs (small text files, committed):
   shapes of resnet18, resnet34 and resnet50.
 - crates/tessera-models/tests/data/resnet18_logits.txt: ResNet-18 logits (eval mode) for
   weights and an input given by a formula (below), so no weights file is needed.
+- crates/tessera-models/tests/data/resnet18_train.txt: one training-mode forward and
+  backward of the same model converted to float64 (in float32 this case is too
+  ill-conditioned to compare: PyTorch's own float32 and float64 losses differ by 1.1) on
+  a batch of two (the formula input and its negation
+  shifted by 0.25), cross entropy against classes [3, 7]: the loss, the L2 norm of every
+  parameter's gradient (named_parameters order), and the
+  updated running_mean of bn1 (values, one per line after the header).
 
 Format of nn_cases.txt, one item per line:
 
@@ -449,4 +456,20 @@ with open(LOGITS, "w") as f:
     f.write("# ResNet-18 eval logits for the formula weights and input of "
             "scripts/make_nn_data.py (torch %s)\n" % torch.__version__)
     f.write(enc_values(y) + "\n")
-print("wrote", KEYS, "and", LOGITS)
+TRAIN = os.path.join(os.path.dirname(LOGITS), "resnet18_train.txt")
+m = torchvision.models.resnet18(num_classes=1000)
+m.load_state_dict(formula_weights(m))
+m.train()
+m.double()
+xb = torch.cat([x, -x + 0.25]).double()
+loss = F.cross_entropy(m(xb), torch.tensor([3, 7]))
+loss.backward()
+with open(TRAIN, "w") as f:
+    f.write("# ResNet-18 training step data of scripts/make_nn_data.py (torch %s): "
+            "loss, then name and gradient L2 norm per parameter, then bn1.running_mean\n"
+            % torch.__version__)
+    f.write("loss %r\n" % loss.item())
+    for name, p in m.named_parameters():
+        f.write("grad %s %r\n" % (name, p.grad.norm().item()))
+    f.write("running_mean %s\n" % ",".join(repr(v) for v in m.bn1.running_mean.tolist()))
+print("wrote", KEYS, LOGITS, "and", TRAIN)

@@ -148,3 +148,57 @@ fn resnet_trains_a_step_and_small_models_run() {
         &[2, 10]
     );
 }
+
+const TRAIN: &str = include_str!("data/resnet18_train.txt");
+
+#[test]
+fn resnet18_training_step_gradients_equal_pytorchs() {
+    // float64: in float32 this case is too ill-conditioned to compare (PyTorch's own
+    // float32 and float64 losses differ by 1.1).
+    let m = skip_init(|| resnet18(1000));
+    m.load_state_dict(&formula_weights(&m), true).unwrap();
+    m.to_dtype(DType::F64);
+    let x: Vec<f64> = (0..3 * 64 * 64)
+        .map(|k| (0.011 * k as f64).sin() + 0.5 * (0.0007 * k as f64).cos())
+        .collect();
+    // As the script: the batch is built in float32, then converted.
+    let x = Tensor::from_vec(x, &[1, 3, 64, 64]).to_dtype(DType::F32);
+    let xb = Tensor::cat(&[x.clone(), -&x + 0.25], 0).to_dtype(DType::F64);
+    let target = Tensor::from_vec(vec![3i64, 7], &[2]);
+    let loss = tessera_nn::functional::cross_entropy(&m.forward(&xb), &target, &Default::default());
+    loss.backward();
+    let close = |what: &str, got: f64, want: f64, rtol: f64| {
+        assert!(
+            (got - want).abs() <= rtol * want.abs(),
+            "{what}: tessera {got}, PyTorch {want}"
+        );
+    };
+    let params = m.named_parameters();
+    let mut n = 0;
+    for line in TRAIN.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split(' ').collect();
+        match f[0] {
+            "loss" => close("loss", loss.item::<f64>(), f[1].parse().unwrap(), 1e-9),
+            "grad" => {
+                let (_, p) = params.iter().find(|(k, _)| k == f[1]).unwrap();
+                let g = p.grad().unwrap().to_dtype(DType::F64);
+                let norm = (&g * &g).sum().item::<f64>().sqrt();
+                close(f[1], norm, f[2].parse().unwrap(), 1e-6);
+                n += 1;
+            }
+            _ => {
+                let want: Vec<f64> = f[1].split(',').map(|v| v.parse().unwrap()).collect();
+                let got = m.state_dict()["bn1.running_mean"]
+                    .to_dtype(DType::F64)
+                    .to_vec::<f64>();
+                for (a, b) in got.iter().zip(&want) {
+                    assert!(
+                        (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+                        "running_mean {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(n, 62);
+}
