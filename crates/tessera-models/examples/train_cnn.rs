@@ -5,6 +5,9 @@
 //! diagonal, anti-diagonal) of random position and brightness on a noisy background.
 //! 2048 training and 512 test images; Adam (lr 3e-3), batch 64, 4 epochs.
 //!
+//! Measured (commit 8deb753): the test accuracy goes from chance (29%) to 78% after one
+//! epoch and 100% after three, the mean training loss from 1.24 to 0.04; about 1 s in all.
+//!
 //! Run: `cargo run --release -p tessera-models --example train_cnn`
 
 use tessera_core::{autograd::no_grad, DType, Generator, Result, Tensor};
