@@ -54,7 +54,8 @@ impl Embedding {
         embedding_dim: usize,
         padding_idx: Option<usize>,
     ) -> Embedding {
-        let w = Tensor::randn(&[num_embeddings, embedding_dim]);
+        let w = Tensor::zeros(&[num_embeddings, embedding_dim]);
+        crate::init::normal_(&w, 0.0, 1.0);
         if let Some(p) = padding_idx {
             assert!(
                 p < num_embeddings,
