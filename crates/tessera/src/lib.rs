@@ -75,6 +75,20 @@ pub use tessera_data as data;
 /// header `tessera.h` (`include_paths`) and the compiler check.
 pub use tessera_extension as extension;
 
+/// `torch.nn`: the `Module` trait with PyTorch's dotted parameter names and
+/// `state_dict` / `load_state_dict`, layers with PyTorch's defaults and initialization,
+/// `nn::functional` (convolution, pooling, normalization, activations, losses, ...) and
+/// `nn::init`.
+pub use tessera_nn as nn;
+
+/// `torch.optim`: SGD, Adam, AdamW, RMSprop with parameter groups and state dicts, the
+/// learning-rate schedulers, and `clip_grad_norm_`.
+pub use tessera_nn::optim;
+
+/// torchvision's models: `resnet18`, `resnet34`, `resnet50` with torchvision's
+/// `state_dict` keys, and small models for examples.
+pub use tessera_models as models;
+
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {
     pub use tessera_core::autograd::{self, no_grad};

@@ -1,0 +1,204 @@
+//! ResNets against torchvision: state_dict keys and shapes (committed list), and
+//! ResNet-18 logits for formula weights (see `scripts/make_nn_data.py`).
+
+use tessera_core::{DType, StateDict, Tensor};
+use tessera_models::{resnet18, resnet34, resnet50, Mlp, SmallCnn};
+use tessera_nn::init::skip_init;
+use tessera_nn::Module;
+
+const KEYS: &str = include_str!("data/resnet_keys.txt");
+const LOGITS: &str = include_str!("data/resnet18_logits.txt");
+
+fn torchvision_keys(arch: &str) -> Vec<(String, Vec<usize>)> {
+    KEYS.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut it = l.split(' ');
+            (it.next() == Some(arch)).then(|| {
+                let k = it.next().unwrap().to_string();
+                let s = match it.next().unwrap() {
+                    "-" => vec![],
+                    s => s.split(',').map(|v| v.parse().unwrap()).collect(),
+                };
+                (k, s)
+            })
+        })
+        .collect()
+}
+
+fn ours(m: &dyn Module) -> Vec<(String, Vec<usize>)> {
+    m.state_dict()
+        .iter()
+        .map(|(k, t)| (k.to_string(), t.shape().to_vec()))
+        .collect()
+}
+
+#[test]
+fn state_dict_keys_and_shapes_equal_torchvisions() {
+    // skip_init: only names and shapes matter here (and random init is slow in debug).
+    let (r18, r34, r50) = skip_init(|| (resnet18(1000), resnet34(1000), resnet50(1000)));
+    assert_eq!(ours(&r18), torchvision_keys("resnet18"));
+    assert_eq!(ours(&r34), torchvision_keys("resnet34"));
+    assert_eq!(ours(&r50), torchvision_keys("resnet50"));
+    let n: usize = r18.parameters().iter().map(Tensor::numel).sum();
+    assert_eq!(n, 11_689_512);
+}
+
+/// The formula weights of `scripts/make_nn_data.py`, rounded to f32.
+fn formula_weights(m: &dyn Module) -> StateDict {
+    let mut sd = StateDict::new();
+    for (i, (k, t)) in m.state_dict().iter().enumerate() {
+        let n = t.numel();
+        if k.ends_with("num_batches_tracked") {
+            sd.insert(k, Tensor::scalar(0i64));
+            continue;
+        }
+        let s: Vec<f64> = (0..n)
+            .map(|j| (0.37 * j as f64 + 1.3 * i as f64).sin())
+            .collect();
+        let v: Vec<f64> = if t.dim() >= 2 {
+            let fan_in: usize = t.shape()[1..].iter().product();
+            let sc = (6.0 / fan_in as f64).sqrt();
+            s.iter().map(|x| x * sc).collect()
+        } else if k.ends_with("running_var") {
+            s.iter().map(|x| 1.0 + 0.5 * x.abs()).collect()
+        } else if k.ends_with("running_mean") {
+            s.iter().map(|x| 0.1 * x).collect()
+        } else if k == "fc.bias" {
+            s.iter().map(|x| 0.01 * x).collect()
+        } else if k.ends_with("weight") {
+            s.iter().map(|x| 1.0 + 0.1 * x).collect()
+        } else {
+            s.iter().map(|x| 0.1 * x).collect()
+        };
+        sd.insert(k, Tensor::from_vec(v, t.shape()).to_dtype(DType::F32));
+    }
+    sd
+}
+
+#[test]
+fn resnet18_logits_equal_pytorchs_for_the_same_weights() {
+    let m = skip_init(|| resnet18(1000));
+    m.load_state_dict(&formula_weights(&m), true).unwrap();
+    m.eval();
+    let x: Vec<f64> = (0..3 * 64 * 64)
+        .map(|k| (0.011 * k as f64).sin() + 0.5 * (0.0007 * k as f64).cos())
+        .collect();
+    let x = Tensor::from_vec(x, &[1, 3, 64, 64]).to_dtype(DType::F32);
+    let y = {
+        let _g = tessera_core::autograd::no_grad();
+        m.forward(&x)
+    };
+    let line = LOGITS.lines().find(|l| !l.starts_with('#')).unwrap();
+    let want: Vec<f32> = line
+        .split(',')
+        .map(|h| f32::from_bits(u32::from_str_radix(h, 16).unwrap()))
+        .collect();
+    let got = y.to_vec::<f32>();
+    assert_eq!(got.len(), 1000);
+    let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let worst = got
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    // f32 through 20 layers: agreement to 1e-4 of the logits' scale.
+    assert!(
+        worst <= 1e-4 * scale,
+        "worst difference {worst} (scale {scale})"
+    );
+    let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+    assert_eq!(argmax(&got), argmax(&want));
+}
+
+#[test]
+fn resnet_trains_a_step_and_small_models_run() {
+    let m = skip_init(|| resnet18(4));
+    let x = Tensor::randn(&[2, 3, 32, 32]);
+    let y = m.forward(&x);
+    assert_eq!(y.shape(), &[2, 4]);
+    y.sum().backward();
+    assert!(m.parameters().iter().all(|p| p.grad().is_some()));
+    assert_eq!(m.state_dict()["bn1.num_batches_tracked"].item::<i64>(), 1);
+
+    let mlp = Mlp::new(&[4, 8, 3]);
+    let keys: Vec<String> = mlp.state_dict().keys().map(String::from).collect();
+    assert_eq!(
+        keys,
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.2.weight",
+            "layers.2.bias"
+        ]
+    );
+    assert_eq!(mlp.forward(&Tensor::randn(&[5, 4])).shape(), &[5, 3]);
+    // eval reaches the children of a model whose first field is its only child
+    mlp.eval();
+    assert!(mlp
+        .named_modules()
+        .iter()
+        .all(|(_, m)| m.train_flag().is_none_or(|f| !f.get())));
+    let names: Vec<String> = m.named_modules().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names.len(), 68);
+    assert!(names.contains(&"layer4.1.bn2".to_string()) && names.contains(&"relu".to_string()));
+    let cnn = SmallCnn::new(1, 16, 10);
+    assert_eq!(
+        cnn.forward(&Tensor::randn(&[2, 1, 16, 16])).shape(),
+        &[2, 10]
+    );
+}
+
+const TRAIN: &str = include_str!("data/resnet18_train.txt");
+
+#[test]
+fn resnet18_training_step_gradients_equal_pytorchs() {
+    // float64: in float32 this case is too ill-conditioned to compare (PyTorch's own
+    // float32 and float64 losses differ by 1.1).
+    let m = skip_init(|| resnet18(1000));
+    m.load_state_dict(&formula_weights(&m), true).unwrap();
+    m.to_dtype(DType::F64);
+    let x: Vec<f64> = (0..3 * 64 * 64)
+        .map(|k| (0.011 * k as f64).sin() + 0.5 * (0.0007 * k as f64).cos())
+        .collect();
+    // As the script: the batch is built in float32, then converted.
+    let x = Tensor::from_vec(x, &[1, 3, 64, 64]).to_dtype(DType::F32);
+    let xb = Tensor::cat(&[x.clone(), -&x + 0.25], 0).to_dtype(DType::F64);
+    let target = Tensor::from_vec(vec![3i64, 7], &[2]);
+    let loss = tessera_nn::functional::cross_entropy(&m.forward(&xb), &target, &Default::default());
+    loss.backward();
+    let close = |what: &str, got: f64, want: f64, rtol: f64| {
+        assert!(
+            (got - want).abs() <= rtol * want.abs(),
+            "{what}: tessera {got}, PyTorch {want}"
+        );
+    };
+    let params = m.named_parameters();
+    let mut n = 0;
+    for line in TRAIN.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split(' ').collect();
+        match f[0] {
+            "loss" => close("loss", loss.item::<f64>(), f[1].parse().unwrap(), 1e-9),
+            "grad" => {
+                let (_, p) = params.iter().find(|(k, _)| k == f[1]).unwrap();
+                let g = p.grad().unwrap().to_dtype(DType::F64);
+                let norm = (&g * &g).sum().item::<f64>().sqrt();
+                close(f[1], norm, f[2].parse().unwrap(), 1e-6);
+                n += 1;
+            }
+            _ => {
+                let want: Vec<f64> = f[1].split(',').map(|v| v.parse().unwrap()).collect();
+                let got = m.state_dict()["bn1.running_mean"]
+                    .to_dtype(DType::F64)
+                    .to_vec::<f64>();
+                for (a, b) in got.iter().zip(&want) {
+                    assert!(
+                        (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+                        "running_mean {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(n, 62);
+}

@@ -1,0 +1,403 @@
+//! 2-D pooling: `max_pool2d`, `avg_pool2d`, `adaptive_avg_pool2d`, each one autograd
+//! node with a hand-written backward; planes (`N * C`) are split across the pool.
+
+use crate::{float_dispatch, Float};
+use rayon::prelude::*;
+use std::sync::Arc;
+use tessera_core::autograd::{custom_op, Saves};
+use tessera_core::runtime::pool::{parallel, pool};
+use tessera_core::{Element, Tensor};
+
+/// Options of [`max_pool2d`] and [`avg_pool2d`] (`kernel_size, stride, padding,
+/// dilation, ceil_mode, count_include_pad`); pairs are `(height, width)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Window size.
+    pub kernel: (usize, usize),
+    /// Step; PyTorch's default is the kernel size.
+    pub stride: (usize, usize),
+    /// Implicit padding on both sides (`-inf` for max, zeros for average).
+    pub padding: (usize, usize),
+    /// Spacing of the window's elements (max pooling only).
+    pub dilation: (usize, usize),
+    /// Round the output size up instead of down.
+    pub ceil_mode: bool,
+    /// Average pooling: count padded zeros in the divisor (PyTorch's default `true`).
+    pub count_include_pad: bool,
+}
+
+impl PoolOptions {
+    /// A `k x k` window with stride `k`, PyTorch's defaults otherwise.
+    pub fn new(k: usize) -> Self {
+        Self::hw(k, k)
+    }
+    /// A `kh x kw` window with stride `(kh, kw)`.
+    pub fn hw(kh: usize, kw: usize) -> Self {
+        PoolOptions {
+            kernel: (kh, kw),
+            stride: (kh, kw),
+            padding: (0, 0),
+            dilation: (1, 1),
+            ceil_mode: false,
+            count_include_pad: true,
+        }
+    }
+    /// Stride `s` in both dims.
+    pub fn stride(mut self, s: usize) -> Self {
+        self.stride = (s, s);
+        self
+    }
+    /// Padding `p` in both dims.
+    pub fn padding(mut self, p: usize) -> Self {
+        self.padding = (p, p);
+        self
+    }
+    /// Dilation `d` in both dims.
+    pub fn dilation(mut self, d: usize) -> Self {
+        self.dilation = (d, d);
+        self
+    }
+    /// `ceil_mode`.
+    pub fn ceil_mode(mut self, c: bool) -> Self {
+        self.ceil_mode = c;
+        self
+    }
+    /// `count_include_pad`.
+    pub fn count_include_pad(mut self, c: bool) -> Self {
+        self.count_include_pad = c;
+        self
+    }
+}
+
+/// PyTorch's `pooling_output_shape`.
+fn out_size(op: &str, len: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> usize {
+    assert!(
+        k > 0 && s > 0 && d > 0,
+        "{op}: kernel size, stride and dilation must be positive"
+    );
+    assert!(
+        p <= k / 2,
+        "{op}: pad should be at most half of effective kernel size, but got pad={p} and kernel_size={k}"
+    );
+    let span = (len + 2 * p) as isize - (d * (k - 1)) as isize - 1;
+    let num = span + if ceil { s as isize - 1 } else { 0 };
+    let mut out = num.div_euclid(s as isize) + 1;
+    if ceil && (out - 1) * s as isize >= (len + p) as isize {
+        out -= 1;
+    }
+    assert!(
+        out > 0,
+        "{op}: output size is too small (input size {len}, kernel {k}, padding {p})"
+    );
+    out as usize
+}
+
+/// The input as `[planes, h, w]` plus the leading shape of the output.
+fn planes(op: &str, x: &Tensor) -> (Vec<usize>, usize, usize) {
+    assert!(
+        x.dim() == 3 || x.dim() == 4,
+        "{op}: expected a 3-D or 4-D input, got shape {:?}",
+        x.shape()
+    );
+    let s = x.shape();
+    let (h, w) = (s[s.len() - 2], s[s.len() - 1]);
+    assert!(
+        h > 0 && w > 0,
+        "{op}: expected non-empty spatial dims, got shape {s:?}"
+    );
+    (s[..s.len() - 2].to_vec(), h, w)
+}
+
+/// Runs `f(plane_index, out_plane)` over output planes, in parallel when large.
+fn for_planes<T: Float>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    if per == 0 {
+        return;
+    }
+    if parallel(out.len()) {
+        pool().install(|| {
+            out.par_chunks_mut(per)
+                .enumerate()
+                .for_each(|(i, o)| f(i, o))
+        });
+    } else {
+        out.chunks_mut(per).enumerate().for_each(|(i, o)| f(i, o));
+    }
+}
+
+/// Max pooling over 2-D windows (`F.max_pool2d`), input `[N, C, H, W]` or `[C, H, W]`.
+/// NaN in a window gives NaN, as PyTorch; the gradient goes to the first maximum.
+///
+/// ```
+/// use tessera_core::Tensor;
+/// use tessera_nn::functional::{max_pool2d, PoolOptions};
+/// let x = Tensor::arange(0.0, 16.0).reshape([1, 1, 4, 4]);
+/// let y = max_pool2d(&x, PoolOptions::new(2));
+/// assert_eq!(y.to_vec::<f32>(), vec![5.0, 7.0, 13.0, 15.0]);
+/// ```
+///
+/// # Panics
+/// If the input is not 3-D or 4-D float, a size is 0, the padding exceeds half the
+/// kernel, or the output would be empty.
+pub fn max_pool2d(x: &Tensor, o: PoolOptions) -> Tensor {
+    max_pool2d_with_indices(x, o).0
+}
+
+/// [`max_pool2d`] and the flat index (`h * W + w`) of each maximum in its plane, as
+/// `F.max_pool2d(..., return_indices=True)`.
+///
+/// # Panics
+/// As [`max_pool2d`].
+pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
+    let op = "max_pool2d";
+    let (lead, h, w) = planes(op, x);
+    let (kh, kw) = o.kernel;
+    let ho = out_size(
+        op,
+        h,
+        kh,
+        o.stride.0,
+        o.padding.0,
+        o.dilation.0,
+        o.ceil_mode,
+    );
+    let wo = out_size(
+        op,
+        w,
+        kw,
+        o.stride.1,
+        o.padding.1,
+        o.dilation.1,
+        o.ceil_mode,
+    );
+    let np: usize = lead.iter().product();
+    let mut shape = lead.clone();
+    shape.extend([ho, wo]);
+    let xc = x.contiguous();
+    let (out, idx) = float_dispatch!(op, x.dtype(), T => {
+        xc.with_contiguous(|xs: &[T]| {
+            let per = ho * wo;
+            let mut both: Vec<(T, usize)> = vec![(T::ZERO, 0); np * per];
+            for_planes_pairs(&mut both, per, |p, ob| {
+                let xp = &xs[p * h * w..][..h * w];
+                for oh in 0..ho {
+                    let hs = (oh * o.stride.0) as isize - o.padding.0 as isize;
+                    for ow in 0..wo {
+                        let ws = (ow * o.stride.1) as isize - o.padding.1 as isize;
+                        let mut best = T::NEG_INF;
+                        let mut at = usize::MAX;
+                        for i in 0..kh {
+                            let ih = hs + (i * o.dilation.0) as isize;
+                            if ih < 0 || ih >= h as isize {
+                                continue;
+                            }
+                            for j in 0..kw {
+                                let iw = ws + (j * o.dilation.1) as isize;
+                                if iw < 0 || iw >= w as isize {
+                                    continue;
+                                }
+                                let k = ih as usize * w + iw as usize;
+                                let v = xp[k];
+                                if at == usize::MAX || v > best || v.nan() {
+                                    best = v;
+                                    at = k;
+                                    if v.nan() {
+                                        break;
+                                    }
+                                }
+                            }
+                            if best.nan() {
+                                break;
+                            }
+                        }
+                        ob[oh * wo + ow] = (best, at);
+                    }
+                }
+            });
+            let (out, idx): (Vec<T>, Vec<usize>) = both.into_iter().unzip();
+            (Tensor::from_vec(out, &shape), idx)
+        })
+    });
+    let indices = Tensor::from_vec(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), &shape);
+    let idx = Arc::new(idx);
+    let in_shape = x.shape().to_vec();
+    let y = custom_op(
+        op,
+        &[x],
+        Saves::Nothing,
+        || out,
+        move |g, _, _| {
+            let gc = g.contiguous();
+            let dx = float_dispatch!("max_pool2d backward", g.dtype(), T => gc.with_contiguous(|gs: &[T]| {
+                let mut dx = vec![T::ZERO; np * h * w];
+                let per = ho * wo;
+                for_planes(&mut dx, h * w, |p, d| {
+                    for (k, &gv) in gs[p * per..(p + 1) * per].iter().enumerate() {
+                        d[idx[p * per + k]] += gv;
+                    }
+                });
+                Tensor::from_vec(dx, &in_shape)
+            }));
+            vec![Some(dx)]
+        },
+    );
+    (y, indices)
+}
+
+fn for_planes_pairs<T: Float>(
+    out: &mut [(T, usize)],
+    per: usize,
+    f: impl Fn(usize, &mut [(T, usize)]) + Sync,
+) {
+    if per == 0 {
+        return;
+    }
+    if parallel(out.len()) {
+        pool().install(|| {
+            out.par_chunks_mut(per)
+                .enumerate()
+                .for_each(|(i, o)| f(i, o))
+        });
+    } else {
+        out.chunks_mut(per).enumerate().for_each(|(i, o)| f(i, o));
+    }
+}
+
+/// One axis of an averaging window: clipped `[lo, hi)` and the count PyTorch divides by.
+#[derive(Clone, Copy)]
+struct Win {
+    lo: usize,
+    hi: usize,
+    count: usize,
+}
+
+/// Averages over the windows `rows x cols` of each plane, with the backward that
+/// spreads each gradient evenly over its window.
+fn window_average(op: &'static str, x: &Tensor, rows: Vec<Win>, cols: Vec<Win>) -> Tensor {
+    let (lead, h, w) = planes(op, x);
+    let (ho, wo) = (rows.len(), cols.len());
+    let np: usize = lead.iter().product();
+    let mut shape = lead;
+    shape.extend([ho, wo]);
+    let (rows, cols) = (Arc::new(rows), Arc::new(cols));
+    let xc = x.contiguous();
+    let (r2, c2) = (rows.clone(), cols.clone());
+    let forward = move || {
+        float_dispatch!(op, xc.dtype(), T => xc.with_contiguous(|xs: &[T]| {
+            let mut out = vec![T::ZERO; np * ho * wo];
+            for_planes(&mut out, ho * wo, |p, ob| {
+                let xp = &xs[p * h * w..][..h * w];
+                for (oh, r) in r2.iter().enumerate() {
+                    for (ow, c) in c2.iter().enumerate() {
+                        let mut s = T::ZERO;
+                        for ih in r.lo..r.hi {
+                            for v in &xp[ih * w + c.lo..ih * w + c.hi] {
+                                s += *v;
+                            }
+                        }
+                        ob[oh * wo + ow] = s / T::from_f64((r.count * c.count) as f64);
+                    }
+                }
+            });
+            Tensor::from_vec(out, &shape)
+        }))
+    };
+    let in_shape = x.shape().to_vec();
+    custom_op(op, &[x], Saves::Nothing, forward, move |g, _, _| {
+        let gc = g.contiguous();
+        let dx = float_dispatch!(op, g.dtype(), T => gc.with_contiguous(|gs: &[T]| {
+            let mut dx = vec![T::ZERO; np * h * w];
+            for_planes(&mut dx, h * w, |p, d| {
+                let gp = &gs[p * ho * wo..][..ho * wo];
+                for (oh, r) in rows.iter().enumerate() {
+                    for (ow, c) in cols.iter().enumerate() {
+                        let v = gp[oh * wo + ow] / T::from_f64((r.count * c.count) as f64);
+                        for ih in r.lo..r.hi {
+                            for e in &mut d[ih * w + c.lo..ih * w + c.hi] {
+                                *e += v;
+                            }
+                        }
+                    }
+                }
+            });
+            Tensor::from_vec(dx, &in_shape)
+        }));
+        vec![Some(dx)]
+    })
+}
+
+/// Average pooling over 2-D windows (`F.avg_pool2d`), input `[N, C, H, W]` or
+/// `[C, H, W]`. With `count_include_pad` (the default) padded zeros count in the
+/// divisor; windows are clipped at `H + padding` as in PyTorch. Dilation must be 1.
+///
+/// ```
+/// use tessera_core::Tensor;
+/// use tessera_nn::functional::{avg_pool2d, PoolOptions};
+/// let x = Tensor::arange(0.0, 16.0).reshape([1, 1, 4, 4]);
+/// assert_eq!(avg_pool2d(&x, PoolOptions::new(2)).to_vec::<f32>(), vec![2.5, 4.5, 10.5, 12.5]);
+/// ```
+///
+/// # Panics
+/// As [`max_pool2d`], and if a dilation is not 1.
+pub fn avg_pool2d(x: &Tensor, o: PoolOptions) -> Tensor {
+    let op = "avg_pool2d";
+    assert!(
+        o.dilation == (1, 1),
+        "{op}: dilation is not supported (got {:?})",
+        o.dilation
+    );
+    let (_, h, w) = planes(op, x);
+    let axis = |len: usize, k: usize, s: usize, p: usize| -> Vec<Win> {
+        let n = out_size(op, len, k, s, p, 1, o.ceil_mode);
+        (0..n)
+            .map(|i| {
+                let start = (i * s) as isize - p as isize;
+                let end = (start + k as isize).min((len + p) as isize);
+                let span = (end - start) as usize;
+                let (lo, hi) = (start.max(0) as usize, end.min(len as isize) as usize);
+                Win {
+                    lo,
+                    hi,
+                    count: if o.count_include_pad { span } else { hi - lo },
+                }
+            })
+            .collect()
+    };
+    let rows = axis(h, o.kernel.0, o.stride.0, o.padding.0);
+    let cols = axis(w, o.kernel.1, o.stride.1, o.padding.1);
+    window_average(op, x, rows, cols)
+}
+
+/// Adaptive average pooling (`F.adaptive_avg_pool2d`) to `(out_h, out_w)`: bin `i` of
+/// an axis of length `L` covers `[floor(i L / out), ceil((i + 1) L / out))`.
+///
+/// ```
+/// use tessera_core::Tensor;
+/// use tessera_nn::functional::adaptive_avg_pool2d;
+/// let x = Tensor::arange(0.0, 16.0).reshape([1, 1, 4, 4]);
+/// assert_eq!(adaptive_avg_pool2d(&x, (1, 1)).to_vec::<f32>(), vec![7.5]);
+/// ```
+///
+/// # Panics
+/// If the input is not 3-D or 4-D float, has an empty spatial dim, or an output size is 0.
+pub fn adaptive_avg_pool2d(x: &Tensor, out: (usize, usize)) -> Tensor {
+    let op = "adaptive_avg_pool2d";
+    let (_, h, w) = planes(op, x);
+    assert!(
+        out.0 > 0 && out.1 > 0,
+        "{op}: output size must be positive, got {out:?}"
+    );
+    let axis = |len: usize, n: usize| -> Vec<Win> {
+        (0..n)
+            .map(|i| {
+                let lo = i * len / n;
+                let hi = ((i + 1) * len).div_ceil(n);
+                Win {
+                    lo,
+                    hi,
+                    count: hi - lo,
+                }
+            })
+            .collect()
+    };
+    window_average(op, x, axis(h, out.0), axis(w, out.1))
+}
