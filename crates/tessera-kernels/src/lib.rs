@@ -35,6 +35,7 @@ mod dispatch;
 mod elementwise;
 mod rows;
 mod simd;
+pub mod special;
 mod sum;
 
 pub use dispatch::{available_backends, current_backend, with_backend, Backend};
