@@ -68,6 +68,11 @@ pub use tessera_ode as ode;
 /// PyTorch's options, reproducible seeds and resumable state.
 pub use tessera_data as data;
 
+/// `torch.distributions`: Normal ... Wishart, `TransformedDistribution`, transforms
+/// (with `ComposeTransform`), constraints and `kl_divergence`; reparameterized samples
+/// from a seedable generator.
+pub use tessera_distributions as distributions;
+
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {
     pub use tessera_core::autograd::{self, no_grad};
