@@ -114,11 +114,21 @@ impl Distribution for Dirichlet {
     fn mean(&self) -> Result<Tensor> {
         Ok(&self.concentration / self.concentration.sum_dim(-1, true))
     }
-    /// `(α - 1) / Σ(α - 1)` with `α - 1` clamped at 0; NaN for events where every
-    /// `α < 1` (PyTorch puts a one-hot vertex there: not done here).
+    /// `(α - 1) / Σ(α - 1)` with `α - 1` clamped at 0. Where every `α < 1` (the density
+    /// is unbounded at every vertex) PyTorch's result is the first vertex `e_0` (its
+    /// `argmax` over the NaN row picks index 0): the same here.
     fn mode(&self) -> Result<Tensor> {
-        let m = (&self.concentration - 1.0).clamp(Some(0.0), None::<f64>);
-        Ok(&m / m.sum_dim(-1, true))
+        let c = &self.concentration;
+        let m = (c - 1.0).clamp(Some(0.0), None::<f64>);
+        let m = &m / m.sum_dim(-1, true);
+        let all_below = c.lt(1.0).all_dim(-1, true).expand(c.shape().to_vec());
+        let k = c.size(-1);
+        let mut e0 = vec![0.0; k];
+        e0[0] = 1.0;
+        let e0 = Tensor::from_vec(e0, &[k])
+            .to_dtype(c.dtype())
+            .expand(c.shape().to_vec());
+        Ok(e0.where_(&all_below, &m))
     }
     fn variance(&self) -> Result<Tensor> {
         let c = &self.concentration;

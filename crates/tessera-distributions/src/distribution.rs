@@ -184,11 +184,19 @@ pub(crate) fn check_expand(repr: &str, from: &[usize], to: &[usize]) -> Result<(
     }
 }
 
-/// `Name(p1: torch.Size([..]), p2: ...)`.
+/// `Name(p1: torch.Size([..]), p2: 1.0)`: shapes, or the value of one-element
+/// parameters, as PyTorch's `repr`.
 pub(crate) fn repr_of(name: &str, params: &[(&str, &Tensor)]) -> String {
     let v: Vec<String> = params
         .iter()
-        .map(|(n, t)| format!("{n}: {}", torch_size(t.shape())))
+        .map(|(n, t)| {
+            if t.numel() == 1 {
+                let v = t.detach().to_dtype(tessera_core::DType::F64).reshape([1]);
+                format!("{n}: {:?}", v.get::<f64>(&[0]))
+            } else {
+                format!("{n}: {}", torch_size(t.shape()))
+            }
+        })
         .collect();
     format!("{name}({})", v.join(", "))
 }

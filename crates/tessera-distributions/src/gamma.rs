@@ -4,7 +4,7 @@ use crate::constraints::Constraint;
 use crate::distribution::{
     check_expand, check_param, default_validate_args, repr_of, validate_sample, Distribution,
 };
-use crate::util::{broadcast_all, extended, standard_gamma};
+use crate::util::{broadcast_all, extended, gammainc, standard_gamma};
 use std::any::Any;
 use tessera_core::{DType, Generator, Result, Tensor};
 
@@ -113,6 +113,15 @@ impl Distribution for Gamma {
         let a = &self.concentration;
         Ok(a.xlogy(&self.rate) + (a - 1.0).xlogy(value) - &self.rate * value - a.lgamma())
     }
+    /// `P(concentration, rate * value)`, the regularized incomplete gamma function
+    /// (series / continued fraction in f64, about 1e-15 relative), differentiable in
+    /// the value and both parameters.
+    fn cdf(&self, value: &Tensor) -> Result<Tensor> {
+        if self.validate {
+            validate_sample(self, value)?;
+        }
+        Ok(gammainc(&self.concentration, &(&self.rate * value)))
+    }
     fn entropy(&self) -> Result<Tensor> {
         let a = &self.concentration;
         Ok(a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma())
@@ -211,6 +220,16 @@ impl Distribution for Chi2 {
             ..self.gamma.clone()
         }
         .log_prob(value)
+    }
+    fn cdf(&self, value: &Tensor) -> Result<Tensor> {
+        if self.gamma.validate {
+            validate_sample(self, value)?;
+        }
+        Gamma {
+            validate: false,
+            ..self.gamma.clone()
+        }
+        .cdf(value)
     }
     fn entropy(&self) -> Result<Tensor> {
         self.gamma.entropy()

@@ -6,7 +6,7 @@ use crate::distribution::{
 };
 use crate::util::{broadcast_all, extended};
 use std::any::Any;
-use tessera_core::{Error, Generator, Result, Tensor};
+use tessera_core::{Generator, Result, Tensor};
 
 /// The uniform distribution on `[low, high)`.
 ///
@@ -30,8 +30,8 @@ impl Uniform {
     /// `Uniform(low, high)` with validation per [`default_validate_args`].
     ///
     /// # Errors
-    /// With validation on: NaN bounds, or `low >= high` anywhere ("Uniform is not
-    /// defined when low>= high", PyTorch's text).
+    /// With validation on: `low < high` fails anywhere (PyTorch's constraints:
+    /// `low` must satisfy `LessThan(upper_bound=high)`, `high` `GreaterThan(low)`).
     ///
     /// # Panics
     /// If the shapes do not broadcast.
@@ -55,11 +55,9 @@ impl Uniform {
         };
         if validate {
             let r = || d.repr();
-            check_param("Uniform", &r, "low", &d.low, &Constraint::Real)?;
-            check_param("Uniform", &r, "high", &d.high, &Constraint::Real)?;
-            if !d.low.lt(&d.high).all().item::<bool>() {
-                return Err(Error::Msg("Uniform is not defined when low>= high".into()));
-            }
+            let (lo, hi) = (d.low.detach(), d.high.detach());
+            check_param("Uniform", &r, "low", &d.low, &Constraint::LessThan(hi))?;
+            check_param("Uniform", &r, "high", &d.high, &Constraint::GreaterThan(lo))?;
         }
         Ok(d)
     }

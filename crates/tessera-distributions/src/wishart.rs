@@ -109,7 +109,17 @@ impl Wishart {
         if df.le((p as f64) - 1.0).any().item::<bool>() {
             return Err(Error::Msg(format!(
                 "Value of df={} expected to be greater than ndim - 1 = {}.",
-                df.detach(),
+                if df.numel() == 1 {
+                    format!(
+                        "{:?}",
+                        df.detach()
+                            .to_dtype(tessera_core::DType::F64)
+                            .reshape([1])
+                            .get::<f64>(&[0])
+                    )
+                } else {
+                    format!("{}", df.detach())
+                },
                 p as i64 - 1
             )));
         }
