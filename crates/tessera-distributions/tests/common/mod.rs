@@ -8,7 +8,7 @@ use tessera_core::{DType, Tensor};
 use tessera_distributions::*;
 
 pub fn reference() -> Value {
-    let s = include_str!("data/reference.json");
+    let s = include_str!("../data/reference.json");
     serde_json::from_str(s).expect("reference.json parses")
 }
 
@@ -54,7 +54,7 @@ pub fn assert_close(what: &str, got: &Tensor, want: &Tensor, rtol: f64, atol: f6
     }
 }
 
-pub fn param<'a>(p: &'a Value, k: &str) -> Option<Tensor> {
+pub fn param(p: &Value, k: &str) -> Option<Tensor> {
     p.get(k).map(tensor)
 }
 
