@@ -114,7 +114,7 @@ fn log_prob_gradcheck_univariate() {
                 .log_prob(&tensor!([2, 0]))
                 .unwrap()
         },
-        &[l.clone()],
+        std::slice::from_ref(&l),
         opts(),
     )
     .unwrap();
@@ -251,7 +251,7 @@ fn rsample_gradcheck_at_fixed_seed() {
                 .rsample(&[3], &mut Generator::new(5))
                 .unwrap()
         },
-        &[scale.clone()],
+        std::slice::from_ref(&scale),
         opts(),
     )
     .unwrap();
@@ -264,7 +264,7 @@ fn rsample_gradcheck_at_fixed_seed() {
                 .rsample(&[3], &mut Generator::new(5))
                 .unwrap()
         },
-        &[scale.clone()],
+        std::slice::from_ref(&scale),
         opts(),
     )
     .unwrap();
