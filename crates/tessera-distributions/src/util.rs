@@ -188,6 +188,53 @@ pub(crate) fn solve_lower_t(l: &Tensor, b: &Tensor) -> Tensor {
     )
 }
 
+/// `‖L⁻¹ (x - μ)‖²` for every row `x` of `value` `[..., n]`, one `L` `[n, n]` and one
+/// `μ` `[n]`, fused in one pass over the points (no intermediate tensors), parallel
+/// over rows. `None` when a gradient is needed or the shapes are batched (the caller
+/// then takes the differentiable path).
+pub(crate) fn mahalanobis_fast(l: &Tensor, loc: &Tensor, value: &Tensor) -> Option<Tensor> {
+    let n = l.size(-1);
+    let needs_grad = tessera_core::autograd::is_grad_enabled()
+        && (l.requires_grad() || loc.requires_grad() || value.requires_grad());
+    if needs_grad
+        || l.dim() != 2
+        || loc.dim() != 1
+        || value.dim() < 1
+        || value.size(-1) != n
+        || value.dtype() != l.dtype()
+        || loc.dtype() != l.dtype()
+    {
+        return None;
+    }
+    let out_shape = value.shape()[..value.dim() - 1].to_vec();
+    dispatch_float!(l.dtype(), T => {
+        let lv = l.contiguous().to_vec::<T>();
+        let mu = loc.contiguous().to_vec::<T>();
+        let rows: usize = out_shape.iter().product();
+        let mut out = vec![T::ZERO; rows];
+        value.with_contiguous(|xs: &[T]| {
+            const CHUNK: usize = 4096;
+            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+                let mut d = vec![T::ZERO; n];
+                let mut y = vec![T::ZERO; n];
+                for (k, r) in o.iter_mut().enumerate() {
+                    let x = &xs[(c * CHUNK + k) * n..(c * CHUNK + k + 1) * n];
+                    for j in 0..n {
+                        d[j] = x[j] - mu[j];
+                    }
+                    solve_one(&lv, &d, &mut y, n, false);
+                    let mut s = T::ZERO;
+                    for &v in &y {
+                        s += v * v;
+                    }
+                    *r = s;
+                }
+            });
+        });
+        Some(Tensor::from_vec(out, &out_shape))
+    }, _ => None)
+}
+
 /// `L⁻¹ M` for a matrix right-hand side `m` `[..., n, k]`, differentiable.
 pub(crate) fn solve_lower_mat(l: &Tensor, m: &Tensor) -> Tensor {
     // columns of M as vectors: [..., k, n]

@@ -349,3 +349,29 @@ fn implicit_gamma_gradients_are_unbiased() {
         "dirichlet {mean} vs {want} (se {se})"
     );
 }
+
+/// MultivariateNormal.log_prob takes a fused one-pass path when no gradient is needed:
+/// it must agree with the differentiable path.
+#[test]
+fn mvn_fast_and_graph_paths_agree() {
+    let loc = tensor!([0.5, -0.2, 0.1], dtype = DType::F64);
+    let lt = tensor!(
+        [[1.2, 0.0, 0.0], [0.3, 0.8, 0.0], [-0.4, 0.2, 1.5]],
+        dtype = DType::F64
+    );
+    let x = Generator::new(3).randn(&[50, 3], DType::F64);
+    let fast = MultivariateNormal::new(&loc, None, None, Some(&lt))
+        .unwrap()
+        .log_prob(&x)
+        .unwrap();
+    let l2 = leaf(loc.clone());
+    let slow = MultivariateNormal::new(&l2, None, None, Some(&lt))
+        .unwrap()
+        .log_prob(&x)
+        .unwrap();
+    assert!(slow.requires_grad());
+    let (a, b) = (fast.to_vec::<f64>(), slow.detach().to_vec::<f64>());
+    for (a, b) in a.iter().zip(&b) {
+        assert!((a - b).abs() <= 1e-13 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
