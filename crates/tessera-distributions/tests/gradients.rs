@@ -375,3 +375,22 @@ fn mvn_fast_and_graph_paths_agree() {
         assert!((a - b).abs() <= 1e-13 * b.abs().max(1.0), "{a} vs {b}");
     }
 }
+
+/// Wishart rsample in df: E[X] = df Σ, so E[dX/d df] = Σ. The average of the
+/// gradients of Σᵢⱼ Xᵢⱼ over n samples must be Σᵢⱼ Σᵢⱼ within 5 standard errors.
+#[test]
+fn wishart_df_gradient_is_unbiased() {
+    let cov = tensor!([[2.0, 0.6], [0.6, 1.0]], dtype = DType::F64);
+    let n = 20_000;
+    let df = Tensor::full_dtype(&[n], 2.5, DType::F64);
+    df.requires_grad_(true);
+    let w = Wishart::new(&df, Some(&cov), None, None).unwrap();
+    let x = w.rsample(&[], &mut Generator::new(4)).unwrap();
+    x.sum().backward();
+    let g = df.grad().unwrap().to_vec::<f64>();
+    let mean = g.iter().sum::<f64>() / n as f64;
+    let var = g.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+    let se = (var / n as f64).sqrt();
+    let want = 2.0 + 0.6 + 0.6 + 1.0;
+    assert!((mean - want).abs() < 5.0 * se, "{mean} vs {want} (se {se})");
+}
