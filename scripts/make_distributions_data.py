@@ -166,11 +166,18 @@ def main():
     sb = T.ComposeTransform([T.AffineTransform(t(0.0), t(1.5)), T.StickBreakingTransform()])
     tanh = T.ComposeTransform([T.TanhTransform(), T.AffineTransform(t(1.0), t(3.0)), T.PowerTransform(t(2.0))])
     sig = T.SigmoidTransform()
+    corr = T.CorrCholeskyTransform()
+    xc = t([[0.3, -1.2, 0.5, 2.0, -0.1, 0.8], [0.0, 0.1, -0.2, 0.3, -0.4, 0.5]])
+    yc = corr(xc)
+    corr_case = {"name": "corr_cholesky", "x": enc(xc), "y": enc(yc), "ladj": enc(corr.log_abs_det_jacobian(xc, yc)),
+                 "domain_event_dim": corr.domain.event_dim, "codomain_event_dim": corr.codomain.event_dim}
     transforms = []
     for name, tr in [("affine1_exp", ct), ("affine_stickbreaking", sb), ("tanh_affine_power", tanh), ("sigmoid", sig)]:
         y = tr(xs)
         transforms.append({"name": name, "x": enc(xs), "y": enc(y), "ladj": enc(tr.log_abs_det_jacobian(xs, y)),
                            "domain_event_dim": tr.domain.event_dim, "codomain_event_dim": tr.codomain.event_dim})
+
+    transforms.append(corr_case)
 
     # Error messages
     errors = {}

@@ -1,4 +1,7 @@
-//! Transforms (`torch.distributions.transforms`): invertible maps with their
+//! Transforms (`torch.distributions.transforms`): `ExpTransform`, `AffineTransform`,
+//! `SigmoidTransform`, `TanhTransform`, `PowerTransform`, `SoftmaxTransform`,
+//! `StickBreakingTransform`, `LowerCholeskyTransform`, `CorrCholeskyTransform`,
+//! `ComposeTransform`, inverses (`.inv()`) and a one-entry cache ([`Cached`]): maps with their
 //! log-determinant Jacobians, for [`crate::TransformedDistribution`].
 //!
 //! ```
@@ -536,6 +539,128 @@ impl Transform for LowerCholeskyTransform {
     }
     fn codomain(&self) -> Constraint {
         Constraint::LowerCholesky
+    }
+}
+
+/// Index of each `(i, j)` of an `n x n` matrix in the row-major list of the entries
+/// with `j - i <= offset` (PyTorch's `tril_indices` order), or `fill` elsewhere.
+fn tril_index_map(n: usize, offset: isize, fill: i64) -> (Tensor, Vec<i64>) {
+    let mut map = vec![fill; n * n];
+    let mut picks = vec![];
+    let mut k = 0;
+    for i in 0..n {
+        for j in 0..n {
+            if (j as isize) - (i as isize) <= offset {
+                map[i * n + j] = k;
+                picks.push((i * n + j) as i64);
+                k += 1;
+            }
+        }
+    }
+    (Tensor::from_vec(map, &[n * n]), picks)
+}
+
+/// The entries below diagonal `offset` of the last two dims, row by row
+/// (`tril_matrix_to_vec`).
+fn tril_to_vec(y: &Tensor, offset: isize) -> Tensor {
+    let n = y.size(-1);
+    let (_, picks) = tril_index_map(n, offset, 0);
+    let k = picks.len();
+    y.flatten_dims(-2, -1)
+        .index_select(-1, &Tensor::from_vec(picks, &[k]))
+}
+
+/// Maps unconstrained vectors of length `D (D - 1) / 2` to lower Cholesky factors of
+/// `D x D` correlation matrices (`CorrCholeskyTransform`): `tanh`, then stick breaking
+/// on the squares, row by row. Its log-det-Jacobian is PyTorch's (that of `x` and the
+/// flattened strict lower triangle of `y`).
+pub struct CorrCholeskyTransform;
+
+impl CorrCholeskyTransform {
+    fn dim_of(n: usize) -> usize {
+        let d = ((0.25 + 2.0 * n as f64).sqrt() + 0.5).round() as usize;
+        assert_eq!(
+            d * (d - 1) / 2,
+            n,
+            "CorrCholeskyTransform: Input is not a flattend lower-diagonal number ({n})"
+        );
+        d
+    }
+}
+
+impl Transform for CorrCholeskyTransform {
+    fn repr(&self) -> String {
+        "CorrCholeskyTransform()".into()
+    }
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let (_, eps) = tiny_eps(x.dtype());
+        let x = x.tanh().clamp(Some(-1.0 + eps), Some(1.0 - eps));
+        let n = x.size(-1);
+        let d = Self::dim_of(n);
+        // strictly lower matrix from the vector: index into [x, 0]
+        let mut zshape = x.shape().to_vec();
+        *zshape.last_mut().expect("1-D") = 1;
+        let padded = Tensor::cat(&[x.clone(), Tensor::zeros_dtype(&zshape, x.dtype())], -1);
+        let (map, _) = tril_index_map(d, -1, n as i64);
+        let mut shape = x.shape()[..x.dim() - 1].to_vec();
+        shape.extend([d, d]);
+        let r = padded.index_select(-1, &map).reshape(shape);
+        let z = r.square();
+        // cumprod(sqrt(1 - z)) = exp(cumsum(0.5 * log1p(-z)))
+        let cp = cumsum_last(&((-&z).log1p() * 0.5)).exp();
+        let mut oshape = r.shape().to_vec();
+        *oshape.last_mut().expect("2-D") = 1;
+        let shifted = Tensor::cat(
+            &[
+                Tensor::ones_dtype(&oshape, r.dtype()),
+                cp.narrow(-1, 0, d - 1),
+            ],
+            -1,
+        );
+        (r + Tensor::eye_dtype(d, d, x.dtype())) * shifted
+    }
+    fn inverse(&self, y: &Tensor) -> Tensor {
+        let d = y.size(-1);
+        let c = 1.0 - cumsum_last(&y.square());
+        let mut oshape = y.shape().to_vec();
+        *oshape.last_mut().expect("2-D") = 1;
+        let shifted = Tensor::cat(
+            &[
+                Tensor::ones_dtype(&oshape, y.dtype()),
+                c.narrow(-1, 0, d - 1),
+            ],
+            -1,
+        );
+        let t = tril_to_vec(y, -1) / tril_to_vec(&shifted, -1).sqrt();
+        (t.log1p() - (-&t).log1p()) * 0.5
+    }
+    fn log_abs_det_jacobian(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let c = 1.0 - cumsum_last(&y.square());
+        let sb = tril_to_vec(&c, -2).log().sum_dim(-1, false) * 0.5;
+        let th = (x + (x * -2.0).softplus() - std::f64::consts::LN_2).sum_dim(-1, false) * -2.0;
+        Ok(sb + th)
+    }
+    fn domain(&self) -> Constraint {
+        Constraint::independent(Constraint::Real, 1)
+    }
+    fn codomain(&self) -> Constraint {
+        Constraint::CorrCholesky
+    }
+    fn forward_shape(&self, shape: &[usize]) -> Vec<usize> {
+        let n = *shape
+            .last()
+            .expect("CorrCholeskyTransform needs at least 1 dim");
+        let d = Self::dim_of(n);
+        let mut s = shape[..shape.len() - 1].to_vec();
+        s.extend([d, d]);
+        s
+    }
+    fn inverse_shape(&self, shape: &[usize]) -> Vec<usize> {
+        let r = shape.len();
+        let n = shape[r - 2] * (shape[r - 1] - 1) / 2;
+        let mut s = shape[..r - 2].to_vec();
+        s.push(n);
+        s
     }
 }
 

@@ -32,6 +32,7 @@ fn reference_transform(name: &str) -> TransformRef {
             Arc::new(PowerTransform::new(&t64(2.0))),
         ]),
         "sigmoid" => Arc::new(SigmoidTransform),
+        "corr_cholesky" => Arc::new(CorrCholeskyTransform),
         n => panic!("unknown transform {n}"),
     }
 }
