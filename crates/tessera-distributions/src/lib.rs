@@ -27,6 +27,21 @@
 //! x.sum().backward(); // reparameterized: d x / d loc = 1
 //! assert_eq!(loc.grad().unwrap().item::<f64>(), 4.0);
 //! ```
+//!
+//! # Accuracy and tests
+//! `log_prob`, `cdf`, `icdf`, `entropy`, `mean`, `mode`, `variance`, `stddev` and the KL
+//! values agree with PyTorch's to 1e-12 relative in f64 on the committed reference
+//! cases (Wishart's `log_prob` and `entropy` with SciPy's as well); gradients of
+//! `log_prob` and of `rsample` pass `gradcheck`; Gamma's and Wishart's implicit
+//! gradients (in the concentration and in `df`) are checked for unbiasedness.
+//!
+//! # Not here yet
+//! Other families of `torch.distributions` (Binomial, Poisson, StudentT, Cauchy,
+//! LKJCholesky, mixtures, ...); `enumerate_support` and `perplexity`; KL pairs beyond
+//! the nine same-family ones listed in [`kl`] (register more with
+//! [`kl::register_kl`]); `cache_size = 1` exists only through the [`transforms::Cached`]
+//! wrapper; `Gamma`/`Dirichlet` sampling draws in f64 on one ChaCha8 stream
+//! (single-threaded).
 #![warn(missing_docs)]
 
 mod bernoulli;

@@ -45,6 +45,11 @@ pub use tessera_core::ops::{
     square_out, sub_out, tanh_out, where_out,
 };
 
+/// The special functions' `out=` forms (`torch.lgamma(x, out=y)`, ...).
+pub use tessera_core::ops::{
+    digamma_out, erf_out, erfc_out, erfinv_out, lgamma_out, mvlgamma_out, polygamma_out, xlogy_out,
+};
+
 /// Reverse-mode autograd: `grad`, `no_grad`, `gradcheck`, custom ops.
 pub use tessera_core::autograd;
 
