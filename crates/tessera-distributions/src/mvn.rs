@@ -218,7 +218,7 @@ impl Distribution for MultivariateNormal {
     }
     fn rsample(&self, shape: &[usize], g: &mut Generator) -> Result<Tensor> {
         let s = extended(shape, &self.batch, self.event_shape());
-        let eps = g.randn(&s, self.loc.dtype());
+        let eps = crate::util::randn(&s, self.loc.dtype(), g);
         Ok(&self.loc + self.scale_tril.matmul(&eps.unsqueeze(-1)).squeeze_dim(-1))
     }
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {

@@ -94,7 +94,7 @@ impl Distribution for Normal {
     }
     fn rsample(&self, shape: &[usize], g: &mut Generator) -> Result<Tensor> {
         let s = extended(shape, self.batch_shape(), &[]);
-        let eps = g.randn(&s, self.loc.dtype());
+        let eps = crate::util::randn(&s, self.loc.dtype(), g);
         Ok(&self.loc + eps * &self.scale)
     }
     fn log_prob(&self, value: &Tensor) -> Result<Tensor> {

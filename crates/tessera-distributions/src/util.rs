@@ -241,6 +241,42 @@ pub(crate) fn solve_lower_mat(l: &Tensor, m: &Tensor) -> Tensor {
     solve_lower(&l.unsqueeze(-3), &m.mt()).mt()
 }
 
+/// Standard normal samples of `shape` and a float `dtype`, filled in parallel: one seed
+/// is drawn from `g`, and block `b` of 2^16 values comes from a ChaCha8 stream seeded
+/// with it on stream `b`. The result depends on the seed only, never on the number of
+/// threads.
+pub(crate) fn randn(shape: &[usize], dtype: DType, g: &mut Generator) -> Tensor {
+    const BLOCK: usize = 1 << 16;
+    let n: usize = shape.iter().product();
+    let seed = g.next_u64();
+    fn fill<T: Send + Copy + Default>(
+        n: usize,
+        seed: u64,
+        draw: impl Fn(&mut ChaCha8Rng) -> T + Sync,
+    ) -> Vec<T> {
+        let mut v = vec![T::default(); n];
+        v.par_chunks_mut(BLOCK).enumerate().for_each(|(b, c)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(b as u64);
+            for x in c.iter_mut() {
+                *x = draw(&mut rng);
+            }
+        });
+        v
+    }
+    match dtype {
+        DType::F32 => Tensor::from_vec(
+            fill::<f32>(n, seed, |r| rand_distr::StandardNormal.sample(r)),
+            shape,
+        ),
+        DType::F64 => Tensor::from_vec(
+            fill::<f64>(n, seed, |r| rand_distr::StandardNormal.sample(r)),
+            shape,
+        ),
+        d => panic!("randn: expected a float dtype, got {d}"),
+    }
+}
+
 /// The regularized lower incomplete gamma `P(a, x)` series' pieces: returns
 /// `(ln P, ∂ ln P / ∂a, ∂ ln P / ∂x)` for `x` not far in the upper tail.
 fn log_p_series(a: f64, x: f64) -> (f64, f64, f64) {

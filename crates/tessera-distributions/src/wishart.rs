@@ -195,7 +195,7 @@ impl Distribution for Wishart {
         let offs = Tensor::arange(0, p as i64).to_dtype(dtype);
         let half_k = (self.df.unsqueeze(-1) - offs) * 0.5;
         let chi2 = standard_gamma(&half_k.expand([sb.clone(), vec![p]].concat()), g) * 2.0;
-        let noise = g.randn(&[sb.clone(), vec![p, p]].concat(), dtype);
+        let noise = crate::util::randn(&[sb.clone(), vec![p, p]].concat(), dtype, g);
         let strict = tril_mask(p, p, dtype) - Tensor::eye_dtype(p, p, dtype);
         let a = noise * strict + diag_embed(&chi2.sqrt());
         let c = self.scale_tril.matmul(&a);

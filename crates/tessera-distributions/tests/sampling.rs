@@ -279,3 +279,18 @@ fn wishart_near_the_df_limit() {
         "Wishart df = p - 1 + 1e-3: {failed} of 20000 samples not numerically positive definite"
     );
 }
+
+/// Large normal draws are filled in parallel blocks; the values depend on the seed only.
+#[test]
+fn parallel_normal_draws_do_not_depend_on_threads() {
+    let d = Normal::new(&tensor!(0.0), &tensor!(1.0)).unwrap();
+    let a = d.sample(&[300_000], &mut Generator::new(5)).to_vec::<f32>();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let b = pool.install(|| d.sample(&[300_000], &mut Generator::new(5)).to_vec::<f32>());
+    assert_eq!(a, b);
+    let m = a.iter().map(|&v| v as f64).sum::<f64>() / a.len() as f64;
+    assert!(m.abs() < 5.0 / (a.len() as f64).sqrt(), "{m}");
+}
