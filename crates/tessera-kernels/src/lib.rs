@@ -43,6 +43,7 @@ mod elementwise;
 pub mod high;
 mod rows;
 mod simd;
+pub mod special;
 mod sum;
 
 pub use dispatch::{available_backends, current_backend, with_backend, Backend};

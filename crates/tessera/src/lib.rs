@@ -47,6 +47,11 @@ pub use tessera_core::ops::{
     sin_out, softplus_out, sqrt_out, square_out, sub_out, tanh_out, where_out,
 };
 
+/// The special functions' `out=` forms (`torch.lgamma(x, out=y)`, ...).
+pub use tessera_core::ops::{
+    digamma_out, erf_out, erfc_out, erfinv_out, lgamma_out, mvlgamma_out, polygamma_out, xlogy_out,
+};
+
 /// Reverse-mode autograd: `grad`, `no_grad`, `gradcheck`, custom ops.
 pub use tessera_core::autograd;
 
@@ -85,6 +90,10 @@ pub use tessera_nn as nn;
 /// learning-rate schedulers, and `clip_grad_norm_`.
 pub use tessera_nn::optim;
 
+/// `torch.distributions`: Normal ... Wishart, `TransformedDistribution`, transforms
+/// (with `ComposeTransform`), constraints and `kl_divergence`; reparameterized samples
+/// from a seedable generator.
+pub use tessera_distributions as distributions;
 /// torchvision's models: `resnet18`, `resnet34`, `resnet50` with torchvision's
 /// `state_dict` keys, and small models for examples.
 pub use tessera_models as models;

@@ -114,3 +114,7 @@ pub mod reduce;
 mod softmax;
 pub use close::Tolerance;
 mod matmul;
+mod special;
+pub use special::{
+    digamma_out, erf_out, erfc_out, erfinv_out, lgamma_out, mvlgamma_out, polygamma_out, xlogy_out,
+};
