@@ -5,7 +5,9 @@ and checks the files tessera wrote by reading them back with PyTorch.
     python3 scripts/make_io_data.py            # write the files PyTorch makes
     python3 scripts/make_io_data.py --readback # read tessera's files, write what was read
 
-The first form writes the .pth and .safetensors files, and for each one a manifest
+The first form writes the .pth and .safetensors files (and state_dict.linear_out.txt,
+the output of state_dict.pth's last Linear layer for the input arange(4)/4 - 0.5, as
+hex bits of the doubles, which the hub example checks), and for each one a manifest
 `<file>.txt` that tests/pth.rs reads (no Python at test time): one line per leaf of the
 object, in a depth-first walk (dict keys, list and tuple indices joined with '/'):
 
@@ -183,7 +185,7 @@ def state_dict_obj():
         m[1].running_mean.uniform_()
         m[1].running_var.uniform_(0.5, 2.0)
     m[1].num_batches_tracked += 3
-    return m.state_dict()
+    return m
 
 
 def make():
@@ -192,15 +194,23 @@ def make():
         "dtypes.pth": dtypes_obj(),
         "views.pth": views_obj(),
         "nested.pth": nested_obj(),
-        "state_dict.pth": state_dict_obj(),
+        "state_dict.pth": state_dict_obj().state_dict(),
     }
     for name, obj in files.items():
         torch.save(obj, os.path.join(OUT, name))
         write_manifest(name, obj)
-    legacy = {"views": views_obj(), "dtypes": dtypes_obj(), "sd": state_dict_obj()}
+    legacy = {"views": views_obj(), "dtypes": dtypes_obj(), "sd": state_dict_obj().state_dict()}
     del legacy["dtypes"]["uint16"], legacy["dtypes"]["uint32"]  # no legacy storage types
     torch.save(legacy, os.path.join(OUT, "legacy.pth"), _use_new_zipfile_serialization=False)
     write_manifest("legacy.pth", legacy)
+
+    # The last layer's output for a fixed input, for the hub example (load_url.rs).
+    m = state_dict_obj()
+    x = torch.arange(4, dtype=torch.float32) / 4 - 0.5
+    with torch.no_grad():
+        y = m[3](x)
+    with open(os.path.join(OUT, "state_dict.linear_out.txt"), "w") as f:
+        f.write(" ".join(fhex(v) for v in y.tolist()) + "\n")
 
     # A big-endian file: the same archive with byteorder "big" and every float32
     # storage byte-swapped (PyTorch writes the machine's order; no big-endian machine here).

@@ -9,7 +9,7 @@
 //! dtypes are an error naming them. Tensors come out in the order of their data in the
 //! file.
 
-use crate::element::{encode, FileDType};
+use crate::element::{encode_range, FileDType};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
@@ -88,14 +88,16 @@ fn load_with_metadata(bytes: &[u8]) -> Result<(StateDict, Option<HashMap<String,
     Ok((sd, meta.metadata().clone()))
 }
 
-/// One tensor for the `safetensors` crate: its row-major little-endian bytes.
-struct TensorBytes {
+/// One tensor for the `safetensors` crate: row-major, little-endian bytes borrowed
+/// from its storage (copied only on a big-endian machine).
+struct TensorBytes<'a> {
     dtype: safetensors::Dtype,
     shape: Vec<usize>,
-    bytes: Vec<u8>,
+    data: &'a tessera_core::StorageData,
+    range: std::ops::Range<usize>,
 }
 
-impl safetensors::View for &TensorBytes {
+impl safetensors::View for &TensorBytes<'_> {
     fn dtype(&self) -> safetensors::Dtype {
         self.dtype
     }
@@ -103,34 +105,35 @@ impl safetensors::View for &TensorBytes {
         &self.shape
     }
     fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
+        encode_range(self.data, self.range.clone())
     }
     fn data_len(&self) -> usize {
-        self.bytes.len()
+        self.range.len() * self.data.dtype().size_in_bytes()
     }
 }
 
-fn to_bytes(sd: &StateDict) -> Vec<(String, TensorBytes)> {
-    sd.iter()
-        .map(|(name, t)| {
-            let c = t.contiguous();
-            let bytes = {
-                let guard = c.storage().read();
-                let all = encode(&guard);
-                let esize = c.dtype().size_in_bytes();
-                let start = c.storage_offset() * esize;
-                all[start..start + c.numel() * esize].to_vec()
-            };
+/// Runs `f` on the tensors of `sd` as the `safetensors` crate sees them: contiguous
+/// (views are copied row-major), with their storages locked for reading meanwhile.
+fn with_views<R>(sd: &StateDict, f: impl FnOnce(Vec<(&str, TensorBytes<'_>)>) -> R) -> R {
+    let tensors: Vec<(&str, Tensor)> = sd.iter().map(|(n, t)| (n, t.contiguous())).collect();
+    let guards: Vec<_> = tensors.iter().map(|(_, t)| t.storage().read()).collect();
+    let items = tensors
+        .iter()
+        .zip(&guards)
+        .map(|((name, t), g)| {
+            let start = t.storage_offset();
             (
-                name.to_string(),
+                *name,
                 TensorBytes {
                     dtype: FileDType::of(t.dtype()).to_safetensors(),
                     shape: t.shape().to_vec(),
-                    bytes,
+                    data: g,
+                    range: start..start + t.numel(),
                 },
             )
         })
-        .collect()
+        .collect();
+    f(items)
 }
 
 /// `safetensors.torch.save(tensors, metadata)`: the bytes of a safetensors file.
@@ -140,12 +143,9 @@ fn to_bytes(sd: &StateDict) -> Vec<(String, TensorBytes)> {
 /// # Errors
 /// If the `safetensors` crate refuses the data.
 pub fn save(sd: &StateDict, metadata: Option<&HashMap<String, String>>) -> Result<Vec<u8>> {
-    let items = to_bytes(sd);
-    safetensors::serialize(
-        items.iter().map(|(n, t)| (n.as_str(), t)),
-        metadata.cloned(),
-    )
-    .map_err(serr)
+    with_views(sd, |items| {
+        safetensors::serialize(items.iter().map(|(n, t)| (*n, t)), metadata.cloned()).map_err(serr)
+    })
 }
 
 /// `safetensors.torch.save_file(tensors, path, metadata)`. The file is written under a
@@ -158,6 +158,14 @@ pub fn save_file(
     path: impl AsRef<Path>,
     metadata: Option<&HashMap<String, String>>,
 ) -> Result<()> {
-    let bytes = save(sd, metadata)?;
-    crate::pth::write::write_atomically(path.as_ref(), &bytes)
+    crate::pth::write::write_atomically(path.as_ref(), |tmp| {
+        with_views(sd, |items| {
+            safetensors::serialize_to_file(
+                items.iter().map(|(n, t)| (*n, t)),
+                metadata.cloned(),
+                tmp,
+            )
+            .map_err(serr)
+        })
+    })
 }

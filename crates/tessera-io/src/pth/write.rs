@@ -1,6 +1,6 @@
 //! `tessera::save`: PyTorch's zip format, as `torch.save` writes it.
 
-use crate::element::encode;
+use crate::element::encode_range;
 use crate::pickle::write::Pickler;
 use crate::value::Value;
 use std::io::{Seek, Write};
@@ -33,13 +33,21 @@ use zip::write::SimpleFileOptions;
 /// # Errors
 /// If the file cannot be written.
 pub fn save(obj: impl Into<Value>, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let bytes = save_bytes(obj)?;
-    write_atomically(path, &bytes)
+    let obj = obj.into();
+    write_atomically(path.as_ref(), |tmp| {
+        let f = std::fs::File::create(tmp)
+            .map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        save_to_writer(obj, &mut w)?;
+        w.flush()
+            .map_err(|e| Error::io("writing a .pth archive", e))
+    })
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it to `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Has `write` write a temporary file beside `path` (the closure gets its name), then
+/// renames it to `path`; on failure the temporary file is removed. Like `torch.save`, it
+/// does not `fsync`.
+pub(crate) fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let ctx = |what: &str| format!("{what} {}", path.display());
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -57,10 +65,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             .map_or(0, |d| d.as_nanos())
     ));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(ctx("creating"), e))?;
-        f.write_all(bytes)
-            .map_err(|e| Error::io(ctx("writing"), e))?;
-        f.sync_all().map_err(|e| Error::io(ctx("writing"), e))?;
+        write(&tmp)?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(ctx("renaming into"), e))
     })();
     if result.is_err() {
@@ -103,8 +108,8 @@ pub fn save_to_writer(obj: impl Into<Value>, w: impl Write + Seek) -> Result<()>
     put(".storage_alignment", b"64")?;
     put("byteorder", b"little")?;
     for (key, storage) in p.storages.iter().enumerate() {
-        let bytes = encode(&storage.read());
-        put(&format!("data/{key}"), &bytes)?;
+        let data = storage.read();
+        put(&format!("data/{key}"), &encode_range(&data, 0..data.len()))?;
     }
     put("version", b"3\n")?;
     z.finish().map_err(zerr)?;
