@@ -309,6 +309,7 @@ fn copy_plain<T: Plain + tessera_core::StorageElement>(bytes: &[u8]) -> Result<V
             "not enough memory to load a storage of {n} elements"
         ))
     })?;
+    advise_huge_pages(v.as_mut_ptr().cast::<u8>(), n * size);
     // SAFETY: the vector has room for `n` elements (`n * size` bytes), the regions do
     // not overlap, and every bit pattern is a valid `T` (the `Plain` types), so the `n`
     // elements are initialized by the copy.
@@ -318,6 +319,124 @@ fn copy_plain<T: Plain + tessera_core::StorageElement>(bytes: &[u8]) -> Result<V
     }
     Ok(v)
 }
+
+impl FileDType {
+    /// Reads a storage of this type (`len` bytes at `offset` of `file`, in the given
+    /// byte order) straight into its buffer, with the bytes' CRC-32, when the file's bytes
+    /// are this machine's own representation; `None` when they need decoding.
+    pub(crate) fn read_native(
+        self,
+        file: &std::fs::File,
+        offset: u64,
+        len: usize,
+        little_endian: bool,
+    ) -> Option<Result<(StorageData, u32)>> {
+        if little_endian != NATIVE_LE || !cfg!(unix) {
+            return None;
+        }
+        use FileDType::*;
+        Some(match self {
+            U8 => read_plain::<u8>(file, offset, len).map(|(v, c)| (StorageData::U8(v), c)),
+            I8 => read_plain::<i8>(file, offset, len).map(|(v, c)| (StorageData::I8(v), c)),
+            I32 => read_plain::<i32>(file, offset, len).map(|(v, c)| (StorageData::I32(v), c)),
+            I64 => read_plain::<i64>(file, offset, len).map(|(v, c)| (StorageData::I64(v), c)),
+            F32 => read_plain::<f32>(file, offset, len).map(|(v, c)| (StorageData::F32(v), c)),
+            F64 => read_plain::<f64>(file, offset, len).map(|(v, c)| (StorageData::F64(v), c)),
+            Bool | I16 | U16 | U32 | F16 | BF16 => return None,
+        })
+    }
+}
+
+/// `len` bytes at `offset` of `file` read into a new `Vec<T>` (a buffer of a dropped
+/// tensor when one fits, else fresh zeroed memory advised for huge pages), with their
+/// CRC-32. The kernel copies from the page cache into the buffer: no mapping, no second
+/// copy.
+#[cfg(unix)]
+fn read_plain<T: Plain + tessera_core::StorageElement>(
+    file: &std::fs::File,
+    offset: u64,
+    len: usize,
+) -> Result<(Vec<T>, u32)> {
+    use std::os::unix::fs::FileExt;
+    let size = std::mem::size_of::<T>();
+    if len % size != 0 {
+        return Err(Error::format(
+            "pth",
+            format!("a storage has {len} bytes, not a multiple of {size}"),
+        ));
+    }
+    let n = len / size;
+    let mut v = match tessera_core::buffer_for_overwrite::<T>(n) {
+        Some(v) => v,
+        None => zeroed::<T>(n)?,
+    };
+    // SAFETY: `v` holds `n` initialized elements of a `Plain` type (no padding, every bit
+    // pattern valid), so its memory is `len` initialized bytes that may be written freely.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), len) };
+    file.read_exact_at(bytes, offset)
+        .map_err(|e| Error::io("reading a storage", e))?;
+    let crc = crc32fast::hash(bytes);
+    Ok((v, crc))
+}
+
+#[cfg(not(unix))]
+fn read_plain<T: Plain + tessera_core::StorageElement>(
+    _file: &std::fs::File,
+    _offset: u64,
+    _len: usize,
+) -> Result<(Vec<T>, u32)> {
+    unreachable!("read_native returns None off unix")
+}
+
+/// `n` zeros of `T` from zeroed memory (fresh pages are not touched by the allocation),
+/// advised for huge pages.
+fn zeroed<T: Plain>(n: usize) -> Result<Vec<T>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let oom = || {
+        Error::Msg(format!(
+            "not enough memory to load a storage of {n} elements"
+        ))
+    };
+    let layout = std::alloc::Layout::array::<T>(n).map_err(|_| oom())?;
+    // SAFETY: `layout` has a nonzero size. A non-null result is an allocation of the
+    // global allocator with exactly the layout `Vec::from_raw_parts` needs for capacity
+    // `n`, and its `n` elements are initialized: zero bits are a valid `Plain` value.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout);
+        if p.is_null() {
+            return Err(oom());
+        }
+        advise_huge_pages(p, layout.size());
+        Ok(Vec::from_raw_parts(p.cast::<T>(), n, n))
+    }
+}
+
+/// Asks Linux to back the whole 2 MiB pages inside a fresh buffer of `len` bytes at
+/// `ptr` with transparent huge pages (where the system allows them on request): filling
+/// a 45 MB checkpoint then takes about 20 page faults instead of 11,000, which cost more
+/// than the copy itself. Advice only: contents and ownership do not change, and a
+/// refusal is ignored.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    const HUGE: usize = 2 << 20;
+    if len < 2 * HUGE {
+        return;
+    }
+    let start = (ptr as usize).next_multiple_of(HUGE);
+    let end = (ptr as usize + len) / HUGE * HUGE;
+    if end > start {
+        // SAFETY: [start, end) lies inside the caller's allocation (whole pages of it);
+        // MADV_HUGEPAGE changes how its future page faults are served, not its contents.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
 
 /// The bytes of a slice of numbers or bools, in this machine's byte order.
 fn as_bytes<T: Copy + 'static>(v: &[T]) -> &[u8] {

@@ -312,6 +312,14 @@ fn hostile_and_corrupt_files_are_errors_that_say_why() {
     bad[at + 3] ^= 0x40;
     let e = format_err(load_bytes(&bad));
     assert!(e.contains("CRC"), "{e}");
+    // The same from a file, whose storages are read straight into their buffers.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.pth"), &bad).unwrap();
+    let e = format_err(load(dir.path().join("bad.pth")));
+    assert!(e.contains("CRC") && e.contains("bad.pth"), "{e}");
+    let short = &good[..good.len() - 30];
+    std::fs::write(dir.path().join("short.pth"), short).unwrap();
+    assert!(load(dir.path().join("short.pth")).is_err());
     // Not a PyTorch file at all.
     let e = format_err(load_bytes(b"hello"));
     assert!(e.contains("not a PyTorch file"), "{e}");

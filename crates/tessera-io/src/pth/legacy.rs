@@ -7,7 +7,6 @@ use super::read::resolve_storages;
 use crate::pickle::arena::Obj;
 use crate::pickle::read::unpickle;
 use crate::value::Value;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use tessera_core::{Error, Result};
 
@@ -98,18 +97,14 @@ pub(crate) fn load_legacy(bytes: &[u8]) -> Result<Value> {
         data.insert(key.clone(), &bytes[pos..pos + n]);
         pos += n;
     }
-    let storages = resolve_storages(
-        &obj,
-        |key, expected| {
-            let d = data
-                .get(key)
-                .ok_or_else(|| err(format!("storage {key:?} is missing from the file")))?;
-            if d.len() as u64 != expected {
-                return Err(err(format!("storage {key:?} has the wrong size")));
-            }
-            Ok(Cow::Borrowed(*d))
-        },
-        little,
-    )?;
+    let storages = resolve_storages(&obj, |key, expected, dtype| {
+        let d = data
+            .get(key)
+            .ok_or_else(|| err(format!("storage {key:?} is missing from the file")))?;
+        if d.len() as u64 != expected {
+            return Err(err(format!("storage {key:?} has the wrong size")));
+        }
+        dtype.decode(d, little)
+    })?;
     obj.into_value(&storages)
 }

@@ -1,13 +1,14 @@
 //! `tessera::load`: PyTorch's zip format (`torch.save` since 1.6) and the legacy
 //! format before it, to a [`Value`].
 
+use crate::element::FileDType;
 use crate::pickle::arena::Pickled;
 use crate::pickle::read::unpickle;
 use crate::value::Value;
 use std::io::{Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
-use tessera_core::{Error, Result, StateDict, Storage};
+use tessera_core::{Error, Result, StateDict, Storage, StorageData};
 
 fn err(msg: impl Into<String>) -> Error {
     Error::format("pth", msg)
@@ -53,11 +54,18 @@ pub fn load(path: impl AsRef<Path>) -> Result<Value> {
     }
     // SAFETY: the map is read-only and dropped before returning; as with any mapped
     // file, a concurrent truncation by another process is outside what we can guard.
-    // Every byte is read, so the pages are mapped up front (one call instead of a page
-    // fault per 4 KiB).
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+    let map = unsafe { memmap2::Mmap::map(&file) }
         .map_err(|e| Error::io(format!("mapping {}", path.display()), e))?;
+    if is_zip(&map) {
+        // The archive's directory and pickle come from the map; the storages are read
+        // from the file straight into their buffers.
+        return load_zip(&map, Some(&file)).map_err(|e| in_file(path, e));
+    }
     load_bytes(&map).map_err(|e| in_file(path, e))
+}
+
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
 }
 
 /// Adds the file name to a format error.
@@ -84,8 +92,8 @@ pub fn load_state_dict(path: impl AsRef<Path>) -> Result<StateDict> {
 /// # Errors
 /// As [`load`].
 pub fn load_bytes(bytes: &[u8]) -> Result<Value> {
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        load_zip(bytes)
+    if is_zip(bytes) {
+        load_zip(bytes, None)
     } else if bytes.first() == Some(&0x80) {
         crate::pth::legacy::load_legacy(bytes)
     } else {
@@ -167,7 +175,7 @@ fn entry<'a>(
     }
 }
 
-fn load_zip(bytes: &[u8]) -> Result<Value> {
+fn load_zip(bytes: &[u8], file: Option<&std::fs::File>) -> Result<Value> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zerr)?;
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
     for n in &names {
@@ -202,37 +210,57 @@ fn load_zip(bytes: &[u8]) -> Result<Value> {
     };
     let data_pkl = entry(&mut zip, bytes, &format!("{prefix}data.pkl"))?;
     let p = unpickle(&data_pkl)?;
-    let storages = resolve_storages(
-        &p,
-        |key, expected| {
-            let name = format!("{prefix}data/{key}");
-            let data = entry(&mut zip, bytes, &name)?;
-            if data.len() as u64 != expected {
-                return Err(err(format!(
-                "storage {key:?} has {} bytes in the file but its tensors need {expected} (the storage is shorter or longer than the file says)",
-                data.len()
-            )));
+    let storages = resolve_storages(&p, |key, expected, dtype| {
+        let name = format!("{prefix}data/{key}");
+        let wrong_size = |n: u64| {
+            err(format!(
+                "storage {key:?} has {n} bytes in the file but its tensors need {expected} (the storage is shorter or longer than the file says)"
+            ))
+        };
+        if let Some(file) = file {
+            let f = zip
+                .by_name(&name)
+                .map_err(|e| err(format!("missing or unreadable entry {name:?}: {e}")))?;
+            let stored = f.compression() == zip::CompressionMethod::Stored
+                && f.compressed_size() == f.size()
+                && f.data_start()
+                    .checked_add(f.size())
+                    .is_some_and(|e| e <= bytes.len() as u64);
+            if stored {
+                if f.size() != expected {
+                    return Err(wrong_size(f.size()));
+                }
+                if let Some(r) = dtype.read_native(file, f.data_start(), expected as usize, little)
+                {
+                    let (data, crc) = r?;
+                    if crc != f.crc32() {
+                        return Err(err(format!(
+                            "entry {name:?} fails its CRC check (corrupt file)"
+                        )));
+                    }
+                    return Ok(data);
+                }
             }
-            Ok(data)
-        },
-        little,
-    )?;
+        }
+        let data = entry(&mut zip, bytes, &name)?;
+        if data.len() as u64 != expected {
+            return Err(wrong_size(data.len() as u64));
+        }
+        dtype.decode(&data, little)
+    })?;
     p.into_value(&storages)
 }
 
-/// Makes each storage of `p` from the bytes `fetch(key, expected_len)` returns.
-pub(crate) fn resolve_storages<'a>(
+/// Makes each storage of `p` with `fetch(key, expected byte length, element type)`.
+pub(crate) fn resolve_storages(
     p: &Pickled,
-    mut fetch: impl FnMut(&str, u64) -> Result<std::borrow::Cow<'a, [u8]>>,
-    little_endian: bool,
+    mut fetch: impl FnMut(&str, u64, FileDType) -> Result<StorageData>,
 ) -> Result<Vec<Arc<Storage>>> {
     let dtypes = p.storage_dtypes()?;
     let mut out = Vec::with_capacity(p.storages.len());
     for (i, s) in p.storages.iter().enumerate() {
         let expected = p.storage_bytes(i, dtypes[i])?;
-        let data = fetch(&s.key, expected)?;
-        let decoded = dtypes[i].decode(&data, little_endian)?;
-        out.push(Arc::new(Storage::new(decoded)));
+        out.push(Arc::new(Storage::new(fetch(&s.key, expected, dtypes[i])?)));
     }
     Ok(out)
 }
