@@ -359,7 +359,7 @@ fn read_plain<T: Plain + tessera_core::StorageElement>(
 ) -> Result<(Vec<T>, u32)> {
     use std::os::unix::fs::FileExt;
     let size = std::mem::size_of::<T>();
-    if len % size != 0 {
+    if !len.is_multiple_of(size) {
         return Err(Error::format(
             "pth",
             format!("a storage has {len} bytes, not a multiple of {size}"),
