@@ -376,3 +376,49 @@ fn hostile_pickles_do_not_blow_up() {
         );
     }
 }
+
+#[test]
+fn pickles_that_amplify_their_work_are_refused_quickly() {
+    use tessera_io::pickle::unpickle_only;
+    // set(big_list) called 20,000 times on one memoized list of 50,000 items.
+    let mut p = b"\x80\x02]q\x00(".to_vec();
+    p.extend(std::iter::repeat_n(*b"K\x01", 50_000).flatten());
+    p.extend_from_slice(b"e0cbuiltins\nset\nq\x010(");
+    p.extend(std::iter::repeat_n(*b"h\x01h\x00\x85R", 20_000).flatten());
+    p.extend_from_slice(b"l.");
+    let e = unpickle_only(&p).unwrap_err().to_string();
+    assert!(e.contains("would not end"), "{e}");
+    // One 60 KB string referenced 100,000 times.
+    let mut p = b"\x80\x02X\x60\xea\x00\x00".to_vec();
+    p.extend(std::iter::repeat_n(b'a', 60_000));
+    p.extend_from_slice(b"q\x000(");
+    p.extend(std::iter::repeat_n(*b"h\x00", 100_000).flatten());
+    p.extend_from_slice(b"l.");
+    let e = unpickle_only(&p).unwrap_err().to_string();
+    assert!(e.contains("huge"), "{e}");
+    // A tuple nested 100,000 deep as BUILD state: refused without recursing.
+    let mut p = b"\x80\x02}N".to_vec();
+    p.extend(std::iter::repeat_n(0x85u8, 100_000));
+    p.extend_from_slice(b"b.");
+    let e = unpickle_only(&p).unwrap_err().to_string();
+    assert!(e.contains("BUILD"), "{e}");
+    // ... and as a value: refused at the depth limit.
+    let mut p = b"\x80\x02N".to_vec();
+    p.extend(std::iter::repeat_n(0x85u8, 100_000));
+    p.push(b'.');
+    let e = unpickle_only(&p).unwrap_err().to_string();
+    assert!(e.contains("nested"), "{e}");
+    // A dict of 200,000 distinct keys is fine (keys are found by hash), and a key set
+    // twice keeps its first position and its last value, as in Python.
+    let mut p = b"\x80\x02}(".to_vec();
+    for i in 0..200_000i32 {
+        p.push(b'J');
+        p.extend_from_slice(&i.to_le_bytes());
+        p.push(b'N');
+    }
+    p.extend_from_slice(b"J\x00\x00\x00\x00K\x07u.");
+    let v = unpickle_only(&p).unwrap();
+    let d = v.as_dict().unwrap();
+    assert_eq!(d.items.len(), 200_000);
+    assert_eq!(d.items[0].1.as_int(), Some(7));
+}

@@ -140,9 +140,27 @@ pub(crate) struct Pickled {
     pub tensors: Vec<TensorSpec>,
     /// Where the pickle's STOP ended (the legacy format reads on from there).
     pub end: usize,
+    /// How many more items the machine may copy (the arguments of calls, lists made
+    /// into sets, sizes read into tensors): a pickle can reference one large object from
+    /// the memo many times, so its work is budgeted, not just its length.
+    pub work_left: usize,
+}
+
+/// The work a pickle of `len` bytes may cause: far more than any real file needs
+/// (each item is copied a few times at most), and still linear in its length.
+pub(crate) fn work_budget(len: usize) -> usize {
+    len.saturating_mul(16).saturating_add(1 << 20)
 }
 
 impl Pickled {
+    /// Spends `n` units of the work budget.
+    fn charge(&mut self, n: usize) -> Result<()> {
+        self.work_left = self.work_left.checked_sub(n).ok_or_else(|| {
+            err("the pickle copies its objects so often that loading it would not end")
+        })?;
+        Ok(())
+    }
+
     fn tuple(&self, id: Id, what: &str) -> Result<&[Id]> {
         match &self.arena[id] {
             Obj::Tuple(t) => Ok(t),
@@ -158,7 +176,13 @@ impl Pickled {
         }
     }
 
-    fn ints(&self, id: Id, what: &str) -> Result<Vec<i64>> {
+    fn ints(&mut self, id: Id, what: &str) -> Result<Vec<i64>> {
+        let n = match &self.arena[id] {
+            Obj::Tuple(t) | Obj::List(t) => t.len(),
+            Obj::Size(s) => s.len(),
+            _ => 0,
+        };
+        self.charge(n)?;
         let items = match &self.arena[id] {
             Obj::Tuple(t) | Obj::List(t) => t,
             Obj::Size(s) => return Ok(s.clone()),
@@ -176,7 +200,12 @@ impl Pickled {
         match &self.arena[id] {
             Obj::None => true,
             Obj::Dict { items, attrs, .. } => items.is_empty() && attrs.is_empty(),
-            Obj::Tuple(t) => t.iter().all(|&i| self.is_empty_state(i)),
+            // (state, slots) pairs: one level only, so no input can make this recurse.
+            Obj::Tuple(t) => t.iter().all(|&i| match &self.arena[i] {
+                Obj::None => true,
+                Obj::Dict { items, attrs, .. } => items.is_empty() && attrs.is_empty(),
+                _ => false,
+            }),
             _ => false,
         }
     }
@@ -255,12 +284,17 @@ impl Pickled {
             )));
         };
         let a = self.tuple(args, "REDUCE")?.to_vec();
+        self.charge(a.len())?;
         match g {
             Global::OrderedDict => self.new_dict(&a, true),
             Global::Set | Global::FrozenSet => match a.as_slice() {
                 [] => Ok(Obj::Set(Vec::new())),
                 [l] => match &self.arena[*l] {
-                    Obj::List(v) | Obj::Tuple(v) | Obj::Set(v) => Ok(Obj::Set(v.clone())),
+                    Obj::List(v) | Obj::Tuple(v) | Obj::Set(v) => {
+                        let v = v.clone();
+                        self.charge(v.len())?;
+                        Ok(Obj::Set(v))
+                    }
                     o => Err(err(format!("set() of a {}", o.kind()))),
                 },
                 _ => Err(err("set() takes at most one argument")),
@@ -335,6 +369,7 @@ impl Pickled {
                     Obj::List(v) | Obj::Tuple(v) => v.clone(),
                     o => return Err(err(format!("OrderedDict() of a {}", o.kind()))),
                 };
+                self.charge(pairs.len())?;
                 for p in pairs {
                     match self.tuple(p, "OrderedDict()")? {
                         [k, v] => items.push((*k, *v)),
@@ -354,6 +389,7 @@ impl Pickled {
     /// `cls.__new__(cls, *args)` (NEWOBJ), for the classes that allow it.
     pub(crate) fn newobj(&mut self, cls: Id, args: Id) -> Result<Obj> {
         let a = self.tuple(args, "NEWOBJ")?.to_vec();
+        self.charge(a.len())?;
         match self.arena[cls] {
             Obj::Global(Global::OrderedDict) => self.new_dict(&a, true),
             Obj::Global(Global::Set | Global::FrozenSet) => self.reduce(cls, args),
@@ -441,6 +477,7 @@ impl Pickled {
             storages,
             tensors: vec![None; self.tensors.len()],
             budget: (8 * self.arena.len()).max(1 << 20),
+            bytes_left: work_budget(self.end),
         };
         b.value(self.root, 0)
     }
@@ -451,7 +488,33 @@ struct Builder<'a> {
     p: &'a Pickled,
     storages: &'a [Arc<Storage>],
     tensors: Vec<Option<Tensor>>,
+    /// Nodes the tree may still have.
     budget: usize,
+    /// Bytes of strings, bytes and sizes the tree may still copy (one memoized string
+    /// referenced a million times would otherwise be copied a million times).
+    bytes_left: usize,
+}
+
+/// A dict key as Python compares it, for the scalar and string keys that files use.
+#[derive(PartialEq, Eq, Hash)]
+enum KeyRepr {
+    Str(String),
+    Int(i64),
+    Bytes(Vec<u8>),
+    None,
+}
+
+impl KeyRepr {
+    fn of(v: &Value) -> Option<KeyRepr> {
+        Some(match v {
+            Value::Str(s) => KeyRepr::Str(s.clone()),
+            Value::Int(i) => KeyRepr::Int(*i),
+            Value::Bool(b) => KeyRepr::Int(*b as i64),
+            Value::Bytes(b) => KeyRepr::Bytes(b.clone()),
+            Value::None => KeyRepr::None,
+            _ => return None,
+        })
+    }
 }
 
 /// The deepest nesting a file may have: far more than checkpoints use (a state dict is
@@ -473,6 +536,15 @@ impl Builder<'_> {
         }
         self.budget -= 1;
         let p = self.p;
+        let copied = match &p.arena[id] {
+            Obj::Str(s) => s.len(),
+            Obj::Bytes(b) | Obj::BigInt(b) => b.len(),
+            Obj::Size(s) => 8 * s.len(),
+            _ => 0,
+        };
+        self.bytes_left = self.bytes_left.checked_sub(copied).ok_or_else(|| {
+            err("the pickle references its objects so often that the result would be huge")
+        })?;
         let seq = |b: &mut Self, v: &[Id]| -> Result<Vec<Value>> {
             v.iter().map(|&i| b.value(i, depth + 1)).collect()
         };
@@ -497,10 +569,23 @@ impl Builder<'_> {
                     ordered: *ordered,
                     attrs: Vec::with_capacity(attrs.len()),
                 };
+                // Python's semantics: a key set twice keeps its first position and its
+                // last value; found by hash, so a dict of n keys costs O(n).
+                let mut index: std::collections::HashMap<KeyRepr, usize> =
+                    std::collections::HashMap::new();
                 for &(k, v) in items {
                     let k = self.value(k, depth + 1)?;
                     let v = self.value(v, depth + 1)?;
-                    d.insert(k, v);
+                    match KeyRepr::of(&k) {
+                        Some(r) => match index.get(&r) {
+                            Some(&i) => d.items[i].1 = v,
+                            None => {
+                                index.insert(r, d.items.len());
+                                d.items.push((k, v));
+                            }
+                        },
+                        None => d.items.push((k, v)),
+                    }
                 }
                 for (k, v) in attrs {
                     d.attrs.push((k.clone(), self.value(*v, depth + 1)?));

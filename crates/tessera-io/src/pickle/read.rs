@@ -32,7 +32,10 @@ pub(crate) fn unpickle(data: &[u8]) -> Result<Pickled> {
     let mut m = Machine {
         data,
         pos: 0,
-        p: Pickled::default(),
+        p: Pickled {
+            work_left: super::arena::work_budget(data.len()),
+            ..Pickled::default()
+        },
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
