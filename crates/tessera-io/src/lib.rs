@@ -30,6 +30,15 @@
 //! `uint64` and quantized tensors are an `Err` naming the dtype (there is no
 //! quantization in tessera yet). [`save`] writes tessera's dtypes as they are.
 //!
+//! ## Not supported
+//! - Files of PyTorch before 0.4 whose pickles hold storage *views* (a persistent id
+//!   with view metadata), and the tar-based format of PyTorch 0.1: an `Err` saying so.
+//! - Tensor subclasses and parameters with Python attributes (`_rebuild_from_type_v2`
+//!   with state), sparse, quantized and meta tensors, and any class outside the
+//!   allow-list (a whole pickled `nn.Module`): an `Err` naming the global.
+//! - `map_location`: everything loads on the CPU, tessera's only device.
+//! - [`save`] writes the zip format only (never the legacy one).
+//!
 //! ```
 //! use tessera_core::{StateDict, Tensor};
 //! let dir = tempfile::tempdir()?;
