@@ -296,3 +296,49 @@ fn corrupt_downloads_are_errors_not_panics() {
     .unwrap_err();
     assert!(e.to_string().contains("file_name"), "{e}");
 }
+
+/// The child side of `two_processes_download_one_file_once`: does nothing unless the
+/// parent set `TESSERA_HUB_CHILD` to "<url> <model dir>".
+#[test]
+fn child_download() {
+    let Ok(arg) = std::env::var("TESSERA_HUB_CHILD") else {
+        return;
+    };
+    let (url, dir) = arg.split_once(' ').unwrap();
+    let sd = load_state_dict_from_url_with(url, &opts(std::path::Path::new(dir))).unwrap();
+    assert_eq!(sd.len(), 2);
+}
+
+#[test]
+fn two_processes_download_one_file_once() {
+    let s = Server::start();
+    let (_, bytes) = checkpoint();
+    let url = s.route(
+        "/proc.pth",
+        Route::Body {
+            data: bytes,
+            chunks: 10,
+            delay: Duration::from_millis(40),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "child_download", "--test-threads", "1"])
+                .env(
+                    "TESSERA_HUB_CHILD",
+                    format!("{url} {}", dir.path().display()),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_eq!(s.hits("/proc.pth"), 1);
+    assert_eq!(files(dir.path()), ["proc.pth", "proc.pth.lock"]);
+}
