@@ -342,3 +342,47 @@ fn two_processes_download_one_file_once() {
     assert_eq!(s.hits("/proc.pth"), 1);
     assert_eq!(files(dir.path()), ["proc.pth", "proc.pth.lock"]);
 }
+
+/// The child side of `a_full_disk_leaves_nothing`: with files limited to 20 KB
+/// (RLIMIT_FSIZE: a write past it fails as on a full disk), downloads "<url>" into
+/// "<dir>" and expects an error naming the write.
+#[cfg(target_os = "linux")]
+#[test]
+fn child_full_disk() {
+    let Ok(arg) = std::env::var("TESSERA_HUB_FULL_DISK") else {
+        return;
+    };
+    let (url, dir) = arg.split_once(' ').unwrap();
+    // SAFETY: plain libc calls on this process: ignore SIGXFSZ (so the write fails with
+    // EFBIG instead of killing the process) and cap the size of files it writes.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let lim = libc::rlimit {
+            rlim_cur: 20_000,
+            rlim_max: 20_000,
+        };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+    }
+    let e = load_state_dict_from_url_with(url, &opts(std::path::Path::new(dir))).unwrap_err();
+    assert!(e.to_string().contains("writing"), "{e}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_leaves_nothing() {
+    let s = Server::start();
+    let url = s.body("/big.pth", &vec![1u8; 200_000]);
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_full_disk", "--test-threads", "1"])
+        .env(
+            "TESSERA_HUB_FULL_DISK",
+            format!("{url} {}", dir.path().display()),
+        )
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(s.hits("/big.pth"), 1);
+    assert_eq!(files(dir.path()), ["big.pth.lock"]);
+}

@@ -422,3 +422,43 @@ fn pickles_that_amplify_their_work_are_refused_quickly() {
     assert_eq!(d.items.len(), 200_000);
     assert_eq!(d.items[0].1.as_int(), Some(7));
 }
+
+/// The child side of `saving_to_a_full_disk_leaves_no_file`: with files limited to
+/// 20 KB (RLIMIT_FSIZE: a write past it fails as on a full disk), saves a 400 KB state
+/// dict into the folder `TESSERA_IO_FULL_DISK` names and expects an error.
+#[cfg(target_os = "linux")]
+#[test]
+fn child_save_full_disk() {
+    let Ok(dir) = std::env::var("TESSERA_IO_FULL_DISK") else {
+        return;
+    };
+    // SAFETY: plain libc calls on this process: ignore SIGXFSZ (so the write fails with
+    // EFBIG instead of killing the process) and cap the size of files it writes.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let lim = libc::rlimit {
+            rlim_cur: 20_000,
+            rlim_max: 20_000,
+        };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
+    }
+    let mut sd = StateDict::new();
+    sd.insert("w", Tensor::zeros(&[100_000]));
+    let dir = std::path::Path::new(&dir);
+    assert!(tessera_io::save(&sd, dir.join("m.pth")).is_err());
+    assert!(tessera_io::safetensors::save_file(&sd, dir.join("m.safetensors"), None).is_err());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn saving_to_a_full_disk_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_save_full_disk", "--test-threads", "1"])
+        .env("TESSERA_IO_FULL_DISK", dir.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
