@@ -10,7 +10,9 @@ through `out=` (softplus through `torch._C._nn.softplus`, the `out=` form behind
 `torch._log_softmax`, the `out=` forms behind `torch.softmax`), NumPy through `out=` with
 no 40 MB temporaries. NumPy has no sigmoid/softplus/softmax: the usual idioms are timed
 (1/(1+exp(-x)), logaddexp(0, x), exp(x - max) / sum), each step in place in the output.
-Arguments: the function names to time (default: all). Run it with OPENBLAS_CORETYPE and
+The Rust side times tessera's f32 kernels in both precision grades (dtype `f32` for the
+default, correctly rounded ones, `f32 high` for tessera_kernels::high) against the same
+f32 lines printed here. Arguments: the function names to time (default: all). Run it with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset (the Rust benchmark does).
 """
 import time

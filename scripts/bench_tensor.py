@@ -42,6 +42,10 @@ def np_sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
+def np_softplus(a):
+    return np.logaddexp(a, 0.0)
+
+
 small = torch.linspace(-1, 1, 100)
 small_np = small.numpy()
 big32 = torch.linspace(-10, 10, 10_000_000)
@@ -63,8 +67,10 @@ for name, tf, nf, domain in [
     ("expm1", torch.expm1, np.expm1, big),
     ("exp", torch.exp, np.exp, big),
     ("log1p", torch.log1p, np.log1p, pos),
+    ("log", torch.log, np.log, pos),
     ("tanh", torch.tanh, np.tanh, big),
     ("sigmoid", torch.sigmoid, np_sigmoid, big),
+    ("softplus", torch.nn.functional.softplus, np_softplus, big),
 ]:
     for dt in ("f32", "f64"):
         x = domain[dt]

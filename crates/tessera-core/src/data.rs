@@ -1,6 +1,6 @@
 //! The typed buffer behind a storage ([`StorageData`]), the element types it holds
 //! ([`StorageElement`]), and the fallible allocation of tensor buffers. Below both
-//! [`crate::storage`] (the shared, locked storage) and [`crate::buffers`] (the reuse of
+//! [`crate::storage`] (the shared, locked storage) and `runtime::buffers` (the reuse of
 //! large buffers), which both build on it.
 
 use crate::{DType, Element};

@@ -411,10 +411,17 @@ macro_rules! dispatch {
     };
 }
 
-/// Like [`dispatch!`] for float dtypes only; `$other` runs for the rest.
+/// Like [`dispatch!`] for float dtypes only; `$other` runs for the rest, with the dtype
+/// bound to `$d` when given (`d => panic!("... {d}")`).
+///
+/// `dispatch!` and `dispatch_float!` are tessera's one way from a runtime [`DType`] to a
+/// Rust type: generic code below them is compiled once per element type.
 #[macro_export]
 macro_rules! dispatch_float {
     ($dtype:expr, $T:ident => $body:expr, _ => $other:expr) => {
+        $crate::dispatch_float!($dtype, $T => $body, _not_float => $other)
+    };
+    ($dtype:expr, $T:ident => $body:expr, $d:ident => $other:expr) => {
         match $dtype {
             $crate::DType::F32 => {
                 type $T = f32;
@@ -424,7 +431,7 @@ macro_rules! dispatch_float {
                 type $T = f64;
                 $body
             }
-            _ => $other,
+            $d => $other,
         }
     };
 }

@@ -6,7 +6,6 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
-mod buffers;
 mod data;
 mod device;
 mod display;
@@ -16,22 +15,24 @@ pub mod layout;
 mod ndarray_interop;
 mod npy;
 pub mod ops;
-mod reuse;
+mod precision;
+pub mod runtime;
 mod scalar;
 mod state_dict;
 pub mod storage;
 mod tensor;
-pub mod threads;
 
-pub use buffers::{cached_buffer_bytes, release_cached_buffers};
 pub use device::Device;
 pub use display::PrintOptions;
 pub use dtype::{result_type, Category, DType, Element, FloatElement, Operand};
 pub use error::{Error, Result};
 pub use layout::Layout;
-pub use reuse::buffer_for_overwrite;
+pub use precision::{
+    float32_elementwise_precision, get_float32_elementwise_precision,
+    set_float32_elementwise_precision, Precision, PrecisionGuard,
+};
+pub use runtime::{cached_buffer_bytes, get_num_threads, release_cached_buffers, set_num_threads};
 pub use scalar::Scalar;
 pub use state_dict::StateDict;
 pub use storage::{Storage, StorageData, StorageElement};
 pub use tensor::{manual_seed, with_default_generator, Dims, Generator, Tensor, TensorLiteral};
-pub use threads::{get_num_threads, set_num_threads};

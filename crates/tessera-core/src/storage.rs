@@ -21,7 +21,6 @@
 
 pub(crate) use crate::data::{
     alloc_capacity, alloc_filled, alloc_from_fn, alloc_zeroed, out_of_memory, try_with_capacity,
-    try_zeroed,
 };
 pub use crate::data::{StorageData, StorageElement};
 use crate::DType;
@@ -259,10 +258,10 @@ pub(crate) fn lock_for_out<'a>(
 }
 
 impl Drop for Storage {
-    /// Large buffers go back to [`crate::buffers`] for the next op's output.
+    /// Large buffers go back to the runtime's buffer cache (`runtime::buffers`) for the next op's output.
     fn drop(&mut self) {
         let data = self.data.get_mut();
-        crate::buffers::recycle(std::mem::replace(data, StorageData::Bool(Vec::new())));
+        crate::runtime::recycle(std::mem::replace(data, StorageData::Bool(Vec::new())));
     }
 }
 

@@ -285,39 +285,26 @@ impl Plain for i64 {}
 impl Plain for f32 {}
 impl Plain for f64 {}
 
+/// The elements of `out` as bytes, to be overwritten.
+fn bytes_mut<T: Plain>(out: &mut [T]) -> &mut [u8] {
+    // SAFETY: `Plain` types have no padding and every bit pattern is a valid value, so
+    // the slice's memory is `size_of_val(out)` initialized bytes that may be written
+    // freely.
+    unsafe {
+        std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(out))
+    }
+}
+
 /// `bytes` (in this machine's byte order) as a `Vec<T>`: one copy, the speed of
 /// `memcpy`, where decoding element by element costs several times more on a 45 MB
-/// checkpoint. The vector is one that a dropped tensor left for reuse when one fits
-/// (core's `buffer_for_overwrite`; every element is overwritten here), which spares
-/// loading again a page fault per 4 KiB of fresh memory.
+/// checkpoint. The buffer is core's `runtime::Output` (huge pages for large buffers,
+/// or a dropped tensor's buffer, zeroed), so a large load does not pay a page fault per
+/// 4 KiB.
 fn copy_plain<T: Plain + tessera_core::StorageElement>(bytes: &[u8]) -> Result<Vec<T>> {
-    let size = std::mem::size_of::<T>();
-    debug_assert!(bytes.len().is_multiple_of(size));
-    let n = bytes.len() / size;
-    if let Some(mut v) = tessera_core::buffer_for_overwrite::<T>(n) {
-        debug_assert_eq!(v.len(), n);
-        // SAFETY: `v` holds `n` initialized elements (`n * size` bytes), the regions do
-        // not overlap, and every bit pattern is a valid `T` (the `Plain` types).
-        unsafe {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * size)
-        };
-        return Ok(v);
-    }
-    let mut v: Vec<T> = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| {
-        Error::Msg(format!(
-            "not enough memory to load a storage of {n} elements"
-        ))
-    })?;
-    advise_huge_pages(v.as_mut_ptr().cast::<u8>(), n * size);
-    // SAFETY: the vector has room for `n` elements (`n * size` bytes), the regions do
-    // not overlap, and every bit pattern is a valid `T` (the `Plain` types), so the `n`
-    // elements are initialized by the copy.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * size);
-        v.set_len(n);
-    }
-    Ok(v)
+    let n = bytes.len() / std::mem::size_of::<T>();
+    let mut out = tessera_core::runtime::Output::<T>::zeroed("tessera_io::load", n);
+    bytes_mut(out.as_mut_slice()).copy_from_slice(&bytes[..n * std::mem::size_of::<T>()]);
+    Ok(out.into_vec())
 }
 
 impl FileDType {
@@ -347,9 +334,8 @@ impl FileDType {
     }
 }
 
-/// `len` bytes at `offset` of `file` read into a new `Vec<T>` (a buffer of a dropped
-/// tensor when one fits, else fresh zeroed memory advised for huge pages), with their
-/// CRC-32. The kernel copies from the page cache into the buffer: no mapping, no second
+/// `len` bytes at `offset` of `file` read into a new `Vec<T>` (core's
+/// `runtime::Output`, as in [`copy_plain`]), with their CRC-32. The kernel copies from the page cache into the buffer: no mapping, no second
 /// copy.
 #[cfg(unix)]
 fn read_plain<T: Plain + tessera_core::StorageElement>(
@@ -366,17 +352,12 @@ fn read_plain<T: Plain + tessera_core::StorageElement>(
         ));
     }
     let n = len / size;
-    let mut v = match tessera_core::buffer_for_overwrite::<T>(n) {
-        Some(v) => v,
-        None => zeroed::<T>(n)?,
-    };
-    // SAFETY: `v` holds `n` initialized elements of a `Plain` type (no padding, every bit
-    // pattern valid), so its memory is `len` initialized bytes that may be written freely.
-    let bytes = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), len) };
+    let mut out = tessera_core::runtime::Output::<T>::zeroed("tessera_io::load", n);
+    let bytes = bytes_mut(out.as_mut_slice());
     file.read_exact_at(bytes, offset)
         .map_err(|e| Error::io("reading a storage", e))?;
     let crc = crc32fast::hash(bytes);
-    Ok((v, crc))
+    Ok((out.into_vec(), crc))
 }
 
 #[cfg(not(unix))]
@@ -387,56 +368,6 @@ fn read_plain<T: Plain + tessera_core::StorageElement>(
 ) -> Result<(Vec<T>, u32)> {
     unreachable!("read_native returns None off unix")
 }
-
-/// `n` zeros of `T` from zeroed memory (fresh pages are not touched by the allocation),
-/// advised for huge pages.
-fn zeroed<T: Plain>(n: usize) -> Result<Vec<T>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let oom = || {
-        Error::Msg(format!(
-            "not enough memory to load a storage of {n} elements"
-        ))
-    };
-    let layout = std::alloc::Layout::array::<T>(n).map_err(|_| oom())?;
-    // SAFETY: `layout` has a nonzero size. A non-null result is an allocation of the
-    // global allocator with exactly the layout `Vec::from_raw_parts` needs for capacity
-    // `n`, and its `n` elements are initialized: zero bits are a valid `Plain` value.
-    unsafe {
-        let p = std::alloc::alloc_zeroed(layout);
-        if p.is_null() {
-            return Err(oom());
-        }
-        advise_huge_pages(p, layout.size());
-        Ok(Vec::from_raw_parts(p.cast::<T>(), n, n))
-    }
-}
-
-/// Asks Linux to back the whole 2 MiB pages inside a fresh buffer of `len` bytes at
-/// `ptr` with transparent huge pages (where the system allows them on request): filling
-/// a 45 MB checkpoint then takes about 20 page faults instead of 11,000, which cost more
-/// than the copy itself. Advice only: contents and ownership do not change, and a
-/// refusal is ignored.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *mut u8, len: usize) {
-    const HUGE: usize = 2 << 20;
-    if len < 2 * HUGE {
-        return;
-    }
-    let start = (ptr as usize).next_multiple_of(HUGE);
-    let end = (ptr as usize + len) / HUGE * HUGE;
-    if end > start {
-        // SAFETY: [start, end) lies inside the caller's allocation (whole pages of it);
-        // MADV_HUGEPAGE changes how its future page faults are served, not its contents.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
 
 /// The bytes of a slice of numbers or bools, in this machine's byte order.
 fn as_bytes<T: Copy + 'static>(v: &[T]) -> &[u8] {

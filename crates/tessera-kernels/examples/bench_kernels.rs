@@ -1,5 +1,8 @@
 //! Throughput of the kernels at 10^7 elements (1 thread, and 2 threads with rayon chunks),
-//! plus softmax/logsumexp over the rows of a [1000, 1000] f32 matrix. When `python3` with
+//! plus softmax/logsumexp over the rows of a [1000, 1000] f32 matrix. f32 is timed twice:
+//! the default (correctly rounded, `Highest`) kernels, dtype `f32`, and the `High` grade
+//! (`tessera_kernels::high`, within 1 ULP), dtype `f32 high`, both against the same torch and
+//! NumPy f32 figures. When `python3` with
 //! torch and numpy is available, runs `scripts/bench_ref.py` on the same inputs and prints
 //! the ratios. Every side runs two sets of `REPS` timed calls (after a warm-up), alternating
 //! tessera, torch and NumPy, tessera, torch and NumPy, so a change in the machine's load hits
@@ -12,8 +15,9 @@
 //! transparent huge pages. At 10^7 f64 elements, 4 KiB pages cost about 20% in TLB misses.
 //!
 //! ```text
-//! cargo run --release -p tessera-kernels --example bench_kernels [-- --no-python]
+//! cargo run --release -p tessera-kernels --example bench_kernels [-- --no-python] [--only NAME,...]
 //! ```
+//! `--only expm1,softmax` times only those functions.
 
 use std::process::Command;
 use std::time::Instant;
@@ -105,8 +109,23 @@ fn bench_unary<T: Send + Sync + Copy + Default>(
     )
 }
 
-fn bench_rows(name: &str, pool: &rayon::ThreadPool) -> Row {
+type RowFns = (
+    fn(&[f32], &mut [f32]),
+    fn(&[f32], &mut [f32]),
+    fn(&[f32]) -> f32,
+);
+
+fn bench_rows(name: &str, high: bool, pool: &rayon::ThreadPool) -> Row {
     use rayon::prelude::*;
+    let (softmax_f32, log_softmax_f32, logsumexp_f32): RowFns = if high {
+        (
+            high::softmax_f32,
+            high::log_softmax_f32,
+            high::logsumexp_f32,
+        )
+    } else {
+        (softmax_f32, log_softmax_f32, logsumexp_f32)
+    };
     let x: Vec<f32> = inputs(-10.0, 10.0, 1_000_000)
         .into_iter()
         .map(|v| v as f32)
@@ -143,7 +162,12 @@ fn bench_rows(name: &str, pool: &rayon::ThreadPool) -> Row {
     let t2 = pool.install(|| best(|| run(true)));
     (
         name.into(),
-        "f32[1000,1000]".into(),
+        if high {
+            "f32[1000,1000] high"
+        } else {
+            "f32[1000,1000]"
+        }
+        .into(),
         1e6 / t1 / 1e9,
         1e6 / t2 / 1e9,
     )
@@ -182,7 +206,14 @@ fn python_refs(name: &str) -> Vec<(String, String, String, f64)> {
 }
 
 fn main() {
-    let no_python = std::env::args().any(|a| a == "--no-python");
+    let args: Vec<String> = std::env::args().collect();
+    let no_python = args.iter().any(|a| a == "--no-python");
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').map(String::from).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()
@@ -219,12 +250,15 @@ fn main() {
     };
     macro_rules! both {
         ($name:literal, $f32:ident, $f64:ident) => {
-            measure($name, &|| {
-                vec![
-                    bench_unary($name, "f32", $f32, |v| v as f32, &pool),
-                    bench_unary($name, "f64", $f64, |v| v, &pool),
-                ]
-            });
+            if wanted($name) {
+                measure($name, &|| {
+                    vec![
+                        bench_unary($name, "f32", $f32, |v| v as f32, &pool),
+                        bench_unary($name, "f32 high", high::$f32, |v| v as f32, &pool),
+                        bench_unary($name, "f64", $f64, |v| v, &pool),
+                    ]
+                });
+            }
         };
     }
     both!("expm1", expm1_f32, expm1_f64);
@@ -235,9 +269,18 @@ fn main() {
     both!("sigmoid", sigmoid_f32, sigmoid_f64);
     both!("softplus", softplus_f32, softplus_f64);
     for name in ["softmax", "log_softmax", "logsumexp"] {
-        measure(name, &|| vec![bench_rows(name, &pool)]);
+        if wanted(name) {
+            measure(name, &|| {
+                vec![
+                    bench_rows(name, false, &pool),
+                    bench_rows(name, true, &pool),
+                ]
+            });
+        }
     }
+    // The `High` rows compare with the same torch and NumPy f32 figures.
     let get = |lib: &str, f: &str, d: &str| {
+        let d = d.trim_end_matches(" high");
         refs.iter()
             .find(|r| r.0 == lib && r.1 == f && r.2 == d)
             .map(|r| r.3)

@@ -116,36 +116,17 @@ pub(crate) trait LanesOp {
     fn run<S: Lanes>(self, s: S) -> Self::Output;
 }
 
-/// Adapts a [`LanesOp`] to pulp's `WithSimd`: pulp calls it inside a function compiled with
-/// the backend's target features, and the type test below folds away at compile time.
-struct Adapt<Op>(Op);
+/// Adapts a [`LanesOp`] to pulp's `WithSimd` for one backend: pulp calls `with_simd`
+/// inside a function compiled with the backend's target features, and the op runs (inlined
+/// there) on the backend token `S` it carries. The token's type picks the code at compile
+/// time; no runtime type test.
+struct On<Op, S>(Op, S);
 
-impl<Op: LanesOp> pulp::WithSimd for Adapt<Op> {
+impl<Op: LanesOp, S: Lanes> pulp::WithSimd for On<Op, S> {
     type Output = Op::Output;
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, s: S) -> Self::Output {
-        use core::any::Any;
-        let any = &s as &dyn Any;
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        {
-            if let Some(&v4) = any.downcast_ref::<pulp::x86::V4>() {
-                return self.0.run(v4);
-            }
-            if let Some(&v3) = any.downcast_ref::<pulp::x86::V3>() {
-                return self.0.run(v3);
-            }
-        }
-        #[cfg(target_arch = "aarch64")]
-        if let Some(&neon) = any.downcast_ref::<pulp::aarch64::Neon>() {
-            return self.0.run(neon);
-        }
-        if let Some(&scalar) = any.downcast_ref::<pulp::Scalar>() {
-            return self.0.run(scalar);
-        }
-        unreachable!(
-            "no Lanes implementation for {}",
-            core::any::type_name::<S>()
-        )
+    fn with_simd<P: pulp::Simd>(self, _: P) -> Self::Output {
+        self.0.run(self.1)
     }
 }
 
@@ -163,23 +144,28 @@ fn token<T: Copy + Send + Sync + 'static>(
 #[inline]
 pub(crate) fn dispatch<Op: LanesOp>(op: Op) -> Op::Output {
     use pulp::Simd;
-    let op = Adapt(op);
     match current_backend() {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         Backend::V4 => {
             static V4: OnceLock<Option<pulp::x86::V4>> = OnceLock::new();
-            Simd::vectorize(token(&V4, pulp::x86::V4::try_new), op)
+            let v4 = token(&V4, pulp::x86::V4::try_new);
+            Simd::vectorize(v4, On(op, v4))
         }
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         Backend::V3 => {
             static V3: OnceLock<Option<pulp::x86::V3>> = OnceLock::new();
-            Simd::vectorize(token(&V3, pulp::x86::V3::try_new), op)
+            let v3 = token(&V3, pulp::x86::V3::try_new);
+            Simd::vectorize(v3, On(op, v3))
         }
         #[cfg(target_arch = "aarch64")]
         Backend::Neon => {
             static NEON: OnceLock<Option<pulp::aarch64::Neon>> = OnceLock::new();
-            Simd::vectorize(token(&NEON, pulp::aarch64::Neon::try_new), op)
+            let neon = token(&NEON, pulp::aarch64::Neon::try_new);
+            Simd::vectorize(neon, On(op, neon))
         }
-        _ => Simd::vectorize(pulp::Scalar::new(), op),
+        _ => {
+            let scalar = pulp::Scalar::new();
+            Simd::vectorize(scalar, On(op, scalar))
+        }
     }
 }

@@ -17,6 +17,13 @@
 //! assert_eq!(y[0], 1f64.exp_m1() as f32);
 //! ```
 //!
+//! # Two precision grades for f32
+//! The functions at the crate root are the default grade (`Highest` in tessera's
+//! `set_float32_elementwise_precision`): correctly rounded where stated. The module [`high`]
+//! has the same f32 functions, with the same signatures, evaluated in f32 lanes: within
+//! 1 ULP (faithful) on every input, the same special values and thresholds, faster. Nothing
+//! in this crate is global: callers choose by calling one or the other. f64 has one grade.
+//!
 //! # Why hand-rolled
 //! No crate gives vectorized `expm1`/`log1p`/... that are correctly rounded in f32 (or within
 //! 1 ULP in f64) and identical on every instruction set, so the kernels are written here:
@@ -33,6 +40,7 @@
 
 mod dispatch;
 mod elementwise;
+pub mod high;
 mod rows;
 mod simd;
 mod sum;

@@ -75,7 +75,7 @@ pub(crate) fn map_batch<T: Send, R: Send>(
             .collect();
     }
     let min_len = (PAR_MIN_ELEMS / 4 / len).max(1);
-    tessera_core::threads::pool().install(|| {
+    tessera_core::runtime::pool::pool().install(|| {
         data.par_chunks_mut(len)
             .with_min_len(min_len)
             .enumerate()
@@ -123,7 +123,7 @@ pub(crate) fn map_batch2<T: Send, R: Send>(
             .collect();
     }
     let min_len = (PAR_MIN_ELEMS / 4 / (alen + blen)).max(1);
-    tessera_core::threads::pool().install(|| {
+    tessera_core::runtime::pool::pool().install(|| {
         a.par_chunks_mut(alen)
             .zip(b.par_chunks_mut(blen))
             .with_min_len(min_len)

@@ -14,12 +14,12 @@
 
 use crate::scalar::Float;
 use crate::strided::{padded_stride, strided_mut};
-use crate::workspace;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::*;
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Accum, MatMut, MatRef, Par};
 use std::sync::atomic::{AtomicBool, Ordering};
+use tessera_core::runtime::scratch;
 
 /// Largest order of the diagonal blocks of the triangular solves (their leaves).
 const NB: usize = 64;
@@ -476,7 +476,7 @@ fn panel_lu<T: Float>(p: &mut [T], m: usize, w: usize, ld: usize, piv: &mut [usi
 /// walking down its columns would miss the TLB on every element.
 fn factor_panel<T: Float>(mut p: MatMut<'_, T>, piv: &mut [usize]) {
     let (m, b) = (p.nrows(), p.ncols());
-    let mut col = workspace::take(m * b);
+    let mut col = scratch::take(m * b);
     // Eight rows at a time: eight contiguous reads, contiguous writes of eight.
     for i0 in (0..m).step_by(8) {
         let rows: Vec<&[T]> = (i0..(i0 + 8).min(m)).map(|i| row(p.rb(), i)).collect();
@@ -505,7 +505,7 @@ fn factor_panel<T: Float>(mut p: MatMut<'_, T>, piv: &mut [usize]) {
             }
         }
     }
-    workspace::give_back(col);
+    scratch::give_back(col);
 }
 
 /// Swaps rows `off + i` and `off + piv[i]` of `m`, in order.
@@ -672,7 +672,7 @@ pub(crate) fn lu_solve<T: Float>(
     for_blocks(col_blocks(x, w), par, |at, mut c| {
         let w = c.ncols();
         let ld = padded_stride::<T>(w);
-        let mut buf = workspace::take(n * ld);
+        let mut buf = scratch::take(n * ld);
         let from = src.map_or(c.rb(), |s| s.subcols(at, w));
         for (b, &p) in buf.chunks_exact_mut(ld).zip(&perm) {
             b[..w].copy_from_slice(row(from, p));
@@ -683,7 +683,7 @@ pub(crate) fn lu_solve<T: Float>(
         for (i, b) in buf.chunks_exact(ld).enumerate() {
             row_mut(c.rb_mut(), i).copy_from_slice(&b[..w]);
         }
-        workspace::give_back(buf);
+        scratch::give_back(buf);
     });
 }
 

@@ -4,12 +4,12 @@
 use crate::blocked;
 use crate::scalar::Float;
 use crate::strided::{padded_stride, strided_mut};
-use crate::workspace;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::{Accum, MatMut, MatRef, Par};
+use tessera_core::runtime::scratch;
 
 /// faer's parallelism for an `n x n` problem: tessera's thread count when it is big
-/// enough to pay for it, else sequential. Call inside `threads::pool().install`.
+/// enough to pay for it, else sequential. Call inside `runtime::pool::pool().install`.
 pub(crate) fn par_for(n: usize) -> Par {
     let t = tessera_core::get_num_threads();
     if n >= 96 && t > 1 {
@@ -21,14 +21,14 @@ pub(crate) fn par_for(n: usize) -> Par {
 
 /// Runs `f` inside tessera's pool (so faer's rayon work uses it).
 pub(crate) fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    tessera_core::threads::pool().install(f)
+    tessera_core::runtime::pool::pool().install(f)
 }
 
 /// Copies the row-major `n x m` `src` into a buffer with row stride `ld` (a kept one
 /// of [`workspace`] when there is one; the padding is left as it is). With `par`, half
 /// the rows each on two threads: a 2 MiB copy takes about 0.13 ms on one.
 pub(crate) fn to_strided<T: Float>(src: &[T], n: usize, m: usize, ld: usize, par: bool) -> Vec<T> {
-    let mut out = workspace::take(n * ld);
+    let mut out = scratch::take(n * ld);
     let copy = |out: &mut [T], src: &[T]| {
         for (o, s) in out.chunks_mut(ld).zip(src.chunks_exact(m.max(1))) {
             o[..m].copy_from_slice(s);
@@ -97,7 +97,7 @@ impl<T: Float> DenseLu<T> {
     /// Writes the inverse into `out`, row-major (see [`blocked::lu_inverse`]).
     pub(crate) fn inverse_row_major(&self, out: &mut [T], par: Par) {
         let n = self.n;
-        let mut x = workspace::take(n * self.ld);
+        let mut x = scratch::take(n * self.ld);
         blocked::lu_inverse(
             self.mat(),
             &self.piv,
@@ -105,7 +105,7 @@ impl<T: Float> DenseLu<T> {
             MatMut::from_row_major_slice_mut(&mut out[..n * n], n, n),
             is_par(par),
         );
-        workspace::give_back(x);
+        scratch::give_back(x);
     }
 
     /// Solves `A X = B`, `B` row-major `n x m` in `src` or, when `src` is `None`, in
@@ -124,7 +124,7 @@ impl<T: Float> DenseLu<T> {
 
 impl<T: 'static> Drop for DenseLu<T> {
     fn drop(&mut self) {
-        workspace::give_back(std::mem::take(&mut self.lu));
+        scratch::give_back(std::mem::take(&mut self.lu));
     }
 }
 

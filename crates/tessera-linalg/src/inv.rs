@@ -6,6 +6,7 @@ use crate::scalar::Float;
 use crate::small::{inv_core, inv_small, SMALL};
 use faer::Par;
 use tessera_core::autograd::{custom_op, Saves};
+use tessera_core::runtime::Output;
 use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// Inverse of the large row-major `a` into `m`; returns info.
@@ -34,7 +35,7 @@ pub(crate) fn inv_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> (Tens
         // when a dropped tensor left one (a fresh 2 MiB one costs its page faults).
         let par = par_for(n);
         let across = matches!(par, Par::Seq);
-        let mut data = tessera_core::threads::output_vec::<T>(count * n * n);
+        let mut data = Output::<T>::zeroed("inv", count * n * n).into_vec();
         let info = a.with_contiguous(|src: &[T]| {
             in_pool(|| {
                 map_batch(&mut data, n * n, count, across, |i, m| {

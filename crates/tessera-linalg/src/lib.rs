@@ -53,7 +53,6 @@ pub mod scalar;
 mod small;
 mod solve;
 mod strided;
-mod workspace;
 
 pub use cholesky::{cholesky, cholesky_ex};
 pub use det::{det, slogdet};

@@ -7,6 +7,7 @@ use crate::small::{matmul_small, solve_small, SMALL};
 use crate::solve::solve_large;
 use faer::Par;
 use tessera_core::autograd::{custom_op, Saves};
+use tessera_core::runtime::scratch;
 use tessera_core::{dispatch_float, Tensor};
 
 /// Matrix products and solves for one order `n`, small or large.
@@ -222,10 +223,10 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
         .map_or(last, |&(m, _)| m);
     // Kept between calls (a 256x256 f64 matrix needs 3 MiB, whose page faults a fresh
     // allocation pays again); every element is written before it is read.
-    let mut ws = crate::workspace::take::<T>(pade_buffers(m) * n * n);
+    let mut ws = scratch::take::<T>(pade_buffers(m) * n * n);
     if norm <= theta {
         pade(a, m, &ops, &mut ws);
-        crate::workspace::give_back(ws);
+        scratch::give_back(ws);
         return;
     }
     let s = (norm / theta).log2().ceil() as i32;
@@ -248,7 +249,7 @@ fn expm_one<T: Float>(a: &mut [T], n: usize, par: Par) {
     if !in_a {
         a.copy_from_slice(t);
     }
-    crate::workspace::give_back(ws);
+    scratch::give_back(ws);
 }
 
 fn expm_impl<T: Float>(a: &Tensor, batch: &[usize], n: usize) -> Tensor {

@@ -10,6 +10,7 @@ use crate::small::{lu_core, lu_solve_core, solve_small, SMALL};
 use faer::Par;
 use tessera_core::autograd::{custom_op, sum_to_shape, Saves};
 use tessera_core::layout::broadcast_shapes;
+use tessera_core::runtime::Output;
 use tessera_core::{dispatch_float, Error, Result, Tensor};
 
 /// Solves `A X = B` for one large matrix: `a` (`n x n`) and `B` (`n x m`) row-major;
@@ -58,11 +59,11 @@ fn solve_impl<T: Float>(
         (bd, info)
     } else {
         // A and B are only read (the LU and the solve's blocks make their own padded
-        // copies), X written once (a 2 MiB copy costs about 0.13 ms), into a recycled
-        // buffer when a dropped tensor left one.
+        // copies), X written once (a 2 MiB copy costs about 0.13 ms), into a zeroed
+        // buffer from the runtime (a dropped tensor's when one is kept).
         let par = par_for(n);
         let across = matches!(par, Par::Seq);
-        let mut bd = tessera_core::threads::output_vec::<T>(count * n * m);
+        let mut bd = Output::<T>::zeroed("solve", count * n * m).into_vec();
         let info = a.with_contiguous(|ad: &[T]| {
             b.with_contiguous(|bs: &[T]| {
                 in_pool(|| {

@@ -1,14 +1,16 @@
 //! Tensor-level benchmarks: small-tensor call overhead, softmax and logsumexp over
 //! rows, and elementwise ops through the tensor API (threads included). When
 //! `python3` with torch and numpy is available, `scripts/bench_tensor.py` times
-//! the same inputs in the same run and the ratios are printed.
+//! the same inputs in the same run and the ratios are printed. Rows marked ` [High]` run
+//! under `Precision::High` and are compared with the same torch and NumPy figures.
 //!
 //! Run with `cargo run --release --example bench_tensor`.
 
 mod common;
 
-use common::{median as time, print_table, python_times};
+use common::{median as time, print_table, python_times, HIGH};
 use tessera::prelude::*;
+use tessera::Precision;
 
 fn main() {
     let threads = tessera::get_num_threads();
@@ -26,34 +28,46 @@ fn main() {
     let pos32 = Tensor::linspace(-0.9, 100.0, 10_000_000);
     let pos64 = Tensor::linspace_dtype(-0.9, 100.0, 10_000_000, DType::F64);
     type Op = fn(&Tensor) -> Tensor;
-    let ops: [(&str, &str, Op); 5] = [
+    let ops: [(&str, &str, Op); 7] = [
         ("expm1", "", Tensor::expm1),
         ("exp", "", Tensor::exp),
         ("log1p", "pos", Tensor::log1p),
+        ("log", "pos", Tensor::log),
         ("tanh", "", Tensor::tanh),
         ("sigmoid", "", Tensor::sigmoid),
+        ("softplus", "", Tensor::softplus),
     ];
     for (name, domain, op) in ops {
         for (dt, x) in [("f32", [&big32, &pos32]), ("f64", [&big64, &pos64])] {
             let x = if domain == "pos" { x[1] } else { x[0] };
             rows.push((format!("{name}_{dt}_1e7"), time(3, 7, || drop(op(x)))));
+            if dt == "f32" {
+                // The same call under Precision::High (compared with the same torch and
+                // NumPy figures).
+                let _fast = tessera::float32_elementwise_precision(Precision::High);
+                rows.push((format!("{name}_{dt}_1e7{HIGH}"), time(3, 7, || drop(op(x)))));
+            }
         }
     }
 
     manual_seed(0);
     let m = Tensor::randn(&[1000, 1000]);
-    rows.push((
-        "softmax_f32_1000x1000".into(),
-        time(10, 9, || drop(m.softmax(-1))),
-    ));
-    rows.push((
-        "log_softmax_f32_1000x1000".into(),
-        time(10, 9, || drop(m.log_softmax(-1))),
-    ));
-    rows.push((
-        "logsumexp_f32_1000x1000".into(),
-        time(10, 9, || drop(m.logsumexp(-1, false))),
-    ));
+    let row_ops: [(&str, Op); 3] = [
+        ("softmax", |m| m.softmax(-1)),
+        ("log_softmax", |m| m.log_softmax(-1)),
+        ("logsumexp", |m| m.logsumexp(-1, false)),
+    ];
+    for (name, op) in row_ops {
+        rows.push((
+            format!("{name}_f32_1000x1000"),
+            time(10, 9, || drop(op(&m))),
+        ));
+        let _fast = tessera::float32_elementwise_precision(Precision::High);
+        rows.push((
+            format!("{name}_f32_1000x1000{HIGH}"),
+            time(10, 9, || drop(op(&m))),
+        ));
+    }
     let a = Tensor::randn(&[512, 512]);
     rows.push(("matmul_f32_512".into(), time(5, 7, || drop(a.matmul(&a)))));
     rows.push(("sum_f32_1e7".into(), time(5, 7, || drop(big32.sum()))));

@@ -29,20 +29,22 @@
 // user calls as `torch.*`, and the modules of core that users reach by name. Internals
 // of core (kernel tables, output buffers, the thread pool) are not re-exported.
 pub use tessera_core::{
-    cached_buffer_bytes, get_num_threads, manual_seed, release_cached_buffers, result_type,
-    set_num_threads, tensor, with_default_generator, Category, DType, Device, Dims, Element, Error,
-    FloatElement, Generator, Layout, Operand, PrintOptions, Result, Scalar, StateDict, Storage,
-    StorageData, StorageElement, Tensor, TensorLiteral,
+    cached_buffer_bytes, float32_elementwise_precision, get_float32_elementwise_precision,
+    get_num_threads, manual_seed, release_cached_buffers, result_type,
+    set_float32_elementwise_precision, set_num_threads, tensor, with_default_generator, Category,
+    DType, Device, Dims, Element, Error, FloatElement, Generator, Layout, Operand, Precision,
+    PrecisionGuard, PrintOptions, Result, Scalar, StateDict, Storage, StorageData, StorageElement,
+    Tensor, TensorLiteral,
 };
 
 /// The `out=` forms (`torch.expm1(x, out=y)` is `tessera::expm1_out(&x, &mut y)`): each
 /// writes straight into a contiguous `out` of the result's shape and dtype, resizes an
 /// empty `out`, and panics on another shape or dtype.
 pub use tessera_core::ops::{
-    abs_out, add_out, ceil_out, clamp_out, cos_out, div_out, exp_out, expm1_out, floor_out,
-    log1p_out, log_out, maximum_out, minimum_out, mul_out, neg_out, pow_out, reciprocal_out,
-    relu_out, round_out, rsqrt_out, sigmoid_out, sign_out, sin_out, softplus_out, sqrt_out,
-    square_out, sub_out, tanh_out, where_out,
+    abs_out, add_out, ceil_out, clamp_out, cos_out, div_out, eq_out, exp_out, expm1_out, floor_out,
+    ge_out, gt_out, le_out, log1p_out, log_out, lt_out, maximum_out, minimum_out, mul_out, ne_out,
+    neg_out, pow_out, reciprocal_out, relu_out, round_out, rsqrt_out, sigmoid_out, sign_out,
+    sin_out, softplus_out, sqrt_out, square_out, sub_out, tanh_out, where_out,
 };
 
 /// Reverse-mode autograd: `grad`, `no_grad`, `gradcheck`, custom ops.
@@ -86,6 +88,11 @@ pub use tessera_hub as hub;
 
 /// `torch.utils.model_zoo`: `load_url` is `hub::load_state_dict_from_url`.
 pub use tessera_hub::model_zoo;
+
+/// `torch.utils.cpp_extension`: C and C++ custom ops compiled and loaded at run time
+/// (`load`, `load_inline`), cached across runs, called on tensors with autograd; the C ABI
+/// header `tessera.h` (`include_paths`) and the compiler check.
+pub use tessera_extension as extension;
 
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {

@@ -13,6 +13,12 @@ pub trait Arith: StorageElement {
     fn sub(a: Self, b: Self) -> Self;
     /// `a * b`
     fn mul(a: Self, b: Self) -> Self;
+    /// `a / b`: true division on floats; on integers (and bool) truncating division,
+    /// wrapping on `MIN / -1`, as `torch.div(a, b, rounding_mode="trunc")`.
+    ///
+    /// # Panics
+    /// On an integer (or bool) division by zero, as PyTorch ("ZeroDivisionError").
+    fn div(a: Self, b: Self) -> Self;
     /// `-a`
     fn neg(a: Self) -> Self;
     /// `|a|`
@@ -41,6 +47,10 @@ macro_rules! impl_arith_int {
             #[inline] fn add(a: Self, b: Self) -> Self { a.wrapping_add(b) }
             #[inline] fn sub(a: Self, b: Self) -> Self { a.wrapping_sub(b) }
             #[inline] fn mul(a: Self, b: Self) -> Self { a.wrapping_mul(b) }
+            #[inline] fn div(a: Self, b: Self) -> Self {
+                assert!(b != 0, "div: ZeroDivisionError (integer division by zero)");
+                a.wrapping_div(b)
+            }
             #[inline] fn neg(a: Self) -> Self { (0 as $t).wrapping_sub(a) }
             #[inline] fn abs(a: Self) -> Self { let f: fn($t) -> $t = $abs; f(a) }
             #[inline] fn sign(a: Self) -> Self { let f: fn($t) -> $t = $sign; f(a) }
@@ -82,6 +92,7 @@ macro_rules! impl_arith_float {
             #[inline] fn add(a: Self, b: Self) -> Self { a + b }
             #[inline] fn sub(a: Self, b: Self) -> Self { a - b }
             #[inline] fn mul(a: Self, b: Self) -> Self { a * b }
+            #[inline] fn div(a: Self, b: Self) -> Self { a / b }
             #[inline] fn neg(a: Self) -> Self { -a }
             #[inline] fn abs(a: Self) -> Self { a.abs() }
             #[inline] fn sign(a: Self) -> Self { if a > 0.0 { 1.0 } else if a < 0.0 { -1.0 } else { 0.0 } }
@@ -109,6 +120,11 @@ impl Arith for bool {
     #[inline]
     fn mul(a: Self, b: Self) -> Self {
         a & b
+    }
+    #[inline]
+    fn div(a: Self, b: Self) -> Self {
+        assert!(b, "div: ZeroDivisionError (integer division by zero)");
+        a
     }
     #[inline]
     fn neg(a: Self) -> Self {
@@ -166,6 +182,14 @@ mod tests {
         assert_eq!(<i32 as Arith>::pow(5, -1), 0);
         assert_eq!(<u8 as Arith>::neg(1), 255);
         assert_eq!(<i32 as Arith>::sign(-7), -1);
+        assert_eq!(<i32 as Arith>::div(-7, 2), -3); // truncates
+        assert_eq!(<i8 as Arith>::div(-128, -1), -128); // wraps
+    }
+
+    #[test]
+    #[should_panic(expected = "div: ZeroDivisionError")]
+    fn int_division_by_zero_panics() {
+        <i64 as Arith>::div(1, 0);
     }
 
     #[test]

@@ -1,23 +1,154 @@
-//! Comparisons to `Bool` tensors (`eq`, `ne`, `lt`, `le`, `gt`, `ge`), logical ops
-//! and `where_`.
+//! Comparisons to `Bool` tensors (`eq`, `ne`, `lt`, `le`, `gt`, `ge`), each a named type
+//! implementing [`CompareOp`] defined by one `compare_op!` invocation and run by one driver
+//! ([`compare`], [`compare_out`]); logical ops and `where_`.
 
-use super::binary::{promote, zip_map, Rhs};
+use super::binary::{promote, zip_map, zip_map_direct, Rhs};
+use super::out::{copy_into, plan, OutPlan};
 use crate::autograd::{record_saving, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
 use crate::{dispatch, DType, Tensor};
+use std::cmp::Ordering;
 
-fn compare(op: &str, a: &Tensor, b: Rhs, f: fn(std::cmp::Ordering) -> bool, nan: bool) -> Tensor {
-    let dtype = promote(&Rhs::from(a), &b);
-    let (ta, tb) = (a.to_dtype(dtype), b.to_tensor(dtype));
-    dispatch!(dtype, T => zip_map(op, &ta, &tb, |x: T, y: T| match x.partial_cmp(&y) {
-        Some(o) => f(o),
-        None => nan,
-    }))
+/// A comparison: its name and its result for each ordering of two values (NaN, which has
+/// no ordering, gives [`CompareOp::NAN`]). The result is `Bool`; operands are promoted to
+/// a common dtype first and broadcast.
+pub trait CompareOp: 'static {
+    /// The op's name as in PyTorch (`"eq"`).
+    const NAME: &'static str;
+    /// The result where either value is NaN.
+    const NAN: bool;
+    /// The result for two ordered values.
+    fn holds(o: Ordering) -> bool;
 }
 
-macro_rules! comparisons {
-    ($($name:ident, $pat:pat, $nan:expr, $doc:literal;)*) => {
-        /// [`Tensor::where_`] written into `out` (`torch.where(cond, x, other, out=out)`),
+/// The promoted operands of a comparison and the broadcast shape.
+fn compare_operands<O: CompareOp>(a: &Tensor, b: &Rhs) -> (DType, Tensor, Tensor, Vec<usize>) {
+    let dtype = promote(&Rhs::from(a), b);
+    let shape = broadcast_shapes(O::NAME, a.shape(), b.shape());
+    (dtype, a.to_dtype(dtype), b.to_tensor(dtype), shape)
+}
+
+/// `O` on two values.
+#[inline]
+fn compare_values<O: CompareOp, T: PartialOrd>(x: T, y: T) -> bool {
+    x.partial_cmp(&y).map_or(O::NAN, O::holds)
+}
+
+/// Runs comparison `O` (`a.eq(&b)`): a new `Bool` tensor of the broadcast shape.
+///
+/// # Panics
+/// If the shapes do not broadcast (the message names the op and both shapes).
+pub fn compare<O: CompareOp>(a: &Tensor, b: &Rhs) -> Tensor {
+    let (dtype, ta, tb, _) = compare_operands::<O>(a, b);
+    dispatch!(dtype, T => zip_map(O::NAME, &ta, &tb, compare_values::<O, T>))
+}
+
+/// Runs comparison `O` into a `Bool` `out` (`torch.eq(a, b, out=out)`): straight into
+/// `out`'s storage when it is contiguous and shares none with the operands.
+///
+/// # Panics
+/// As [`compare`], and as the `out=` contract (`ops::out`): a non-empty `out` of another
+/// shape than the broadcast result's, or a dtype other than `Bool`.
+pub fn compare_out<O: CompareOp>(a: &Tensor, b: &Rhs, out: &mut Tensor) {
+    let (dtype, ta, tb, shape) = compare_operands::<O>(a, b);
+    let plan = plan(O::NAME, &shape, DType::Bool, &[&ta, &tb], out);
+    let _no_graph = crate::autograd::no_grad();
+    let result = || dispatch!(dtype, T => zip_map(O::NAME, &ta, &tb, compare_values::<O, T>));
+    match plan {
+        OutPlan::Resize => *out = result(),
+        OutPlan::InPlace | OutPlan::Copy => copy_into(&result(), out),
+        OutPlan::Direct(range) => {
+            dispatch!(dtype, T => zip_map_direct(O::NAME, (&ta, &tb), out, range, compare_values::<O, T>))
+        }
+    }
+}
+
+/// Defines one comparison: its type, its [`CompareOp`] impl, `Tensor::name` with the
+/// `///` docs written above `fn`, and `name_out`.
+macro_rules! compare_op {
+    (
+        $(#[$doc:meta])*
+        fn $name:ident, $name_out:ident = $Op:ident;
+        holds $pat:pat, nan $nan:expr;
+    ) => {
+        #[doc = concat!("The `", stringify!($name), "` comparison ([`Tensor::", stringify!($name), "`]) as a type, for the generic drivers.")]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $Op;
+
+        impl CompareOp for $Op {
+            const NAME: &'static str = stringify!($name);
+            const NAN: bool = $nan;
+            #[inline]
+            fn holds(o: Ordering) -> bool {
+                matches!(o, $pat)
+            }
+        }
+
+        impl Tensor {
+            $(#[$doc])*
+            ///
+            /// Operands are promoted to a common dtype first; the result is `Bool`.
+            ///
+            /// # Panics
+            /// If the shapes do not broadcast.
+            pub fn $name(&self, other: impl Into<Rhs>) -> Tensor {
+                compare::<$Op>(self, &other.into())
+            }
+        }
+
+        #[doc = concat!("[`Tensor::", stringify!($name), "`] written into a `Bool` `out` (`torch.", stringify!($name), "(a, b, out=out)`).")]
+        ///
+        /// # Panics
+        /// As the method, and if `out` is not empty and its shape differs from the
+        /// broadcast result's, or its dtype is not `Bool` (an empty `out` is resized).
+        pub fn $name_out(a: &Tensor, b: impl Into<Rhs>, out: &mut Tensor) {
+            compare_out::<$Op>(a, &b.into(), out)
+        }
+    };
+}
+
+compare_op! {
+    /// `self == other` elementwise (`torch.eq`); NaN is unequal to everything.
+    ///
+    /// ```
+    /// let m = tessera_core::tensor!([1, 2, 3]).eq(2);
+    /// assert_eq!(m.to_vec::<bool>(), vec![false, true, false]);
+    /// ```
+    fn eq, eq_out = Equal;
+    holds Ordering::Equal, nan false;
+}
+
+compare_op! {
+    /// `self != other` elementwise (`torch.ne`); true where either is NaN.
+    fn ne, ne_out = NotEqual;
+    holds Ordering::Less | Ordering::Greater, nan true;
+}
+
+compare_op! {
+    /// `self < other` elementwise (`torch.lt`).
+    fn lt, lt_out = Less;
+    holds Ordering::Less, nan false;
+}
+
+compare_op! {
+    /// `self <= other` elementwise (`torch.le`).
+    fn le, le_out = LessEqual;
+    holds Ordering::Less | Ordering::Equal, nan false;
+}
+
+compare_op! {
+    /// `self > other` elementwise (`torch.gt`).
+    fn gt, gt_out = Greater;
+    holds Ordering::Greater, nan false;
+}
+
+compare_op! {
+    /// `self >= other` elementwise (`torch.ge`).
+    fn ge, ge_out = GreaterEqual;
+    holds Ordering::Greater | Ordering::Equal, nan false;
+}
+
+/// [`Tensor::where_`] written into `out` (`torch.where(cond, x, other, out=out)`),
 /// through a temporary.
 ///
 /// # Panics
@@ -30,29 +161,6 @@ pub fn where_out(x: &Tensor, cond: &Tensor, other: impl Into<Rhs>, out: &mut Ten
         Rhs::Scalar(_) => vec![x],
     };
     super::out::write_out("where", &inputs, || x.where_(cond, other.clone()), out)
-}
-
-impl Tensor {$(
-            #[doc = $doc]
-            ///
-            /// Operands are promoted to a common dtype first; the result is `Bool`.
-            ///
-            /// # Panics
-            /// If the shapes do not broadcast.
-            pub fn $name(&self, other: impl Into<Rhs>) -> Tensor {
-                compare(stringify!($name), self, other.into(), |o| matches!(o, $pat), $nan)
-            }
-        )*}
-    };
-}
-
-comparisons! {
-    eq, std::cmp::Ordering::Equal, false, "`self == other` elementwise (`torch.eq`); NaN is unequal to everything.\n\n```\nlet m = tessera_core::tensor!([1, 2, 3]).eq(2);\nassert_eq!(m.to_vec::<bool>(), vec![false, true, false]);\n```";
-    ne, std::cmp::Ordering::Less | std::cmp::Ordering::Greater, true, "`self != other` elementwise (`torch.ne`); true where either is NaN.";
-    lt, std::cmp::Ordering::Less, false, "`self < other` elementwise (`torch.lt`).";
-    le, std::cmp::Ordering::Less | std::cmp::Ordering::Equal, false, "`self <= other` elementwise (`torch.le`).";
-    gt, std::cmp::Ordering::Greater, false, "`self > other` elementwise (`torch.gt`).";
-    ge, std::cmp::Ordering::Greater | std::cmp::Ordering::Equal, false, "`self >= other` elementwise (`torch.ge`).";
 }
 
 impl Tensor {
@@ -170,6 +278,31 @@ mod tests {
             tensor!([f32::INFINITY, 1.0]).isfinite().to_vec::<bool>(),
             vec![false, true]
         );
+    }
+
+    #[test]
+    fn out_forms_write_bool_into_out() {
+        let x = tensor!([[1.0, f32::NAN], [3.0, 0.5]]);
+        let mut out = Tensor::zeros_dtype(&[2, 2], DType::Bool);
+        super::lt_out(&x, 2, &mut out);
+        assert_eq!(out.to_vec::<bool>(), vec![true, false, false, true]);
+        // a strided out, through a temporary; NaN is unequal
+        let base = Tensor::zeros_dtype(&[2, 2], DType::Bool);
+        let mut col = base.t();
+        super::ne_out(&x, x.t().t(), &mut col);
+        assert_eq!(base.to_vec::<bool>(), vec![false, false, true, false]);
+        // an empty out is resized
+        let mut empty = Tensor::zeros_dtype(&[0], DType::Bool);
+        super::ge_out(&tensor!([1, 2, 3]), 2, &mut empty);
+        assert_eq!(empty.to_vec::<bool>(), vec![false, true, true]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "eq_out: out has dtype torch.float32 but the result has dtype torch.bool"
+    )]
+    fn out_must_be_bool() {
+        super::eq_out(&tensor!([1.0]), 1.0, &mut Tensor::zeros(&[1]));
     }
 
     #[test]

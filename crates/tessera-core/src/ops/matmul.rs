@@ -3,7 +3,7 @@
 
 use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
-use crate::threads::pool;
+use crate::runtime::pool::pool;
 use crate::{dispatch, result_type, DType, Element, Operand, Tensor};
 use rayon::prelude::*;
 
@@ -159,7 +159,7 @@ fn batched<T: super::arith::Arith>(
         off
     };
     let st = |l: &crate::Layout| (l.strides()[r] as isize, l.strides()[r + 1] as isize);
-    let threads = crate::threads::usable_threads();
+    let threads = crate::runtime::pool::usable_threads();
     let run = |i: usize, dst: &mut [T]| {
         let (oa, ob) = (base(&la, i), base(&lb, i));
         if T::DTYPE.is_float() {

@@ -11,7 +11,7 @@
 //! assert_eq!((-&x).to_vec::<f32>(), vec![-1.0, -2.0, -4.0]);
 //! ```
 
-use super::binary::{binary, BinaryOp, Rhs};
+use super::binary::{binary, Rhs};
 use crate::Tensor;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -20,7 +20,7 @@ macro_rules! tensor_ops {
         impl $tr<&Tensor> for &Tensor {
             type Output = Tensor;
             fn $method(self, rhs: &Tensor) -> Tensor {
-                binary(BinaryOp::$op, &Rhs::from(self), &Rhs::from(rhs))
+                binary::<super::binary::$op>(&Rhs::from(self), &Rhs::from(rhs))
             }
         }
         impl $tr<Tensor> for &Tensor {
@@ -51,7 +51,7 @@ macro_rules! scalar_ops {
         impl $tr<$s> for &Tensor {
             type Output = Tensor;
             fn $method(self, rhs: $s) -> Tensor {
-                binary(BinaryOp::$op, &Rhs::from(self), &Rhs::from(rhs))
+                binary::<super::binary::$op>(&Rhs::from(self), &Rhs::from(rhs))
             }
         }
         impl $tr<$s> for Tensor {
@@ -63,7 +63,7 @@ macro_rules! scalar_ops {
         impl $tr<&Tensor> for $s {
             type Output = Tensor;
             fn $method(self, rhs: &Tensor) -> Tensor {
-                binary(BinaryOp::$op, &Rhs::from(self), &Rhs::from(rhs))
+                binary::<super::binary::$op>(&Rhs::from(self), &Rhs::from(rhs))
             }
         }
         impl $tr<Tensor> for $s {

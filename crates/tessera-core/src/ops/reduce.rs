@@ -8,8 +8,8 @@
 
 use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
+use crate::runtime::pool::{par_rows, pool, PARALLEL_THRESHOLD};
 use crate::storage::StorageElement;
-use crate::threads::{par_rows, pool, PARALLEL_THRESHOLD};
 use crate::Dims;
 use crate::{dispatch, DType, Element, Tensor};
 use rayon::prelude::*;
@@ -84,7 +84,7 @@ pub(crate) fn sum_f64<T: Element>(s: &[T]) -> f64 {
     }
     // The same chunks on one thread or many, so the sum does not depend on threading.
     let c = PARALLEL_THRESHOLD * 2;
-    let parts: Vec<f64> = if crate::threads::parallel(s.len()) {
+    let parts: Vec<f64> = if crate::runtime::pool::parallel(s.len()) {
         pool().install(|| s.par_chunks(c).map(T::sum_f64).collect())
     } else {
         s.chunks(c).map(T::sum_f64).collect()

@@ -4,10 +4,59 @@
 use super::reduce::{expand_reduced, reduce_rows, reduced_dims, rows_last};
 use crate::autograd::{record, Saves};
 use crate::layout::normalize_dim;
-use crate::threads::par_rows;
-use crate::{DType, Dims, Tensor};
+use crate::runtime::pool::par_rows;
+use crate::runtime::Output;
+use crate::{dispatch_float, DType, Dims, Tensor};
 
 type RowMap<T> = fn(&[T], &mut [T]);
+
+/// `f32` and `f64`: each picks its row kernels from `tessera-kernels` (the per-dtype hooks
+/// of the three row ops; `dispatch_float!` picks the type). Called on the op's calling
+/// thread, so the f32 kernels follow the precision in force there
+/// ([`crate::get_float32_elementwise_precision`]) on every worker.
+trait RowFloat: crate::StorageElement {
+    fn softmax() -> RowMap<Self>;
+    fn log_softmax() -> RowMap<Self>;
+    fn logsumexp() -> fn(&[Self]) -> Self;
+}
+
+impl RowFloat for f32 {
+    fn softmax() -> RowMap<f32> {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => tessera_kernels::softmax_f32,
+            crate::Precision::High => tessera_kernels::high::softmax_f32,
+        }
+    }
+    fn log_softmax() -> RowMap<f32> {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => tessera_kernels::log_softmax_f32,
+            crate::Precision::High => tessera_kernels::high::log_softmax_f32,
+        }
+    }
+    fn logsumexp() -> fn(&[f32]) -> f32 {
+        match crate::get_float32_elementwise_precision() {
+            crate::Precision::Highest => tessera_kernels::logsumexp_f32,
+            crate::Precision::High => tessera_kernels::high::logsumexp_f32,
+        }
+    }
+}
+
+impl RowFloat for f64 {
+    fn softmax() -> RowMap<f64> {
+        tessera_kernels::softmax_f64
+    }
+    fn log_softmax() -> RowMap<f64> {
+        tessera_kernels::log_softmax_f64
+    }
+    fn logsumexp() -> fn(&[f64]) -> f64 {
+        tessera_kernels::logsumexp_f64
+    }
+}
+
+/// The float dtype a row op computes in (bool and integers promote).
+fn not_float(op: &str, d: DType) -> ! {
+    unreachable!("{op}: computes in a float dtype, not {d}")
+}
 
 /// Applies a row kernel along `dim`, returning a contiguous tensor of the input's shape.
 fn along_dim<T: crate::StorageElement>(op: &str, x: &Tensor, dim: isize, f: RowMap<T>) -> Tensor {
@@ -23,11 +72,12 @@ fn along_dim<T: crate::StorageElement>(op: &str, x: &Tensor, dim: isize, f: RowM
     let d = normalize_dim(op, dim, x.dim());
     let (moved, row_len) = rows_last(x, &[d]);
     let out = moved.with_contiguous(|s: &[T]| {
-        let mut out = crate::threads::output_vec_for::<T>(op, s.len());
-        par_rows(s, row_len, &mut out, row_len, f);
+        // The row kernels write every element of each row: a reused buffer is safe.
+        let mut out = Output::<T>::for_overwrite(op, s.len());
+        par_rows(s, row_len, out.as_mut_slice(), row_len, f);
         out
     });
-    let y = Tensor::from_vec(out, moved.shape());
+    let y = out.into_tensor(moved.shape());
     if d + 1 == x.dim() {
         return y;
     }
@@ -58,10 +108,7 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        let forward = || match x.dtype() {
-            DType::F32 => along_dim::<f32>("softmax", &x, dim, tessera_kernels::softmax_f32),
-            _ => along_dim::<f64>("softmax", &x, dim, tessera_kernels::softmax_f64),
-        };
+        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("softmax", &x, dim, T::softmax()), d => not_float("softmax", d));
         record("softmax", &[&x], Saves::Output, forward, move |g, y, _| {
             vec![Some(y * (g - (g * y).sum_dim(dim, true)))]
         })
@@ -73,12 +120,7 @@ impl Tensor {
     /// If `dim` is out of range.
     pub fn log_softmax(&self, dim: isize) -> Tensor {
         let x = self.to_dtype(self.dtype().to_float());
-        let forward = || match x.dtype() {
-            DType::F32 => {
-                along_dim::<f32>("log_softmax", &x, dim, tessera_kernels::log_softmax_f32)
-            }
-            _ => along_dim::<f64>("log_softmax", &x, dim, tessera_kernels::log_softmax_f64),
-        };
+        let forward = || dispatch_float!(x.dtype(), T => along_dim::<T>("log_softmax", &x, dim, T::log_softmax()), d => not_float("log_softmax", d));
         record(
             "log_softmax",
             &[&x],
@@ -103,21 +145,7 @@ impl Tensor {
         let x = self.to_dtype(self.dtype().to_float());
         let dims = dims.to_dims();
         let ds = reduced_dims("logsumexp", &x, Some(&dims));
-        let forward = || {
-            let k = match x.dtype() {
-                DType::F32 => tessera_kernels::logsumexp_f32 as fn(&[f32]) -> f32,
-                _ => {
-                    return reduce_rows(
-                        "logsumexp",
-                        &x,
-                        Some(&dims),
-                        keepdim,
-                        tessera_kernels::logsumexp_f64,
-                    )
-                }
-            };
-            reduce_rows("logsumexp", &x, Some(&dims), keepdim, k)
-        };
+        let forward = || dispatch_float!(x.dtype(), T => reduce_rows("logsumexp", &x, Some(&dims), keepdim, T::logsumexp()), d => not_float("logsumexp", d));
         // d/dx logsumexp(x) = softmax(x) = exp(x - out).
         record(
             "logsumexp",

@@ -6,6 +6,7 @@
 pub(crate) mod exp;
 pub(crate) mod exp_t16;
 pub(crate) mod family;
+pub(crate) mod high;
 pub(crate) mod lanes;
 pub(crate) mod log;
 pub(crate) mod map;

@@ -68,6 +68,11 @@ pub fn python_times(script: &str) -> Option<Vec<(String, f64, f64)>> {
 
 /// Prints one table row per case: tessera's time, torch's and NumPy's, and the ratios
 /// (> 1: tessera is faster). `unit` scales seconds (`1e3` for ms, `1e6` for us).
+/// The suffix of a row timed under `Precision::High`: it is compared with the Python
+/// figures of the row without it.
+#[allow(dead_code)]
+pub const HIGH: &str = " [High]";
+
 pub fn print_table(
     rows: &[(String, f64)],
     py: &Option<Vec<(String, f64, f64)>>,
@@ -94,7 +99,10 @@ pub fn print_table(
     for (name, t) in rows {
         let (tt, tn) = py
             .as_ref()
-            .and_then(|p| p.iter().find(|r| r.0 == *name).map(|r| (r.1, r.2)))
+            .and_then(|p| {
+                let key = name.strip_suffix(HIGH).unwrap_or(name);
+                p.iter().find(|r| r.0 == key).map(|r| (r.1, r.2))
+            })
             .unwrap_or((f64::NAN, f64::NAN));
         println!(
             "{name:<28} {:>13} {:>13} {:>13} {:>9} {:>9}",

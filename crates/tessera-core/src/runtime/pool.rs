@@ -1,4 +1,12 @@
-//! The thread pool that large elementwise ops and reductions are split across.
+//! The thread pool that large elementwise ops, reductions and matrix products are split
+//! across, and the parallel loops over it.
+//!
+//! Policy: one rayon pool of [`get_num_threads`] threads (the number of cores unless
+//! [`set_num_threads`] says otherwise). Work of fewer than [`PARALLEL_THRESHOLD`] elements
+//! stays on the calling thread, where a wake-up of the pool would cost more than it saves;
+//! larger work is cut into about four chunks per thread, each at least half the threshold.
+//! On a worker of another rayon pool (the user's own parallel code) everything runs on the
+//! calling thread (see `on_foreign_worker`).
 
 use rayon::prelude::*;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -54,7 +62,7 @@ pub fn pool() -> Arc<rayon::ThreadPool> {
 /// There tessera's ops run on the calling thread: waiting for tessera's pool from a
 /// foreign worker lets rayon run other jobs of that pool on this thread meanwhile, and one
 /// of them could write in place to a tensor this thread's suspended op is reading.
-fn on_foreign_worker() -> bool {
+pub(crate) fn on_foreign_worker() -> bool {
     rayon::current_thread_index().is_some() && pool().current_thread_index().is_none()
 }
 
@@ -73,7 +81,7 @@ pub fn usable_threads() -> usize {
     }
 }
 
-fn chunk_len(n: usize) -> usize {
+pub(crate) fn chunk_len(n: usize) -> usize {
     let threads = get_num_threads().max(1);
     (n / (threads * 4)).max(PARALLEL_THRESHOLD / 2)
 }
@@ -171,93 +179,4 @@ pub fn par_rows<A: Sync, B: Send>(
                 }
             })
     });
-}
-
-/// Outputs of at least this many bytes are backed by transparent huge pages.
-const HUGE_OUTPUT: usize = 2 << 20;
-
-/// From this size on, glibc's `malloc` always maps fresh pages (its dynamic mmap
-/// threshold stops growing at 32 MiB on 64-bit targets), so a zeroed allocation costs
-/// nothing until the pages are touched.
-const FRESH_PAGES: usize = 32 << 20;
-
-/// A vector of `n` values for an op's output, which must overwrite every element: outputs
-/// of 2 MiB and more reuse the buffer of a dropped tensor when one of nearly that size is
-/// kept (see [`crate::release_cached_buffers`]), with its old values; otherwise the values
-/// are defaults. Public for tessera's other crates (linalg's `inv` and `solve`).
-///
-/// Outputs of 2 MiB and more ask Linux for transparent huge pages (as NumPy does): with
-/// 4 KiB pages, the page faults of a fresh 40 MB output cost more than computing `expm1`
-/// on it. From 32 MiB the allocation is fresh, untouched zero pages, so the op's own
-/// parallel write is their first touch (one pass over the memory instead of two); below
-/// that, memory is usually reused from the heap and is zeroed in parallel.
-///
-/// # Panics
-/// If the memory cannot be allocated (see [`output_vec_for`]).
-pub fn output_vec<T: crate::StorageElement>(n: usize) -> Vec<T> {
-    output_vec_for("output", n)
-}
-
-/// [`output_vec`] for op `op`.
-///
-/// # Panics
-/// If the memory cannot be allocated: the message names `op` and the bytes asked for
-/// (as PyTorch's "not enough memory"), and the process lives on.
-#[track_caller]
-pub fn output_vec_for<T: crate::StorageElement>(op: &str, n: usize) -> Vec<T> {
-    use crate::storage::{out_of_memory, try_with_capacity, try_zeroed};
-    let oom = || -> ! { out_of_memory(op, &[n], T::DTYPE) };
-    let bytes = n
-        .checked_mul(std::mem::size_of::<T>())
-        .unwrap_or_else(|| oom());
-    if bytes < HUGE_OUTPUT {
-        return try_zeroed(n).unwrap_or_else(|| oom());
-    }
-    if let Some(v) = crate::buffers::take::<T>(n) {
-        return v;
-    }
-    if bytes >= FRESH_PAGES {
-        let mut v = try_zeroed(n).unwrap_or_else(|| oom());
-        advise_huge_pages(&mut v);
-        return v;
-    }
-    let mut v: Vec<T> = try_with_capacity(n).unwrap_or_else(|| oom());
-    advise_huge_pages(&mut v);
-    let spare = &mut v.spare_capacity_mut()[..n];
-    let zero = |chunk: &mut [std::mem::MaybeUninit<T>]| {
-        for x in chunk {
-            x.write(T::default());
-        }
-    };
-    if on_foreign_worker() {
-        zero(spare);
-    } else {
-        let c = chunk_len(n);
-        pool().install(|| spare.par_chunks_mut(c).for_each(zero));
-    }
-    // SAFETY: all `n` elements were initialized above.
-    unsafe { v.set_len(n) };
-    v
-}
-
-/// Asks Linux to back the whole 2 MiB pages inside `v`'s allocation with huge pages.
-fn advise_huge_pages<T>(v: &mut Vec<T>) {
-    #[cfg(target_os = "linux")]
-    {
-        let bytes = v.capacity() * std::mem::size_of::<T>();
-        let p = v.as_mut_ptr() as usize;
-        let (start, end) = (
-            (p + HUGE_OUTPUT - 1) & !(HUGE_OUTPUT - 1),
-            (p + bytes) & !(HUGE_OUTPUT - 1),
-        );
-        if end > start {
-            // SAFETY: the range lies inside the vector's allocation; madvise only
-            // advises the kernel and never changes the memory's contents.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = v;
 }
