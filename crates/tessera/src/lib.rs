@@ -75,6 +75,25 @@ pub use tessera_ode as ode;
 /// PyTorch's options, reproducible seeds and resumable state.
 pub use tessera_data as data;
 
+/// `torch.save` / `torch.load`: PyTorch's `.pth` files (zip and legacy formats), read by
+/// an allow-list unpickler that never executes anything from the file, into a
+/// [`io::Value`] tree (`.to_state_dict()` gives a [`StateDict`]); and safetensors.
+pub use tessera_io as io;
+
+/// `torch.load(path, weights_only=True)`, `torch.save(obj, path)`, and a state dict
+/// straight from a file.
+pub use tessera_io::{load, load_state_dict, save};
+
+/// safetensors files: `load_file` / `save_file`, like the Python package.
+pub use tessera_io::safetensors;
+
+/// `torch.hub`: `get_dir` / `set_dir` (PyTorch's cache directory), `download_url_to_file`
+/// and `load_state_dict_from_url` with hash checks, `file://` URLs and a cross-process lock.
+pub use tessera_hub as hub;
+
+/// `torch.utils.model_zoo`: `load_url` is `hub::load_state_dict_from_url`.
+pub use tessera_hub::model_zoo;
+
 /// `torch.utils.cpp_extension`: C and C++ custom ops compiled and loaded at run time
 /// (`load`, `load_inline`), cached across runs, called on tensors with autograd; the C ABI
 /// header `tessera.h` (`include_paths`) and the compiler check.

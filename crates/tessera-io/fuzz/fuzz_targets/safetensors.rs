@@ -1,0 +1,6 @@
+//! `tessera_io::safetensors::load` on any bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = tessera_io::safetensors::load(data);
+});

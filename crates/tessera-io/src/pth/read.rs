@@ -1,0 +1,266 @@
+//! `tessera::load`: PyTorch's zip format (`torch.save` since 1.6) and the legacy
+//! format before it, to a [`Value`].
+
+use crate::element::FileDType;
+use crate::pickle::arena::Pickled;
+use crate::pickle::read::unpickle;
+use crate::value::Value;
+use std::io::{Cursor, Read};
+use std::path::Path;
+use std::sync::Arc;
+use tessera_core::{Error, Result, StateDict, Storage, StorageData};
+
+fn err(msg: impl Into<String>) -> Error {
+    Error::format("pth", msg)
+}
+
+/// `torch.load(path, weights_only=True)`: reads a file that `torch.save` wrote (the zip
+/// format of PyTorch 1.6 and later, or the legacy format before it) into a [`Value`].
+///
+/// The file is memory-mapped and each storage is decoded once: tensors that shared a
+/// storage in the file share one [`tessera_core::Storage`], with their offsets, sizes
+/// and strides. `float16`/`bfloat16` load as `float32`, `int16`/`uint16` as `int32` and
+/// `uint32` as `int64`, exactly (see [`crate::FileDType`]).
+///
+/// Nothing in the file is executed: the unpickler knows only data (see the crate docs).
+///
+/// ```
+/// use tessera_core::{StateDict, Tensor};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("w.pth");
+/// let mut sd = StateDict::new();
+/// sd.insert("fc.weight", Tensor::ones(&[2, 3]));
+/// tessera_io::save(&sd, &path)?;
+/// let back = tessera_io::load(&path)?.to_state_dict()?;
+/// assert_eq!(back["fc.weight"].shape(), &[2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// If the file cannot be read, or is not a PyTorch file, or is corrupt or truncated (a
+/// bad zip, a CRC mismatch, a storage shorter than its tensors claim, a zip entry with
+/// `..` in its path), or uses an opcode, a global or a dtype that tessera does not load
+/// (each named in the message).
+pub fn load(path: impl AsRef<Path>) -> Result<Value> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
+        .len();
+    if len == 0 {
+        return load_bytes(&[]).map_err(|e| in_file(path, e));
+    }
+    // SAFETY: the map is read-only and dropped before returning; as with any mapped
+    // file, a concurrent truncation by another process is outside what we can guard.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .map_err(|e| Error::io(format!("mapping {}", path.display()), e))?;
+    if is_zip(&map) {
+        // The archive's directory and pickle come from the map; the storages are read
+        // from the file straight into their buffers.
+        return load_zip(&map, Some(&file)).map_err(|e| in_file(path, e));
+    }
+    load_bytes(&map).map_err(|e| in_file(path, e))
+}
+
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+}
+
+/// Adds the file name to a format error.
+fn in_file(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Format { format, message } => Error::Format {
+            format,
+            message: format!("{}: {message}", path.display()),
+        },
+        e => e,
+    }
+}
+
+/// [`load`] of a file, straight to a [`StateDict`] (`Value::to_state_dict`).
+///
+/// # Errors
+/// As [`load`], and if the file does not hold a dict of str -> Tensor.
+pub fn load_state_dict(path: impl AsRef<Path>) -> Result<StateDict> {
+    load(path)?.to_state_dict()
+}
+
+/// [`load`] from bytes in memory.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_bytes(bytes: &[u8]) -> Result<Value> {
+    if is_zip(bytes) {
+        load_zip(bytes, None)
+    } else if bytes.first() == Some(&0x80) {
+        crate::pth::legacy::load_legacy(bytes)
+    } else {
+        Err(err(
+            "not a PyTorch file: neither a zip archive (torch.save since 1.6) nor the legacy pickle format",
+        ))
+    }
+}
+
+/// Refuses entry names that could escape a directory if extracted.
+pub(crate) fn check_entry_name(name: &str) -> Result<()> {
+    let bad = name.starts_with('/')
+        || name.starts_with('\\')
+        || name.contains(':')
+        || name.split(['/', '\\']).any(|c| c == "..");
+    if bad {
+        return Err(err(format!(
+            "zip entry {name:?} has an absolute path or a `..` component"
+        )));
+    }
+    Ok(())
+}
+
+fn zerr(e: zip::result::ZipError) -> Error {
+    err(format!("corrupt zip archive: {e}"))
+}
+
+/// The bytes of an entry: a slice of the input for a stored entry (PyTorch stores
+/// everything uncompressed), checked against its CRC; a deflated entry is inflated up
+/// to its declared size, which is bounded first.
+fn entry<'a>(
+    zip: &mut zip::ZipArchive<Cursor<&'a [u8]>>,
+    bytes: &'a [u8],
+    name: &str,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
+    let mut f = zip
+        .by_name(name)
+        .map_err(|e| err(format!("missing or unreadable entry {name:?}: {e}")))?;
+    let size = f.size();
+    let crc = f.crc32();
+    match f.compression() {
+        zip::CompressionMethod::Stored => {
+            let start = f.data_start();
+            let end = start
+                .checked_add(size)
+                .filter(|&e| e <= bytes.len() as u64 && f.compressed_size() == size)
+                .ok_or_else(|| err(format!("entry {name:?} runs past the end of the file")))?;
+            let data = &bytes[start as usize..end as usize];
+            if crc32fast::hash(data) != crc {
+                return Err(err(format!(
+                    "entry {name:?} fails its CRC check (corrupt file)"
+                )));
+            }
+            Ok(std::borrow::Cow::Borrowed(data))
+        }
+        zip::CompressionMethod::Deflated => {
+            // A deflate stream expands at most ~1032x; anything claiming more is corrupt.
+            if size > f.compressed_size().saturating_mul(1032) + 1024 {
+                return Err(err(format!(
+                    "entry {name:?} claims {size} bytes from {} compressed",
+                    f.compressed_size()
+                )));
+            }
+            let mut v = Vec::new();
+            v.try_reserve_exact(size as usize)
+                .map_err(|_| err(format!("entry {name:?}: not enough memory")))?;
+            (&mut f)
+                .take(size + 1)
+                .read_to_end(&mut v)
+                .map_err(|e| err(format!("entry {name:?}: {e}")))?;
+            if v.len() as u64 != size {
+                return Err(err(format!("entry {name:?} has the wrong size")));
+            }
+            Ok(std::borrow::Cow::Owned(v))
+        }
+        m => Err(err(format!(
+            "entry {name:?} uses unsupported compression {m:?}"
+        ))),
+    }
+}
+
+fn load_zip(bytes: &[u8], file: Option<&std::fs::File>) -> Result<Value> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zerr)?;
+    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    for n in &names {
+        check_entry_name(n)?;
+    }
+    // The record prefix: `archive/` in files of PyTorch 2, the file's stem before that.
+    let pkl: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with("/data.pkl") && n.matches('/').count() == 1)
+        .collect();
+    let prefix = match pkl.as_slice() {
+        [one] => one.trim_end_matches("data.pkl").to_string(),
+        [] => {
+            return Err(err(
+                "no data.pkl in the archive (not a file written by torch.save)",
+            ))
+        }
+        _ => return Err(err("more than one data.pkl in the archive")),
+    };
+    let little = match names.iter().any(|n| *n == format!("{prefix}byteorder")) {
+        false => true,
+        true => match &*entry(&mut zip, bytes, &format!("{prefix}byteorder"))? {
+            b"little" => true,
+            b"big" => false,
+            other => {
+                return Err(err(format!(
+                    "byteorder is {:?}, not \"little\" or \"big\"",
+                    String::from_utf8_lossy(other)
+                )))
+            }
+        },
+    };
+    let data_pkl = entry(&mut zip, bytes, &format!("{prefix}data.pkl"))?;
+    let p = unpickle(&data_pkl)?;
+    let storages = resolve_storages(&p, |key, expected, dtype| {
+        let name = format!("{prefix}data/{key}");
+        let wrong_size = |n: u64| {
+            err(format!(
+                "storage {key:?} has {n} bytes in the file but its tensors need {expected} (the storage is shorter or longer than the file says)"
+            ))
+        };
+        if let Some(file) = file {
+            let f = zip
+                .by_name(&name)
+                .map_err(|e| err(format!("missing or unreadable entry {name:?}: {e}")))?;
+            let stored = f.compression() == zip::CompressionMethod::Stored
+                && f.compressed_size() == f.size()
+                && f.data_start()
+                    .checked_add(f.size())
+                    .is_some_and(|e| e <= bytes.len() as u64);
+            if stored {
+                if f.size() != expected {
+                    return Err(wrong_size(f.size()));
+                }
+                if let Some(r) = dtype.read_native(file, f.data_start(), expected as usize, little)
+                {
+                    let (data, crc) = r?;
+                    if crc != f.crc32() {
+                        return Err(err(format!(
+                            "entry {name:?} fails its CRC check (corrupt file)"
+                        )));
+                    }
+                    return Ok(data);
+                }
+            }
+        }
+        let data = entry(&mut zip, bytes, &name)?;
+        if data.len() as u64 != expected {
+            return Err(wrong_size(data.len() as u64));
+        }
+        dtype.decode(&data, little)
+    })?;
+    p.into_value(&storages)
+}
+
+/// Makes each storage of `p` with `fetch(key, expected byte length, element type)`.
+pub(crate) fn resolve_storages(
+    p: &Pickled,
+    mut fetch: impl FnMut(&str, u64, FileDType) -> Result<StorageData>,
+) -> Result<Vec<Arc<Storage>>> {
+    let dtypes = p.storage_dtypes()?;
+    let mut out = Vec::with_capacity(p.storages.len());
+    for (i, s) in p.storages.iter().enumerate() {
+        let expected = p.storage_bytes(i, dtypes[i])?;
+        out.push(Arc::new(Storage::new(fetch(&s.key, expected, dtypes[i])?)));
+    }
+    Ok(out)
+}
