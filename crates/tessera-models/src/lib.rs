@@ -2,8 +2,9 @@
 //!
 //! [`resnet18`], [`resnet34`] and [`resnet50`] have torchvision's architecture and its
 //! `state_dict` key names and shapes (checked against a committed list), so torchvision
-//! weights load key for key with `load_state_dict`. [`Mlp`] and [`SmallCnn`] are small
-//! models for examples.
+//! weights load key for key with `load_state_dict`; [`resnet18_pretrained`] and friends
+//! fetch torchvision's ImageNet checkpoints (or any URL or path) through the hub into
+//! PyTorch's cache and load them. [`Mlp`] and [`SmallCnn`] are small models for examples.
 //!
 //! ```
 //! use tessera_models::resnet18;
@@ -17,8 +18,10 @@
 //! ```
 #![warn(missing_docs)]
 
+mod pretrained;
 mod resnet;
 mod small;
 
+pub use pretrained::{resnet18_pretrained, resnet34_pretrained, resnet50_pretrained, Weights};
 pub use resnet::{resnet18, resnet34, resnet50, BasicBlock, Bottleneck, ResNet};
 pub use small::{Mlp, SmallCnn};

@@ -76,11 +76,9 @@ fn formula_weights(m: &dyn Module) -> StateDict {
     sd
 }
 
-#[test]
-fn resnet18_logits_equal_pytorchs_for_the_same_weights() {
-    let m = skip_init(|| resnet18(1000));
-    m.load_state_dict(&formula_weights(&m), true).unwrap();
-    m.eval();
+/// Checks that `m` (in eval mode) gives PyTorch's ResNet-18 logits for the formula
+/// weights on the committed input.
+fn assert_pytorchs_logits(m: &dyn Module) {
     let x: Vec<f64> = (0..3 * 64 * 64)
         .map(|k| (0.011 * k as f64).sin() + 0.5 * (0.0007 * k as f64).cos())
         .collect();
@@ -109,6 +107,94 @@ fn resnet18_logits_equal_pytorchs_for_the_same_weights() {
     );
     let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
     assert_eq!(argmax(&got), argmax(&want));
+}
+
+#[test]
+fn resnet18_logits_equal_pytorchs_for_the_same_weights() {
+    let m = skip_init(|| resnet18(1000));
+    m.load_state_dict(&formula_weights(&m), true).unwrap();
+    m.eval();
+    assert_pytorchs_logits(&m);
+}
+
+/// Serves `body` at any path to each of `requests` connections on 127.0.0.1, then stops
+/// listening; returns the port.
+fn serve(body: Vec<u8>, requests: usize) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut s = stream.unwrap();
+            let mut req = [0u8; 4096];
+            let _ = s.read(&mut req);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    port
+}
+
+#[test]
+fn pretrained_weights_load_through_the_hub_and_give_pytorchs_logits() {
+    use sha2::{Digest, Sha256};
+    use tessera_models::{resnet18_pretrained, Weights};
+
+    let dir = tempfile::tempdir().unwrap();
+    // The cache goes where PyTorch's would for this TORCH_HOME (the only test of this
+    // binary that reads it).
+    std::env::set_var("TORCH_HOME", dir.path().join("torch"));
+    let sd = formula_weights(&skip_init(|| resnet18(1000)));
+    let bytes = tessera_io::save_bytes(&sd).unwrap();
+    let hex: String = Sha256::digest(&bytes)[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let name = format!("resnet18-{hex}.pth");
+    let file = dir.path().join(&name);
+    std::fs::write(&file, &bytes).unwrap();
+
+    // A path, read in place; a file:// URL.
+    let m = resnet18_pretrained(&Weights::Path(file.clone()), false).unwrap();
+    assert_pytorchs_logits(&m);
+    let url = format!("file://{}", file.display());
+    assert_pytorchs_logits(&resnet18_pretrained(&Weights::Url(url), false).unwrap());
+
+    // Over HTTP into the cache, hash prefix checked; the second load is a cache hit (the
+    // server answers one request only).
+    let port = serve(bytes.clone(), 1);
+    let url = format!("http://127.0.0.1:{port}/models/{name}");
+    assert_pytorchs_logits(&resnet18_pretrained(&Weights::Url(url.clone()), false).unwrap());
+    let cached = dir.path().join("torch/hub/checkpoints").join(&name);
+    assert!(cached.exists(), "{} not in the cache", cached.display());
+    assert_pytorchs_logits(&resnet18_pretrained(&Weights::Url(url), false).unwrap());
+
+    // A file whose name claims another hash: an error, and nothing left in the cache.
+    let port = serve(bytes.clone(), 1);
+    let bad = format!("http://127.0.0.1:{port}/resnet18-00000000.pth");
+    let err = resnet18_pretrained(&Weights::Url(bad), false)
+        .err()
+        .expect("a hash mismatch is an error");
+    assert!(err.to_string().contains("hash"), "{err}");
+    assert!(!dir
+        .path()
+        .join("torch/hub/checkpoints/resnet18-00000000.pth")
+        .exists());
+
+    // A checkpoint of another architecture: load_state_dict's strict error.
+    let other = dir.path().join("small.pth");
+    tessera_io::save(&SmallCnn::new(1, 8, 4).state_dict(), &other).unwrap();
+    let err = resnet18_pretrained(&Weights::Path(other), false)
+        .err()
+        .expect("another architecture is an error");
+    assert!(
+        err.to_string().contains("fc.weight") || err.to_string().contains("Missing"),
+        "{err}"
+    );
 }
 
 #[test]
