@@ -187,7 +187,7 @@ fn pretrained_weights_load_through_the_hub_and_give_pytorchs_logits() {
 
     // A checkpoint of another architecture: load_state_dict's strict error.
     let other = dir.path().join("small.pth");
-    tessera_io::save(&SmallCnn::new(1, 8, 4).state_dict(), &other).unwrap();
+    tessera_io::save(SmallCnn::new(1, 8, 4).state_dict(), &other).unwrap();
     let err = resnet18_pretrained(&Weights::Path(other), false)
         .err()
         .expect("another architecture is an error");
