@@ -67,7 +67,7 @@ pub(crate) fn on_foreign_worker() -> bool {
 }
 
 /// Whether work of `n` elements is split across the pool: large enough, and not on a
-/// worker of another pool ([`on_foreign_worker`]).
+/// worker of another pool (see `on_foreign_worker`).
 pub fn parallel(n: usize) -> bool {
     n >= PARALLEL_THRESHOLD && !on_foreign_worker()
 }
