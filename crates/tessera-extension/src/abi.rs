@@ -213,6 +213,8 @@ mod tests {
             dtype: 5,
             ..TensorView::EMPTY
         };
+        // SAFETY: `v` and `v2` point at `sizes` and strides arrays of `ndim` = 2 entries,
+        // alive for the whole block (the contract of `dims`).
         unsafe {
             assert_eq!(api_numel(&v), 6);
             assert_eq!(api_is_contiguous(&v), 0);
@@ -225,6 +227,7 @@ mod tests {
         }
         assert_eq!(api_element_size(6), 8);
         assert_eq!(api_element_size(99), 0);
+        // SAFETY: `api_dtype_name` returns a `'static` C string literal for every code.
         let name = unsafe { std::ffi::CStr::from_ptr(api_dtype_name(4)) };
         assert_eq!(name.to_str().unwrap(), "torch.int64");
     }

@@ -89,6 +89,10 @@ impl Extension {
         // asked for (built from their sources).
         let lib = unsafe { libloading::Library::new(path) }
             .map_err(|e| err(path, format!("cannot load the library: {e}")))?;
+        // SAFETY: `DEF_SYMBOL` is declared by tessera.h as `const tessera_extension
+        // *tessera_extension_def(void)`, the type `DefFn` mirrors; the function pointer is
+        // copied out and used only while `lib` (moved into the returned `Extension`) stays
+        // loaded.
         let def_fn: DefFn = unsafe { lib.get::<DefFn>(abi::DEF_SYMBOL.as_bytes()) }
             .map(|s| *s)
             .map_err(|e| {
@@ -100,12 +104,16 @@ impl Extension {
                     ),
                 )
             })?;
-        // SAFETY: the symbol is the one the header declares with this type.
+        // SAFETY: the symbol is the one the header declares with this type; it takes no
+        // arguments and returns a pointer (checked for NULL below).
         let def: *const ExtensionDef = unsafe { def_fn() };
         if def.is_null() {
             return Err(err(path, "tessera_extension_def returned NULL"));
         }
-        // The first field is the ABI version in every version of the header.
+        // SAFETY: `def` is non-NULL (checked above) and, by the header's contract, points at
+        // a static `tessera_extension` (TESSERA_DEFINE_EXTENSION makes it) whose first
+        // field is a `uint32_t` ABI version in every version of the header; only that
+        // field is read before the version is checked.
         let version = unsafe { std::ptr::read(def as *const u32) };
         if version != ABI_VERSION {
             return Err(err(
@@ -115,18 +123,27 @@ impl Extension {
                 ),
             ));
         }
+        // SAFETY: non-NULL, and of this tessera's layout: the ABI version was checked just
+        // above, and the test `header_layouts_match_the_rust_mirrors` checks that the
+        // compiler's layout of `tessera_extension` equals `ExtensionDef`'s. The table is
+        // static in the library, which `lib` keeps loaded.
         let def = unsafe { &*def };
         let defs: &[OpDef] = if def.n_ops == 0 {
             &[]
         } else if def.ops.is_null() {
             return Err(err(path, "the op table pointer is NULL"));
         } else {
+            // SAFETY: `ops` is non-NULL (checked above) and, by TESSERA_DEFINE_EXTENSION,
+            // points at a static array of `n_ops` `tessera_op` entries, whose layout equals
+            // `OpDef`'s (ABI version and layout test as above).
             unsafe { std::slice::from_raw_parts(def.ops, def.n_ops as usize) }
         };
         let cstr = |p: *const std::ffi::c_char, what: &str| -> Result<Option<String>> {
             if p.is_null() {
                 return Ok(None);
             }
+            // SAFETY: `p` is non-NULL (checked above) and, by the header's contract for op
+            // and backward names, a NUL-terminated string in the library's static data.
             unsafe { CStr::from_ptr(p) }
                 .to_str()
                 .map(|s| Some(s.to_owned()))
@@ -182,6 +199,9 @@ impl Extension {
                     )
                 })?),
             };
+            // SAFETY: the header declares every op as `int name(tessera_call *)`, the type
+            // `OpFn` mirrors (TESSERA_EXPORT / TESSERA_CPP_OP); the pointer is used only
+            // while `lib`, kept in the `Extension`, stays loaded.
             let func: OpFn = unsafe { lib.get::<OpFn>(name.as_bytes()) }
                 .map(|s| *s)
                 .map_err(|e| {

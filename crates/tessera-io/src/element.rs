@@ -7,7 +7,7 @@
 //! because the conversion maps element `i` to element `i`. Other PyTorch dtypes (complex,
 //! float8, uint64, quantized) are refused with an error naming them.
 
-use tessera_core::{DType, Error, Result, StorageData};
+use tessera_core::{DType, Error, Result, StorageData, StorageElement};
 
 /// An element type as a file names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -370,19 +370,10 @@ fn read_plain<T: Plain + tessera_core::StorageElement>(
 }
 
 /// The bytes of a slice of numbers or bools, in this machine's byte order.
-fn as_bytes<T: Copy + 'static>(v: &[T]) -> &[u8] {
-    debug_assert!([
-        std::any::TypeId::of::<bool>(),
-        std::any::TypeId::of::<u8>(),
-        std::any::TypeId::of::<i8>(),
-        std::any::TypeId::of::<i32>(),
-        std::any::TypeId::of::<i64>(),
-        std::any::TypeId::of::<f32>(),
-        std::any::TypeId::of::<f64>()
-    ]
-    .contains(&std::any::TypeId::of::<T>()));
-    // SAFETY: only called with tessera's element types, which have no padding (a
-    // `bool` is one byte, 0 or 1), so all `size_of_val(v)` bytes are initialized.
+fn as_bytes<T: StorageElement>(v: &[T]) -> &[u8] {
+    // SAFETY: `StorageElement` is sealed in core and implemented only for bool, u8, i8,
+    // i32, i64, f32 and f64, none of which has padding (a `bool` is one byte, 0 or 1), so
+    // all `size_of_val(v)` bytes are initialized.
     unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) }
 }
 
@@ -393,7 +384,7 @@ pub(crate) fn encode_range(
     range: std::ops::Range<usize>,
 ) -> std::borrow::Cow<'_, [u8]> {
     use std::borrow::Cow;
-    fn le<const N: usize, T: Copy + 'static>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Cow<'_, [u8]> {
+    fn le<const N: usize, T: StorageElement>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Cow<'_, [u8]> {
         if NATIVE_LE {
             return Cow::Borrowed(as_bytes(v));
         }
