@@ -40,7 +40,12 @@ fn compare_values<O: CompareOp, T: PartialOrd>(x: T, y: T) -> bool {
 /// If the shapes do not broadcast (the message names the op and both shapes).
 pub fn compare<O: CompareOp>(a: &Tensor, b: &Rhs) -> Tensor {
     let (dtype, ta, tb, _) = compare_operands::<O>(a, b);
-    dispatch!(dtype, T => zip_map(O::NAME, &ta, &tb, compare_values::<O, T>))
+    compare_forward::<O>(dtype, &ta, &tb)
+}
+
+/// `O` over the promoted operands, as a new `Bool` tensor.
+fn compare_forward<O: CompareOp>(dtype: DType, a: &Tensor, b: &Tensor) -> Tensor {
+    dispatch!(dtype, T => zip_map(O::NAME, a, b, compare_values::<O, T>))
 }
 
 /// Runs comparison `O` into a `Bool` `out` (`torch.eq(a, b, out=out)`): straight into
@@ -53,10 +58,9 @@ pub fn compare_out<O: CompareOp>(a: &Tensor, b: &Rhs, out: &mut Tensor) {
     let (dtype, ta, tb, shape) = compare_operands::<O>(a, b);
     let plan = plan(O::NAME, &shape, DType::Bool, &[&ta, &tb], out);
     let _no_graph = crate::autograd::no_grad();
-    let result = || dispatch!(dtype, T => zip_map(O::NAME, &ta, &tb, compare_values::<O, T>));
     match plan {
-        OutPlan::Resize => *out = result(),
-        OutPlan::InPlace | OutPlan::Copy => copy_into(&result(), out),
+        OutPlan::Resize => *out = compare_forward::<O>(dtype, &ta, &tb),
+        OutPlan::InPlace | OutPlan::Copy => copy_into(&compare_forward::<O>(dtype, &ta, &tb), out),
         OutPlan::Direct(range) => {
             dispatch!(dtype, T => zip_map_direct(O::NAME, (&ta, &tb), out, range, compare_values::<O, T>))
         }

@@ -20,10 +20,10 @@
 
 use super::binary::{promote, zip_map, Rhs};
 use super::out::write_out;
-use super::unary::unary_op;
+use super::unary::{map_new, unary_op};
 use crate::autograd::{record, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
-use crate::{DType, Tensor};
+use crate::{dispatch_float, DType, Tensor};
 use tessera_kernels::special as k;
 
 /// `2 / sqrt(pi)`
@@ -92,40 +92,25 @@ unary_op! {
     saves Output, backward |g, x, y| g * (y * y).exp() * (1.0 / TWO_OVER_SQRT_PI);
 }
 
-/// `f` mapped over `x` (converted to a float dtype) into a new tensor.
-fn map_param(x: &Tensor, f: impl Fn(f64) -> f64 + Copy) -> Tensor {
+/// `f` mapped over `x` (converted to a float dtype) into a new tensor, for op `op`.
+fn map_param(op: &str, x: &Tensor, f: impl Fn(f64) -> f64 + Copy + Sync) -> Tensor {
     let x = x.to_dtype(x.dtype().to_float());
-    match x.dtype() {
-        DType::F32 => {
-            let v = x.with_contiguous(|s: &[f32]| {
-                let mut o = vec![0f32; s.len()];
-                k::map(s, &mut o, f);
-                o
-            });
-            Tensor::from_vec(v, x.shape())
-        }
-        _ => {
-            let v = x.with_contiguous(|s: &[f64]| {
-                let mut o = vec![0f64; s.len()];
-                k::map(s, &mut o, f);
-                o
-            });
-            Tensor::from_vec(v, x.shape())
-        }
-    }
+    // The unary ops' driver: contiguous or strided, threaded when large.
+    dispatch_float!(x.dtype(), T => map_new::<T>(
+        op,
+        &x,
+        |s, o| k::map(s, o, f),
+        |s| k::map_inplace(s, f),
+    ), d => unreachable!("special functions compute in a float dtype, not {d}"))
 }
 
 /// `f` mapped over a float tensor in place.
-fn map_param_(op: &str, x: &Tensor, f: impl Fn(f64) -> f64 + Copy) {
+fn map_param_(op: &str, x: &Tensor, f: impl Fn(f64) -> f64 + Copy + Sync) {
     x.assert_no_internal_overlap(op);
-    match x.dtype() {
-        DType::F32 => x.modify::<f32>(op, |s| k::map_inplace(s, f)),
-        DType::F64 => x.modify::<f64>(op, |s| k::map_inplace(s, f)),
-        d => panic!(
-            "{op}: result type {} can't be cast to the desired output type {d}",
-            d.to_float()
-        ),
-    }
+    dispatch_float!(x.dtype(), T => x.modify::<T>(op, |s| k::map_inplace(s, f)), d => panic!(
+        "{op}: result type {} can't be cast to the desired output type {d}",
+        d.to_float()
+    ))
 }
 
 /// Panics with PyTorch's message unless every element of `x` exceeds `(p - 1) / 2`.
@@ -159,7 +144,7 @@ impl Tensor {
             "polygamma",
             &[self],
             Saves::Inputs,
-            || map_param(self, move |v| k::polygamma_scalar(n, v)),
+            || map_param("polygamma", self, move |v| k::polygamma_scalar(n, v)),
             move |g, _, inputs| vec![Some(g * inputs[0].polygamma(n + 1))],
         )
     }
@@ -193,7 +178,7 @@ impl Tensor {
             "mvlgamma",
             &[self],
             Saves::Inputs,
-            || map_param(self, move |v| k::mvlgamma_scalar(p, v)),
+            || map_param("mvlgamma", self, move |v| k::mvlgamma_scalar(p, v)),
             move |g, _, inputs| {
                 let x = &inputs[0];
                 let mut d = x.digamma();

@@ -134,7 +134,7 @@ fn map_into<T: Copy + Send + Sync>(
 }
 
 /// The allocating form: `x`'s elements mapped into a new contiguous tensor.
-fn map_new<T: StorageElement>(
+pub(crate) fn map_new<T: StorageElement>(
     op: &str,
     x: &Tensor,
     f: impl Fn(&[T], &mut [T]) + Sync,
