@@ -1,10 +1,9 @@
 //! Comparisons to `Bool` tensors (`eq`, `ne`, `lt`, `le`, `gt`, `ge`), each a named type
 //! implementing [`CompareOp`] defined by one `compare_op!` invocation and run by one driver
-//! ([`compare`], [`compare_out`]); logical ops and `where_`.
+//! ([`compare`], [`compare_out`]); logical ops.
 
 use super::binary::{promote, zip_map, zip_map_direct, Rhs};
 use super::out::{copy_into, plan, OutPlan};
-use crate::autograd::{record_saving, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
 use crate::{dispatch, DType, Tensor};
 use std::cmp::Ordering;
@@ -152,82 +151,7 @@ compare_op! {
     holds Ordering::Greater | Ordering::Equal, nan false;
 }
 
-/// [`Tensor::where_`] written into `out` (`torch.where(cond, x, other, out=out)`),
-/// through a temporary.
-///
-/// # Panics
-/// As [`Tensor::where_`], and if `out` is not empty and its shape differs from the
-/// result's, or its dtype from the result's (an empty `out` is resized).
-pub fn where_out(x: &Tensor, cond: &Tensor, other: impl Into<Rhs>, out: &mut Tensor) {
-    let other = other.into();
-    let inputs: Vec<&Tensor> = match &other {
-        Rhs::Tensor(t) => vec![x, t],
-        Rhs::Scalar(_) => vec![x],
-    };
-    super::out::write_out("where", &inputs, || x.where_(cond, other.clone()), out)
-}
-
 impl Tensor {
-    /// `self` where `cond` is true, else `other` (`torch.where(cond, self, other)`),
-    /// with broadcasting of all three and promotion of `self` and `other`.
-    ///
-    /// ```
-    /// use tessera_core::tensor;
-    /// let x = tensor!([1.0, -2.0, 3.0]);
-    /// let y = x.where_(&x.gt(0.0), 0.0);
-    /// assert_eq!(y.to_vec::<f32>(), vec![1.0, 0.0, 3.0]);
-    /// ```
-    ///
-    /// # Panics
-    /// If `cond` is not a `Bool` tensor or the shapes do not broadcast.
-    pub fn where_(&self, cond: &Tensor, other: impl Into<Rhs>) -> Tensor {
-        assert_eq!(
-            cond.dtype(),
-            DType::Bool,
-            "where: expected condition to be a boolean tensor, but got a tensor with dtype {}",
-            cond.dtype()
-        );
-        let other = other.into();
-        let me = Rhs::from(self);
-        let dtype = promote(&me, &other);
-        let a = self.to_dtype(dtype);
-        let b = other.to_tensor(dtype);
-        let shape = broadcast_shapes(
-            "where",
-            &broadcast_shapes("where", cond.shape(), a.shape()),
-            b.shape(),
-        );
-        let forward = || {
-            let (c, a, b) = (
-                cond.expand(&shape[..]),
-                a.expand(&shape[..]),
-                b.expand(&shape[..]),
-            );
-            dispatch!(dtype, T => {
-                let av = a.to_vec::<T>();
-                let bv = b.to_vec::<T>();
-                let cv = c.to_vec::<bool>();
-                let v: Vec<T> = cv.iter().zip(av.iter().zip(&bv)).map(|(&k, (&x, &y))| if k { x } else { y }).collect();
-                Tensor::from_vec(v, &shape)
-            })
-        };
-        let mask = cond.clone();
-        record_saving(
-            "where",
-            &[&a, &b],
-            Saves::Nothing,
-            &[cond],
-            forward,
-            move |g, _, inputs| {
-                let zero = g.zeros_like();
-                vec![
-                    Some(sum_to_shape(&g.where_(&mask, 0.0), inputs[0].shape())),
-                    Some(sum_to_shape(&zero.where_(&mask, g), inputs[1].shape())),
-                ]
-            },
-        )
-    }
-
     /// Elementwise logical not (`torch.logical_not`): `Bool` result, true where zero.
     pub fn logical_not(&self) -> Tensor {
         self.eq(0)

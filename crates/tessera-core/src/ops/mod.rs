@@ -105,7 +105,7 @@ pub use binary::{
 mod close;
 pub mod compare;
 pub use compare::{
-    compare, compare_out, eq_out, ge_out, gt_out, le_out, lt_out, ne_out, where_out, CompareOp,
+    compare, compare_out, eq_out, ge_out, gt_out, le_out, lt_out, ne_out, CompareOp,
 };
 mod index;
 mod join;
@@ -115,6 +115,8 @@ mod softmax;
 pub use close::Tolerance;
 mod matmul;
 mod special;
+mod where_;
 pub use special::{
     digamma_out, erf_out, erfc_out, erfinv_out, lgamma_out, mvlgamma_out, polygamma_out, xlogy_out,
 };
+pub use where_::where_out;

@@ -1,8 +1,9 @@
 //! `clamp`: `maximum` and `minimum` with scalar bounds, NaN kept, PyTorch's integer bound
 //! rules.
 
-use super::{binary, BinaryOp, Maximum, Minimum, Rhs};
+use super::{binary, binary_, binary_out, promote, Maximum, Minimum, Rhs};
 use crate::autograd::{record, Saves};
+use crate::ops::out::{plan, OutPlan};
 use crate::{dispatch, Scalar, Tensor};
 
 impl Tensor {
@@ -25,11 +26,14 @@ impl Tensor {
         );
         let forward = || {
             let mut r = self.clone();
-            if let Some(lo) = min {
-                r = clamp_bound::<Maximum>(&r, lo);
+            if let Some(lo) = min.and_then(|b| effective_bound(&r, b, true)) {
+                r = binary::<Maximum>(&Rhs::from(&r), &Rhs::Scalar(lo));
             }
-            if let Some(hi) = max {
-                r = clamp_bound::<Minimum>(&r, hi);
+            if let Some(hi) = max.and_then(|b| effective_bound(&r, b, false)) {
+                r = binary::<Minimum>(&Rhs::from(&r), &Rhs::Scalar(hi));
+            }
+            if r.shares_storage(self) {
+                r = r.deep_clone(); // no bound had an effect: still a new tensor
             }
             r
         };
@@ -74,15 +78,14 @@ impl Tensor {
     }
 }
 
-/// One side of a clamp: NaN in the tensor stays NaN, a NaN bound gives NaN. An integer
-/// bound outside an integer tensor's range (casting it would wrap) changes nothing on the
-/// harmless side and panics on the other, as PyTorch.
-fn clamp_bound<O: BinaryOp>(x: &Tensor, bound: Scalar) -> Tensor {
+/// A bound as it applies to `x`: NaN in the tensor stays NaN, a NaN bound gives NaN. An
+/// integer bound outside an integer tensor's range (casting it would wrap) has no effect
+/// on the harmless side (`None`) and panics on the other, as PyTorch.
+fn effective_bound(x: &Tensor, bound: Scalar, is_min: bool) -> Option<Scalar> {
     if let (Scalar::Int(v), true) = (bound, x.dtype().is_int()) {
         let fits = dispatch!(x.dtype(), T => crate::Element::to_i64(<T as crate::Element>::from_i64(v)) == v);
-        let is_min = O::NAME == Maximum::NAME;
         if !fits && (v < 0) == is_min {
-            return x.deep_clone();
+            return None;
         }
         assert!(
             fits,
@@ -91,20 +94,59 @@ fn clamp_bound<O: BinaryOp>(x: &Tensor, bound: Scalar) -> Tensor {
             x.dtype()
         );
     }
-    binary::<O>(&Rhs::from(x), &Rhs::Scalar(bound))
+    Some(bound)
 }
 
-/// [`Tensor::clamp`] written into `out` (`torch.clamp(x, min, max, out=out)`), through a
-/// temporary.
+/// [`Tensor::clamp`] written into `out` (`torch.clamp(x, min, max, out=out)`): straight
+/// into `out`'s storage (one pass per bound) when `x` already has the result dtype and
+/// `out` is contiguous and shares no storage with `x`; through a temporary otherwise.
+///
+/// ```
+/// use tessera_core::{ops::clamp_out, tensor, Tensor};
+/// let mut out = Tensor::zeros(&[3]);
+/// clamp_out(&tensor!([-2.0, 0.5, 9.0]), Some(0.0), Some(1.0), &mut out);
+/// assert_eq!(out.to_vec::<f32>(), [0.0, 0.5, 1.0]);
+/// ```
 ///
 /// # Panics
 /// As [`Tensor::clamp`], and if `out` is not empty and its shape differs from the
-/// result's, or its dtype from the result's (an empty `out` is resized).
+/// result's, or its dtype from the result's (an empty `out` is resized); if `x` or `out`
+/// requires grad while grad mode is on.
 pub fn clamp_out(
     x: &Tensor,
     min: Option<impl Into<Scalar>>,
     max: Option<impl Into<Scalar>>,
     out: &mut Tensor,
 ) {
+    let (min, max) = (min.map(Into::into), max.map(Into::into));
+    // Scalar bounds only raise the dtype's category: each bound keeping `x`'s dtype
+    // means the result has it.
+    let keeps_dtype = (min.is_some() || max.is_some())
+        && min
+            .iter()
+            .chain(&max)
+            .all(|&b| promote(&Rhs::from(x), &Rhs::Scalar(b)) == x.dtype());
+    if keeps_dtype {
+        let lo = min.and_then(|b| effective_bound(x, b, true));
+        let hi = max.and_then(|b| effective_bound(x, b, false));
+        let direct = matches!(
+            plan("clamp", x.shape(), x.dtype(), &[x], out),
+            OutPlan::Direct(_)
+        );
+        match (direct, lo, hi) {
+            (true, Some(lo), hi) => {
+                binary_out::<Maximum>(&Rhs::from(x), &Rhs::Scalar(lo), out);
+                if let Some(hi) = hi {
+                    let _no_graph = crate::autograd::no_grad();
+                    binary_::<Minimum>(out, &Rhs::Scalar(hi));
+                }
+                return;
+            }
+            (true, None, Some(hi)) => {
+                return binary_out::<Minimum>(&Rhs::from(x), &Rhs::Scalar(hi), out)
+            }
+            _ => {}
+        }
+    }
     crate::ops::out::write_out("clamp", &[x], || x.clamp(min, max), out)
 }

@@ -308,6 +308,9 @@ pub fn binary_<O: BinaryOp>(x: &Tensor, b: &Rhs) {
     let op = O::NAME_INPLACE;
     x.check_inplace(op);
     x.assert_no_internal_overlap(op);
+    if inplace_direct::<O>(x, b) {
+        return;
+    }
     let r = binary::<O>(&Rhs::from(x), b);
     assert!(
         r.dtype().category() <= x.dtype().category(),
@@ -322,6 +325,56 @@ pub fn binary_<O: BinaryOp>(x: &Tensor, b: &Rhs) {
         r.shape()
     );
     x.copy_(&r);
+}
+
+/// The direct path of [`binary_`]: `x[i] = O(x[i], b[i])` in `x`'s storage, without a
+/// temporary, when nothing needs the general path: no graph is being recorded, `x` is
+/// contiguous and already of the result dtype and shape, and `b` is a number or a
+/// tensor sharing no storage with `x` (each element then reads only its own old value).
+/// Returns whether it ran.
+fn inplace_direct<O: BinaryOp>(x: &Tensor, b: &Rhs) -> bool {
+    let b_grad = matches!(b, Rhs::Tensor(t) if t.requires_grad());
+    if crate::autograd::is_grad_enabled() && (x.requires_grad() || b_grad) {
+        return false;
+    }
+    if matches!(b, Rhs::Tensor(t) if t.shares_storage(x)) {
+        return false;
+    }
+    let Some(range) = x.layout().contiguous_range() else {
+        return false;
+    };
+    let (dtype, _, tb, shape) = operands::<O>(&Rhs::from(x), b);
+    if dtype != x.dtype() || shape != x.shape() {
+        return false;
+    }
+    dispatch!(dtype, T => zip_inplace::<T>(O::NAME_INPLACE, x, &tb, range, O::apply::<T>));
+    true
+}
+
+/// `x[i] = f(x[i], b[i])` over `x`'s contiguous storage elements `range`, `b` broadcast
+/// to `x`'s shape and sharing no storage with it.
+fn zip_inplace<T: StorageElement>(
+    op: &str,
+    x: &Tensor,
+    b: &Tensor,
+    range: std::ops::Range<usize>,
+    f: impl Fn(T, T) -> T + Sync,
+) {
+    let (reads, mut write) =
+        crate::storage::lock_for_out(op, &[b.storage().as_ref()], x.storage().as_ref());
+    let db = T::slice(&reads[0]).expect("dtype checked");
+    let dst = &mut write.slice_mut::<T>().expect("dtype checked")[range];
+    let lb = b.layout().broadcast_to(op, x.shape());
+    let zip = |y: &[T], o: &mut [T]| o.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
+    if let Some(rb) = lb.contiguous_range() {
+        par_zip(&db[rb], dst, zip);
+    } else if lb.strides().iter().all(|&s| s == 0) {
+        let y = db[lb.offset()];
+        crate::runtime::pool::par_chunks_mut(dst, |o| o.iter_mut().for_each(|o| *o = f(*o, y)));
+    } else {
+        // Broadcast or strided `b` (a bias row added to every row): gather it once.
+        par_zip(&lb.gather(db), dst, zip);
+    }
 }
 
 /// Runs `O` into `out` (`torch.add(a, b, out=out)`): straight into `out`'s storage when

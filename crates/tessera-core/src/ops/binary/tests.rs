@@ -163,3 +163,108 @@ fn large_strided_binary_matches_small_path() {
     assert_eq!(v[1], 300.0 - 1.0);
     assert_eq!(v[300], 1.0 - 300.0);
 }
+
+/// The in-place forms write straight into `self` when they can; each case below takes a
+/// different path (direct with a contiguous, broadcast or scalar operand; the general
+/// path for an aliased operand, a strided `self`, a promoted dtype, and under autograd)
+/// and all agree with the allocating form.
+#[test]
+fn inplace_paths_agree_with_allocating_form() {
+    let base = || Tensor::arange(0.0, 16.0).reshape([4, 4]);
+    let row = tensor!([1.0, -1.0, 2.0, 0.5]);
+    type Case<'a> = (&'a str, Box<dyn Fn(&Tensor) + 'a>, Tensor);
+    let cases: Vec<Case> = vec![
+        (
+            "contiguous",
+            Box::new(|x| {
+                x.mul_(base());
+            }),
+            base() * base(),
+        ),
+        (
+            "broadcast row",
+            Box::new(move |x| {
+                x.add_(&row);
+            }),
+            base() + tensor!([1.0, -1.0, 2.0, 0.5]),
+        ),
+        (
+            "scalar",
+            Box::new(|x| {
+                x.sub_(2.5);
+            }),
+            base() - 2.5,
+        ),
+        (
+            "aliased",
+            Box::new(|x| {
+                x.add_(x.t());
+            }),
+            base() + base().t(),
+        ),
+        (
+            "f64 operand",
+            Box::new(|x| {
+                x.div_(tensor!([2.0], dtype = DType::F64));
+            }),
+            base() / 2.0,
+        ),
+    ];
+    for (name, f, want) in cases {
+        let x = base();
+        f(&x);
+        assert_eq!(x.to_vec::<f32>(), want.to_vec::<f32>(), "{name}");
+    }
+    // A strided `self`: a transposed view of a larger tensor.
+    let m = base();
+    m.t().add_(1.0);
+    assert_eq!(m.to_vec::<f32>(), (base() + 1.0).to_vec::<f32>());
+    // Large enough to be split across threads.
+    let big = Tensor::arange(0.0, 200_000.0).to_dtype(DType::F64);
+    big.mul_(2.0);
+    assert_eq!(
+        big.sum().item::<f64>(),
+        2.0 * (0..200_000i64).sum::<i64>() as f64
+    );
+    // Integers keep wrapping semantics and their dtype.
+    let i = tensor!([i32::MAX, 1], dtype = DType::I32);
+    i.add_(1);
+    assert_eq!(i.to_vec::<i32>(), [i32::MIN, 2]);
+}
+
+#[test]
+fn clamp_out_direct_and_general_paths() {
+    use crate::ops::clamp_out;
+    let _g = crate::autograd::no_grad();
+    let nan_eq = crate::ops::Tolerance {
+        equal_nan: true,
+        ..Default::default()
+    };
+    let x = tensor!([-2.0, 0.5, f32::NAN, 9.0]);
+    let want = x.clamp(Some(0.0), Some(1.0));
+    let base = Tensor::full(&[6], 7.0);
+    let mut out = base.narrow(0, 1, 4);
+    clamp_out(&x, Some(0.0), Some(1.0), &mut out);
+    assert!(out.allclose_with(&want, nan_eq));
+    assert_eq!(base.to_vec::<f32>()[0], 7.0);
+    let mut only_max = Tensor::zeros(&[4]);
+    clamp_out(&x, None::<f64>, Some(0.0), &mut only_max);
+    assert!(only_max.allclose_with(&x.clamp(None::<f64>, Some(0.0)), nan_eq));
+    // Aliased: clamped in place.
+    let mut alias = x.clone();
+    clamp_out(&x, Some(0.0), Some(1.0), &mut alias);
+    assert!(x.allclose_with(&want, nan_eq));
+    // Promoted: an integer tensor with float bounds gives a float result.
+    let mut f = Tensor::zeros(&[2]);
+    clamp_out(&tensor!([-3, 3]), Some(-0.5), Some(0.5), &mut f);
+    assert_eq!(f.to_vec::<f32>(), [-0.5, 0.5]);
+    // An integer bound beyond the dtype's range on the harmless side changes nothing.
+    let mut i = Tensor::zeros_dtype(&[2], DType::I8);
+    clamp_out(
+        &tensor!([-3, 3], dtype = DType::I8),
+        Some(-1000),
+        None::<i64>,
+        &mut i,
+    );
+    assert_eq!(i.to_vec::<i8>(), [-3, 3]);
+}
