@@ -14,8 +14,9 @@
 //! | dtype-keeping unary (`neg`, `relu`, ...) | [`MapUnaryOp`] | [`unary::map_unary`], `map_unary_`, `map_unary_out` | `unary/same.rs` |
 //! | binary with broadcasting (`add`, `pow`, ...) | [`BinaryOp`] | [`binary()`], [`binary_`], [`binary_out`] | `binary/arith_ops.rs` |
 //! | comparison (`eq`, `lt`, ...) | [`CompareOp`] | [`compare()`], [`compare_out`] | `compare.rs` |
+//! | reduction (`sum`, `amax`, `argmax`, ...) | [`ReduceOp`] | [`reduce()`], [`reduce_out`] (all dims, over dims, `out=`) | `reduce/ops.rs`, `reduce/arg.rs` |
 //!
-//! Inside core, each op is one `unary_op!`, `binary_op!` or `compare_op!` invocation whose `///` docs
+//! Inside core, each op is one `unary_op!`, `binary_op!`, `compare_op!` or `reduce_op!` invocation whose `///` docs
 //! become the method's, so `grep -n "fn expm1"` lands on the definition:
 //!
 //! ```text
@@ -84,9 +85,12 @@
 //! autograd::gradcheck(|v| float_unary::<Cube>(&v[0]), &[x], Default::default()).unwrap();
 //! ```
 //!
-//! Ops that are not elementwise (reductions, `softmax` and friends, `matmul`, indexing,
-//! joins, views) are one method each in their own file, with their backward recorded next
-//! to the forward (`autograd::custom_op` for ops outside core).
+//! The row ops `softmax`, `log_softmax` and `logsumexp` (`softmax.rs`) share one driver
+//! over rows along a dim, with per-dtype row kernels picked by the `RowFloat` trait (the
+//! f32 kernel follows the calling thread's [`crate::Precision`]). The remaining ops that
+//! are neither elementwise nor reductions (`matmul`, indexing, joins, views) have one
+//! body each and are one method each in their own file, with their backward recorded
+//! next to the forward (`autograd::custom_op` for ops outside core).
 
 pub mod arith;
 mod out;
@@ -111,6 +115,9 @@ mod index;
 mod join;
 mod overload;
 pub mod reduce;
+pub use reduce::{
+    all_out, amax_out, amin_out, any_out, mean_out, prod_out, reduce, reduce_out, sum_out, ReduceOp,
+};
 mod softmax;
 pub use close::Tolerance;
 mod matmul;
