@@ -47,6 +47,10 @@ pub use tessera_core::ops::{
     sin_out, softplus_out, sqrt_out, square_out, sub_out, tanh_out, where_out,
 };
 
+/// The reductions' `out=` forms (`torch.sum(x, dims, keepdim, out=y)` is
+/// `tessera::sum_out(&x, dims, keepdim, &mut y)`).
+pub use tessera_core::ops::{all_out, amax_out, amin_out, any_out, mean_out, prod_out, sum_out};
+
 /// The special functions' `out=` forms (`torch.lgamma(x, out=y)`, ...).
 pub use tessera_core::ops::{
     digamma_out, erf_out, erfc_out, erfinv_out, lgamma_out, mvlgamma_out, polygamma_out, xlogy_out,
