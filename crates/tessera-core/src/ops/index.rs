@@ -3,6 +3,8 @@
 use super::arith::Arith;
 use crate::autograd::{record_saving, Saves};
 use crate::layout::normalize_dim;
+use crate::runtime::pool::par_rows;
+use crate::runtime::Output;
 use crate::StorageElement;
 use crate::{dispatch, DType, Tensor};
 
@@ -185,26 +187,68 @@ impl Tensor {
             index.shape(),
             index.dtype()
         );
+        if self.dim() == 0 {
+            normalize_dim("index_select", dim, 0);
+            let idx = index.to_vec::<i64>();
+            for &i in &idx {
+                assert!(
+                    i == 0,
+                    "index_select: index {i} is out of range for dimension 0 with size 1"
+                );
+            }
+            return self
+                .reshape([1])
+                .expand([idx.len()])
+                .contiguous()
+                .reshape(index.shape());
+        }
         let d = normalize_dim("index_select", dim, self.dim());
-        let size = self.shape().get(d).copied().unwrap_or(1) as i64;
-        let parts: Vec<Tensor> = index
+        let size = self.shape()[d];
+        let idx: Vec<usize> = index
             .to_vec::<i64>()
             .iter()
             .map(|&i| {
                 // Negative indices are out of range here, as in torch.index_select.
                 assert!(
-                    (0..size).contains(&i),
+                    (0..size as i64).contains(&i),
                     "index_select: index {i} is out of range for dimension {d} with size {size}"
                 );
-                self.select(d as isize, i as isize).unsqueeze(d as isize)
+                i as usize
             })
             .collect();
-        if parts.is_empty() {
-            let mut shape = self.shape().to_vec();
-            shape[d] = 0;
-            return Tensor::zeros_dtype(&shape, self.dtype());
-        }
-        Tensor::cat(&parts, d as isize)
+        let mut shape = self.shape().to_vec();
+        shape[d] = idx.len();
+        let outer: usize = self.shape()[..d].iter().product();
+        let inner: usize = self.shape()[d + 1..].iter().product();
+        let forward = || {
+            dispatch!(self.dtype(), T => self.with_contiguous(|src: &[T]| {
+                // Every element is written below: a reused buffer is safe.
+                let mut out = Output::<T>::for_overwrite("index_select", outer * idx.len() * inner);
+                // One block of `inner` values per (outer, picked) pair.
+                par_rows(src, (size * inner).max(1), out.as_mut_slice(), idx.len() * inner, |s, o| {
+                    for (o, &i) in o.chunks_mut(inner.max(1)).zip(&idx) {
+                        o.copy_from_slice(&s[i * inner..(i + 1) * inner]);
+                    }
+                });
+                out.into_tensor(&shape)
+            }))
+        };
+        let picked = index.reshape([index.numel()]);
+        record_saving(
+            "index_select",
+            &[self],
+            Saves::Nothing,
+            &[index],
+            forward,
+            move |g, _, inputs| {
+                let mut at = vec![1isize; g.dim()];
+                at[d] = -1;
+                let full = picked.reshape(&at[..]).expand(g.shape()).contiguous();
+                vec![Some(
+                    inputs[0].zeros_like().scatter_add(d as isize, &full, g),
+                )]
+            },
+        )
     }
 }
 
@@ -240,5 +284,38 @@ mod tests {
     #[should_panic(expected = "gather: index 3 is out of bounds for dimension 1 with size 2")]
     fn gather_out_of_range() {
         tensor!([[1, 2]]).gather(1, &tensor!([[3]]));
+    }
+
+    #[test]
+    fn index_select_strided_empty_and_gradient() {
+        let x = Tensor::arange(0, 24).reshape([2, 3, 4]);
+        let idx = tensor!([2, 0, 2]);
+        let y = x.permute([2, 1, 0]).index_select(1, &idx); // strided input
+        assert_eq!(y.shape(), &[4, 3, 2]);
+        assert_eq!(
+            y.to_vec::<i64>()[..6],
+            [8, 20, 0, 12, 8, 20] // x[:, 2, 0], x[:, 0, 0], x[:, 2, 0]
+        );
+        assert_eq!(
+            x.index_select(-1, &tensor!([3])).to_vec::<i64>(),
+            [3, 7, 11, 15, 19, 23]
+        );
+        let none = Tensor::zeros_dtype(&[0], crate::DType::I64);
+        assert_eq!(x.index_select(0, &none).shape(), &[0, 3, 4]);
+        let w = Tensor::randn(&[5, 3]).to_dtype(crate::DType::F64);
+        w.requires_grad_(true);
+        let picks = tensor!([4, 1, 4]);
+        crate::autograd::gradcheck(
+            |v| v[0].index_select(0, &picks),
+            std::slice::from_ref(&w),
+            Default::default(),
+        )
+        .unwrap();
+        crate::autograd::gradcheck(
+            |v| v[0].index_select(1, &picks.narrow(0, 1, 1)),
+            &[w],
+            Default::default(),
+        )
+        .unwrap();
     }
 }
