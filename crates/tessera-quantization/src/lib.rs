@@ -4,16 +4,30 @@
 //!   `qint32`), [`quantize_per_tensor`], [`quantize_per_channel`],
 //!   [`QTensor::dequantize`], [`QTensor::int_repr`], views that keep the quantization,
 //!   and [`cat`]; the arithmetic is PyTorch's bit for bit (see [`quantize`]).
+//! - Observers ([`observer`]): `MinMaxObserver`, `MovingAverageMinMaxObserver`,
+//!   `PerChannelMinMaxObserver`, `HistogramObserver`, `PlaceholderObserver`, ... with
+//!   PyTorch's `calculate_qparams`.
+//! - [`QConfig`] (an activation and a weight observer factory) and [`QConfigMapping`]
+//!   with PyTorch's precedence; [`get_default_qconfig_mapping`].
 //!
 //! Quantized tensors are a type of this crate rather than a dtype of core: see
 //! [`QTensor`]'s module docs for why.
 #![warn(missing_docs)]
 
+mod qconfig;
+mod qconfig_mapping;
 mod qtensor;
 mod qtype;
 pub mod quantize;
 mod views;
 
+pub use qconfig::{
+    default_per_channel_weight_observer, default_weight_observer, get_default_qconfig,
+    get_default_qconfig_mapping, QConfig,
+};
+pub use qconfig_mapping::QConfigMapping;
 pub use qtensor::{quantize_per_channel, quantize_per_tensor, QParams, QTensor};
 pub use qtype::{QDType, QElement, QScheme};
 pub use views::cat;
+
+pub mod observer;
