@@ -14,6 +14,8 @@
 //! [`QTensor`]'s module docs for why.
 #![warn(missing_docs)]
 
+pub mod dict;
+mod fake_quantize;
 mod qconfig;
 mod qconfig_mapping;
 mod qtensor;
@@ -21,6 +23,9 @@ mod qtype;
 pub mod quantize;
 mod views;
 
+pub use fake_quantize::{
+    fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine, FakeQuantize,
+};
 pub use qconfig::{
     default_per_channel_weight_observer, default_weight_observer, get_default_qconfig,
     get_default_qconfig_mapping, QConfig,
