@@ -327,9 +327,37 @@ def qconfig_mapping_cases():
                                    "table": table, "defaults": defaults})
 
 
+def print_cases():
+    cases = []
+
+    def add(x, q, storage=False):
+        c = {"x": bits(x.numpy()), "shape": list(x.shape), "dtype": str(q.dtype), "str": str(q)}
+        if q.qscheme() == torch.per_tensor_affine:
+            c.update({"scale": q.q_scale(), "zero_point": q.q_zero_point()})
+        else:
+            c.update({"scales": q.q_per_channel_scales().tolist(), "zero_points": q.q_per_channel_zero_points().tolist(),
+                      "axis": q.q_per_channel_axis()})
+        c["storage_str"] = str(q.storage())
+        cases.append(c)
+
+    for shape, scale, zp, dt in [((2,), 0.1, 10, torch.quint8), ((2, 3), 0.05, -3, torch.qint8), ((), 0.1, 3, torch.qint32),
+                                 ((0, 3), 0.1, 3, torch.quint8), ((0,), 1e-5, 0, torch.qint8), ((4, 5), 0.00390625, 0, torch.quint8),
+                                 ((3, 2, 2), 1e-7, 7, torch.qint32), ((1200,), 0.5, 100, torch.quint8), ((2, 40), 0.01, 0, torch.qint8)]:
+        x = torch.from_numpy(np.asarray(rng.normal(size=shape) * 2, dtype=np.float32))
+        add(x, torch.quantize_per_tensor(x, scale, zp, dt))
+    for shape, axis, dt in [((2, 3), 0, torch.qint8), ((2, 3, 2), 1, torch.quint8), ((3, 12), 1, torch.quint8)]:
+        x = torch.from_numpy(np.asarray(rng.normal(size=shape) * 2, dtype=np.float32))
+        c = shape[axis]
+        sc = torch.from_numpy(rng.uniform(0.01, 0.5, size=c))
+        zps = torch.from_numpy(rng.integers(0, 20, size=c))
+        add(x, torch.quantize_per_channel(x, sc, zps, axis, dt))
+    write("print.json", cases)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     tensor_cases()
     observer_cases()
     fake_quant_cases()
     qconfig_mapping_cases()
+    print_cases()

@@ -9,18 +9,24 @@
 //!   PyTorch's `calculate_qparams`.
 //! - [`QConfig`] (an activation and a weight observer factory) and [`QConfigMapping`]
 //!   with PyTorch's precedence; [`get_default_qconfig_mapping`].
+//! - [`FakeQuantize`] and the `fake_quantize_*` functions, with the straight-through
+//!   gradient.
+//! - [`QStorage`] (`QUInt8Storage`, ...): the raw values as bytes, shared with views;
+//!   printing as PyTorch prints.
 //!
 //! Quantized tensors are a type of this crate rather than a dtype of core: see
 //! [`QTensor`]'s module docs for why.
 #![warn(missing_docs)]
 
 pub mod dict;
+mod display;
 mod fake_quantize;
 mod qconfig;
 mod qconfig_mapping;
 mod qtensor;
 mod qtype;
 pub mod quantize;
+mod storage;
 mod views;
 
 pub use fake_quantize::{
@@ -33,6 +39,7 @@ pub use qconfig::{
 pub use qconfig_mapping::QConfigMapping;
 pub use qtensor::{quantize_per_channel, quantize_per_tensor, QParams, QTensor};
 pub use qtype::{QDType, QElement, QScheme};
+pub use storage::{QInt32Storage, QInt8Storage, QStorage, QUInt8Storage};
 pub use views::cat;
 
 pub mod observer;
