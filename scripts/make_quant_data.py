@@ -354,6 +354,30 @@ def print_cases():
     write("print.json", cases)
 
 
+def pth_cases():
+    x = torch.from_numpy((rng.normal(size=(3, 4)) * 2).astype(np.float32))
+    a = torch.quantize_per_tensor(x, 0.05, 7, torch.quint8)
+    b = torch.quantize_per_tensor(x, 0.02, -3, torch.qint8)
+    c = torch.quantize_per_tensor(x, 1e-4, 12345, torch.qint32)
+    d = torch.quantize_per_channel(x, torch.tensor([0.1, 0.05, 0.2], dtype=torch.float64), torch.tensor([1, 2, 3]), 0, torch.qint8)
+    e = torch.quantize_per_channel(x, torch.tensor([0.1, 0.05, 0.2, 0.01], dtype=torch.float64), torch.tensor([10, 0, 255, 128]), 1, torch.quint8)
+    sd = {"a": a, "b": b, "c": c, "d": d, "e": e, "a_t": a.t(), "a_row": a[1], "plain": x}
+    torch.save(sd, os.path.join(OUT, "quantized.pth"))
+    expect = {}
+    for k, q in sd.items():
+        if not q.is_quantized:
+            continue
+        r = {"dtype": str(q.dtype), "shape": list(q.shape), "stride": list(q.stride()), "offset": q.storage_offset(),
+             "int_repr": q.int_repr().to(torch.int64).flatten().tolist(), "dq": bits(q.dequantize().numpy())}
+        if q.qscheme() == torch.per_tensor_affine:
+            r.update({"scale": q.q_scale(), "zero_point": q.q_zero_point()})
+        else:
+            r.update({"scales": q.q_per_channel_scales().tolist(), "zero_points": q.q_per_channel_zero_points().tolist(),
+                      "axis": q.q_per_channel_axis()})
+        expect[k] = r
+    write("quantized_pth.json", expect)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     tensor_cases()
@@ -361,3 +385,4 @@ if __name__ == "__main__":
     fake_quant_cases()
     qconfig_mapping_cases()
     print_cases()
+    pth_cases()

@@ -13,6 +13,8 @@
 //!   gradient.
 //! - [`QStorage`] (`QUInt8Storage`, ...): the raw values as bytes, shared with views;
 //!   printing as PyTorch prints.
+//! - `.pth` files: [`QTensor::to_record`] / [`QTensor::from_record`] with tessera-io's
+//!   `_rebuild_qtensor` records.
 //!
 //! Quantized tensors are a type of this crate rather than a dtype of core: see
 //! [`QTensor`]'s module docs for why.
@@ -21,6 +23,7 @@
 pub mod dict;
 mod display;
 mod fake_quantize;
+mod pth;
 mod qconfig;
 mod qconfig_mapping;
 mod qtensor;
