@@ -324,7 +324,56 @@ def qconfig_mapping_cases():
     defaults = {b: mapping_dict(get_default_qconfig_mapping(b)) for b in ["x86", "fbgemm", "qnnpack"]}
     write("qconfig_mapping.json", {"mapping": mapping_dict(m),
                                    "labels": {k: qconfig_dict(v) for k, v in q.items()},
-                                   "table": table, "defaults": defaults})
+                                   "table": table, "defaults": defaults, "fx": fx_case()})
+
+
+def fx_case():
+    """A model prepared by prepare_fx: the qconfig FX gives each leaf module (node_name_to_qconfig)."""
+    import torch.nn as nn
+    from torch.ao.quantization import QConfig, QConfigMapping
+    from torch.ao.quantization.observer import MinMaxObserver
+    from torch.ao.quantization.quantize_fx import prepare_fx
+
+    class Inner(nn.Module):  # SiLU, not ReLU: Linear+ReLU would be fused
+        def __init__(s):
+            super().__init__()
+            s.fc0 = nn.Linear(4, 4)
+            s.relu = nn.SiLU()
+            s.fc1 = nn.Linear(4, 4)
+
+        def forward(s, x):
+            return s.fc1(s.relu(s.fc0(x)))
+
+    class M(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.fc = nn.Linear(4, 4)
+            s.relu = nn.SiLU()
+            s.block1 = Inner()
+            s.block2 = Inner()
+            s.relu2 = nn.SiLU()
+            s.head = Inner()
+
+        def forward(s, x):
+            return s.head(s.relu2(s.block2(s.block1(s.relu(s.fc(x))))))
+
+    q = {n: QConfig(activation=MinMaxObserver.with_args(quant_min=0, quant_max=i + 10),
+                    weight=MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric))
+         for i, n in enumerate("GTRNOP")}
+    m = (QConfigMapping().set_global(q["G"]).set_object_type(nn.SiLU, q["T"])
+         .set_module_name_regex(r"block\d\.fc", q["R"]).set_module_name("block2", q["N"])
+         .set_module_name("head.relu", None)
+         .set_module_name_object_type_order("block1", nn.Linear, 1, q["O"])
+         .set_module_name_object_type_order("", nn.SiLU, 1, q["P"]))
+    gm = prepare_fx(M().eval(), m, (torch.randn(2, 4),))
+    n2q = gm.meta["_observed_graph_module_attrs"].node_name_to_qconfig
+    by_qmax = {i + 10: n for i, n in enumerate("GTRNOP")}
+    leaves = []
+    for node in gm.graph.nodes:
+        if node.op == "call_module" and not node.target.startswith("activation_post_process"):
+            qc = n2q.get(node.name)
+            leaves.append([node.target, None if qc is None else by_qmax[qc.activation.p.keywords["quant_max"]]])
+    return {"mapping": mapping_dict(m), "labels": {k: qconfig_dict(v) for k, v in q.items()}, "leaves": leaves}
 
 
 def print_cases():

@@ -215,3 +215,87 @@ fn bad_dict_is_an_error() {
     let v: Value = serde_json::json!({"module_name_regex": [["(", null]]});
     assert!(QConfigMapping::from_dict(&v).is_err());
 }
+
+#[test]
+fn qconfigs_for_model_match_prepare_fx() {
+    use tessera_nn::{ModuleDict, SiLU};
+    let d = load("qconfig_mapping.json");
+    let fx = &d["fx"];
+    let m = QConfigMapping::from_dict(&fx["mapping"]).unwrap();
+    let inner = || {
+        ModuleDict::new()
+            .insert("fc0", Linear::new(4, 4, true))
+            .insert("relu", SiLU)
+            .insert("fc1", Linear::new(4, 4, true))
+    };
+    let model = ModuleDict::new()
+        .insert("fc", Linear::new(4, 4, true))
+        .insert("relu", SiLU)
+        .insert("block1", inner())
+        .insert("block2", inner())
+        .insert("relu2", SiLU)
+        .insert("head", inner());
+    let got = m.qconfigs_for_model(&model);
+    let labels = fx["labels"].as_object().unwrap();
+    let leaves = fx["leaves"].as_array().unwrap();
+    assert_eq!(leaves.len(), 12);
+    for leaf in leaves {
+        let name = leaf[0].as_str().unwrap();
+        let want = match leaf[1].as_str() {
+            None => None,
+            Some(l) => qconfig_from_value(&labels[l]).unwrap(),
+        };
+        let (_, q) = got
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("the leaf is in named_modules");
+        assert_eq!(q, &want, "{name}");
+    }
+}
+
+#[test]
+fn observers_on_views_and_bad_inputs() {
+    // a non-contiguous input gives what its contiguous copy gives
+    let x = Tensor::arange(0, 12)
+        .to_dtype(tessera_core::DType::F32)
+        .reshape([3, 4])
+        - 5.0;
+    for spec in [
+        ObserverSpec::min_max(),
+        ObserverSpec::per_channel_min_max().ch_axis(-1),
+        ObserverSpec::histogram().bins(16),
+    ] {
+        let a = spec.build();
+        let b = spec.build();
+        a.forward(&x.t());
+        b.forward(&x.t().contiguous());
+        let (sa, za) = a.calculate_qparams();
+        let (sb, zb) = b.calculate_qparams();
+        assert_eq!(sa.to_vec::<f32>(), sb.to_vec::<f32>());
+        assert_eq!(za.to_vec::<i64>(), zb.to_vec::<i64>());
+    }
+    // NaN in a histogram's input: torch.histc's error
+    let h = ObserverSpec::histogram().build();
+    let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.forward(&Tensor::from_vec(vec![1.0f32, f32::NAN], &[2]));
+    }))
+    .unwrap_err();
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("torch.histc: range of [nan, nan] is not finite"),
+        "{msg}"
+    );
+    // a per-channel observer fed another channel count
+    let p = ObserverSpec::per_channel_min_max().build();
+    p.forward(&Tensor::zeros(&[2, 3]));
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        p.forward(&Tensor::zeros(&[3, 3]));
+    }))
+    .is_err());
+    // ch_axis out of range
+    let p = ObserverSpec::per_channel_min_max().ch_axis(2).build();
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        p.forward(&Tensor::zeros(&[2, 3]));
+    }))
+    .is_err());
+}

@@ -51,7 +51,9 @@ fn histc(x: &[f32], bins: usize, min: f64, max: f64) -> Vec<f32> {
         hi += 1.0;
     }
     if !(lo.is_finite() && hi.is_finite()) {
-        panic!("torch.histc: range of [{lo}, {hi}] is not finite");
+        // C++'s stream output, as PyTorch's message has it: `nan`, `inf`.
+        let c = |v: f64| format!("{v}").to_lowercase();
+        panic!("torch.histc: range of [{}, {}] is not finite", c(lo), c(hi));
     }
     let edges = linspace_f32(lo as f32, hi as f32, bins + 1);
     let (left, right) = (edges[0], edges[bins]);
