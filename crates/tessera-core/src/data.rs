@@ -5,8 +5,12 @@
 
 use crate::{DType, Element};
 
-/// The typed data of a storage, one variant per [`DType`].
-#[derive(Clone, Debug, PartialEq)]
+/// The typed data of a storage: one owned variant per [`DType`], or elements borrowed
+/// from another object's bytes ([`StorageData::Shared`], copied on the first write).
+///
+/// Read elements with [`StorageElement::slice`], which handles every variant; two
+/// `StorageData` are equal when their dtypes and elements are.
+#[derive(Clone, Debug)]
 pub enum StorageData {
     /// `bool` elements
     Bool(Vec<bool>),
@@ -22,6 +26,17 @@ pub enum StorageData {
     F32(Vec<f32>),
     /// `f64` elements
     F64(Vec<f64>),
+    /// Elements of any dtype borrowed without a copy from bytes another object owns (a
+    /// memory-mapped file): see [`crate::shared`]. The first mutable access
+    /// ([`StorageElement::slice_mut`]) replaces it with the owned variant of its dtype.
+    Shared(crate::shared::SharedData),
+}
+
+impl PartialEq for StorageData {
+    fn eq(&self, other: &StorageData) -> bool {
+        self.dtype() == other.dtype()
+            && crate::dispatch!(self.dtype(), T => T::slice(self) == T::slice(other))
+    }
 }
 
 mod sealed {
@@ -37,9 +52,10 @@ pub trait StorageElement: Element + sealed::Sealed {
     fn wrap(v: Vec<Self>) -> StorageData;
     /// The slice, if the data is of this type.
     fn slice(d: &StorageData) -> Option<&[Self]>;
-    /// The mutable slice, if the data is of this type.
+    /// The mutable slice, if the data is of this type. Shared data
+    /// ([`StorageData::Shared`]) is copied into an owned vector first.
     fn slice_mut(d: &mut StorageData) -> Option<&mut [Self]>;
-    /// The vector, if the data is of this type.
+    /// The vector, if the data is of this type (shared data is copied).
     fn into_vec(d: StorageData) -> Option<Vec<Self>>;
 }
 
@@ -51,15 +67,27 @@ macro_rules! impl_storage_element {
             fn wrap(v: Vec<Self>) -> StorageData { StorageData::$v(v) }
             #[inline]
             fn slice(d: &StorageData) -> Option<&[Self]> {
-                match d { StorageData::$v(v) => Some(v), _ => None }
+                match d {
+                    StorageData::$v(v) => Some(v),
+                    StorageData::Shared(s) => s.slice::<Self>(),
+                    _ => None,
+                }
             }
             #[inline]
             fn slice_mut(d: &mut StorageData) -> Option<&mut [Self]> {
+                if let StorageData::Shared(s) = d {
+                    // Copy on write: the owner's bytes are never written.
+                    *d = StorageData::$v(s.to_vec::<Self>()?);
+                }
                 match d { StorageData::$v(v) => Some(v), _ => None }
             }
             #[inline]
             fn into_vec(d: StorageData) -> Option<Vec<Self>> {
-                match d { StorageData::$v(v) => Some(v), _ => None }
+                match d {
+                    StorageData::$v(v) => Some(v),
+                    StorageData::Shared(s) => s.to_vec::<Self>(),
+                    _ => None,
+                }
             }
         }
     )*};
@@ -77,6 +105,7 @@ impl StorageData {
             StorageData::I64(_) => DType::I64,
             StorageData::F32(_) => DType::F32,
             StorageData::F64(_) => DType::F64,
+            StorageData::Shared(s) => s.dtype(),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod ops;
 mod precision;
 pub mod runtime;
 mod scalar;
+pub mod shared;
 mod state_dict;
 pub mod storage;
 mod tensor;

@@ -7,6 +7,11 @@
 //! sides load (and save) them; each figure is the best of 10, one thread, files in the
 //! page cache.
 //!
+//! `load_pth` and `load_safetensors` use the default, memory-mapped loading (storages
+//! borrow the file's pages, CRC-checked at load time); `load_pth_copy` reads every
+//! storage into memory of its own (`LoadOptions::new().mmap(false)`), as before; the
+//! `_first` cases drop core's cached buffers first, as the first load in a process.
+//!
 //! Run: `cargo run --release -p tessera-io --example bench_io` (needs python3 with
 //! torch and safetensors to make the files).
 
@@ -53,6 +58,8 @@ fn main() -> Result<()> {
     println!("{}", made.trim());
     let (pth, st) = (dir.join("resnet18.pth"), dir.join("resnet18.safetensors"));
     let sd = tessera_io::load_state_dict(&pth)?;
+    // Every storage read into memory of its own (the mapped default borrows the file).
+    let copy = tessera_io::LoadOptions::new().mmap(false);
     let cases: Vec<(&str, f64)> = vec![
         (
             "load_pth",
@@ -64,6 +71,23 @@ fn main() -> Result<()> {
                 // As a first load in a process: no dropped buffers to reuse.
                 tessera_core::release_cached_buffers();
                 tessera_io::load_state_dict(&pth).map(drop)
+            })?,
+        ),
+        (
+            "load_pth_copy",
+            best(10, || {
+                tessera_io::load_with(&pth, &copy)
+                    .and_then(|v| v.to_state_dict())
+                    .map(drop)
+            })?,
+        ),
+        (
+            "load_pth_copy_first",
+            best(10, || {
+                tessera_core::release_cached_buffers();
+                tessera_io::load_with(&pth, &copy)
+                    .and_then(|v| v.to_state_dict())
+                    .map(drop)
             })?,
         ),
         (
@@ -92,7 +116,7 @@ fn main() -> Result<()> {
     println!("| --- | --- | --- | --- |");
     for (case, t) in &cases {
         // A first load compares with torch.load, which has no such cache.
-        let theirs_case = if *case == "load_pth_first" {
+        let theirs_case = if case.starts_with("load_pth") {
             "load_pth"
         } else {
             case

@@ -338,6 +338,26 @@ impl FileDType {
     }
 }
 
+impl FileDType {
+    /// The storage data that borrows `owner[range]` without a copy, when those bytes
+    /// are this machine's own representation of a dtype tessera keeps as it is, aligned
+    /// (and, for bools, each 0 or 1); `None` when they need decoding or copying.
+    pub(crate) fn shared<O>(
+        self,
+        owner: &std::sync::Arc<O>,
+        range: std::ops::Range<usize>,
+        little_endian: bool,
+    ) -> Option<StorageData>
+    where
+        O: AsRef<[u8]> + Send + Sync + 'static,
+    {
+        if little_endian != NATIVE_LE || self.loaded_as().size_in_bytes() != self.size() {
+            return None;
+        }
+        tessera_core::dispatch!(self.loaded_as(), T => StorageData::shared::<T, O>(owner.clone(), range))
+    }
+}
+
 /// `len` bytes at `offset` of `file` read into a new `Vec<T>` (core's
 /// `runtime::Output`, as in [`copy_plain`]), with their CRC-32. The kernel copies from the page cache into the buffer: no mapping, no second
 /// copy.
@@ -388,25 +408,16 @@ pub(crate) fn encode_range(
     range: std::ops::Range<usize>,
 ) -> std::borrow::Cow<'_, [u8]> {
     use std::borrow::Cow;
-    fn le<const N: usize, T: StorageElement>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Cow<'_, [u8]> {
-        if NATIVE_LE {
-            return Cow::Borrowed(as_bytes(v));
+    tessera_core::dispatch!(data.dtype(), T => {
+        let b = as_bytes(&T::slice(data).expect("dtype")[range]);
+        let size = std::mem::size_of::<T>();
+        if NATIVE_LE || size == 1 {
+            Cow::Borrowed(b)
+        } else {
+            // Big-endian machine: reverse each element's bytes.
+            Cow::Owned(b.chunks_exact(size).flat_map(|c| c.iter().rev().copied()).collect())
         }
-        let mut out = Vec::with_capacity(v.len() * N);
-        for &x in v {
-            out.extend_from_slice(&f(x));
-        }
-        Cow::Owned(out)
-    }
-    match data {
-        StorageData::Bool(v) => Cow::Borrowed(as_bytes(&v[range])),
-        StorageData::U8(v) => Cow::Borrowed(&v[range]),
-        StorageData::I8(v) => Cow::Borrowed(as_bytes(&v[range])),
-        StorageData::I32(v) => le(&v[range], i32::to_le_bytes),
-        StorageData::I64(v) => le(&v[range], i64::to_le_bytes),
-        StorageData::F32(v) => le(&v[range], f32::to_le_bytes),
-        StorageData::F64(v) => le(&v[range], f64::to_le_bytes),
-    }
+    })
 }
 
 /// The little-endian bytes of a whole storage.

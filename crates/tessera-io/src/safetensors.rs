@@ -3,8 +3,12 @@
 //! and its checks are the `safetensors` crate's; this module maps its tensors to
 //! tessera's.
 //!
-//! Files are memory-mapped, and each tensor is decoded straight from the map into its
-//! own storage (safetensors has no shared storage). `F16`/`BF16` load as `float32`,
+//! Files are memory-mapped, and a tensor whose bytes are this machine's representation
+//! of a dtype tessera has (little-endian, aligned) borrows them from the mapping without
+//! a copy until first written, as the Python package's tensors do (see
+//! [`crate::LoadOptions`] for what that means when the file is changed in place; the
+//! other tensors are decoded into storages of their own). safetensors has no shared
+//! storage: each tensor has its own. `F16`/`BF16` load as `float32`,
 //! `I16`/`U16` as `int32`, `U32` as `int64`, exactly (see [`crate::FileDType`]); other
 //! dtypes are an error naming them. Tensors come out in the order of their data in the
 //! file.
@@ -49,10 +53,14 @@ pub fn load_file_with_metadata(
     let path = path.as_ref();
     let file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    // SAFETY: read-only map, dropped before returning.
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .map_err(|e| Error::io(format!("mapping {}", path.display()), e))?;
-    load_with_metadata(&map).map_err(|e| match e {
+    // SAFETY: a read-only map. Tensors borrow it after this returns: another process
+    // that changes or truncates the file in place changes their values or raises SIGBUS,
+    // the policy `crate::LoadOptions` documents for every mapped load.
+    let map = std::sync::Arc::new(
+        unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| Error::io(format!("mapping {}", path.display()), e))?,
+    );
+    load_with_metadata(&map, Some(&map)).map_err(|e| match e {
         Error::Format { format, message } => Error::Format {
             format,
             message: format!("{}: {message}", path.display()),
@@ -66,10 +74,14 @@ pub fn load_file_with_metadata(
 /// # Errors
 /// As [`load_file`].
 pub fn load(bytes: &[u8]) -> Result<StateDict> {
-    Ok(load_with_metadata(bytes)?.0)
+    Ok(load_with_metadata(bytes, None)?.0)
 }
 
-fn load_with_metadata(bytes: &[u8]) -> Result<(StateDict, Option<HashMap<String, String>>)> {
+/// The tensors of `bytes`; those that can borrow from `map` (which holds `bytes`) do.
+fn load_with_metadata(
+    bytes: &[u8],
+    map: Option<&std::sync::Arc<memmap2::Mmap>>,
+) -> Result<(StateDict, Option<HashMap<String, String>>)> {
     let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(serr)?;
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(serr)?;
     let mut sd = StateDict::new();
@@ -77,12 +89,16 @@ fn load_with_metadata(bytes: &[u8]) -> Result<(StateDict, Option<HashMap<String,
         let view = st.tensor(&name).map_err(serr)?;
         let dtype = FileDType::from_safetensors(view.dtype())
             .map_err(|e| Error::format("safetensors", format!("tensor {name:?}: {e}")))?;
-        let data = dtype.decode(view.data(), true)?;
+        let start = view.data().as_ptr() as usize - bytes.as_ptr() as usize;
+        let borrowed = map.and_then(|m| dtype.shared(m, start..start + view.data().len(), true));
+        let data = match borrowed {
+            Some(d) => d,
+            None => dtype.decode(view.data(), true)?,
+        };
         let shape = view.shape().to_vec();
-        let t = tessera_core::dispatch!(data.dtype(), T => {
-            use tessera_core::StorageElement;
-            Tensor::from_vec(T::into_vec(data).expect("decoded dtype"), &shape)
-        });
+        let strides = tessera_core::layout::contiguous_strides(&shape);
+        let storage = std::sync::Arc::new(tessera_core::Storage::new(data));
+        let t = Tensor::from_storage(storage, tessera_core::Layout::new(shape, strides, 0));
         sd.insert(name, t);
     }
     Ok((sd, meta.metadata().clone()))

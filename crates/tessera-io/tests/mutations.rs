@@ -151,5 +151,29 @@ fn mutated_files_never_panic_or_allocate_hugely() {
         });
         runs += 1;
     }
+    // The memory-mapped paths (`load` and `safetensors::load_file` on files), whose
+    // storages borrow the map, on a share of the same kind of mutations.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m");
+    for (name, n) in [
+        ("views.pth", 150),
+        ("dtypes.pth", 150),
+        ("tensors.safetensors", 150),
+    ] {
+        let src = read(name);
+        for i in 0..n {
+            std::fs::write(&path, mutate(&src, &mut rng)).unwrap();
+            check(&format!("{name} mapped mutation {i}"), || {
+                if name.ends_with(".pth") {
+                    if let Ok(v) = tessera_io::load(&path) {
+                        let _ = v.to_state_dict();
+                    }
+                } else {
+                    let _ = tessera_io::safetensors::load_file(&path);
+                }
+            });
+            runs += 1;
+        }
+    }
     assert!(runs >= 5000);
 }

@@ -1,13 +1,16 @@
 //! ResNets against torchvision: state_dict keys and shapes (committed list), and
 //! ResNet-18 logits for formula weights (see `scripts/make_nn_data.py`).
 
-use tessera_core::{DType, StateDict, Tensor};
+use tessera_core::{DType, Tensor};
 use tessera_models::{resnet18, resnet34, resnet50, Mlp, SmallCnn};
 use tessera_nn::init::skip_init;
 use tessera_nn::Module;
 
+#[path = "../examples/common/formula.rs"]
+mod formula;
+use formula::{formula_input, formula_weights, pytorch_logits};
+
 const KEYS: &str = include_str!("data/resnet_keys.txt");
-const LOGITS: &str = include_str!("data/resnet18_logits.txt");
 
 fn torchvision_keys(arch: &str) -> Vec<(String, Vec<usize>)> {
     KEYS.lines()
@@ -44,54 +47,14 @@ fn state_dict_keys_and_shapes_equal_torchvisions() {
     assert_eq!(n, 11_689_512);
 }
 
-/// The formula weights of `scripts/make_nn_data.py`, rounded to f32.
-fn formula_weights(m: &dyn Module) -> StateDict {
-    let mut sd = StateDict::new();
-    for (i, (k, t)) in m.state_dict().iter().enumerate() {
-        let n = t.numel();
-        if k.ends_with("num_batches_tracked") {
-            sd.insert(k, Tensor::scalar(0i64));
-            continue;
-        }
-        let s: Vec<f64> = (0..n)
-            .map(|j| (0.37 * j as f64 + 1.3 * i as f64).sin())
-            .collect();
-        let v: Vec<f64> = if t.dim() >= 2 {
-            let fan_in: usize = t.shape()[1..].iter().product();
-            let sc = (6.0 / fan_in as f64).sqrt();
-            s.iter().map(|x| x * sc).collect()
-        } else if k.ends_with("running_var") {
-            s.iter().map(|x| 1.0 + 0.5 * x.abs()).collect()
-        } else if k.ends_with("running_mean") {
-            s.iter().map(|x| 0.1 * x).collect()
-        } else if k == "fc.bias" {
-            s.iter().map(|x| 0.01 * x).collect()
-        } else if k.ends_with("weight") {
-            s.iter().map(|x| 1.0 + 0.1 * x).collect()
-        } else {
-            s.iter().map(|x| 0.1 * x).collect()
-        };
-        sd.insert(k, Tensor::from_vec(v, t.shape()).to_dtype(DType::F32));
-    }
-    sd
-}
-
 /// Checks that `m` (in eval mode) gives PyTorch's ResNet-18 logits for the formula
 /// weights on the committed input.
 fn assert_pytorchs_logits(m: &dyn Module) {
-    let x: Vec<f64> = (0..3 * 64 * 64)
-        .map(|k| (0.011 * k as f64).sin() + 0.5 * (0.0007 * k as f64).cos())
-        .collect();
-    let x = Tensor::from_vec(x, &[1, 3, 64, 64]).to_dtype(DType::F32);
     let y = {
         let _g = tessera_core::autograd::no_grad();
-        m.forward(&x)
+        m.forward(&formula_input())
     };
-    let line = LOGITS.lines().find(|l| !l.starts_with('#')).unwrap();
-    let want: Vec<f32> = line
-        .split(',')
-        .map(|h| f32::from_bits(u32::from_str_radix(h, 16).unwrap()))
-        .collect();
+    let want = pytorch_logits();
     let got = y.to_vec::<f32>();
     assert_eq!(got.len(), 1000);
     let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
@@ -244,11 +207,8 @@ fn resnet18_training_step_gradients_equal_pytorchs() {
     let m = skip_init(|| resnet18(1000));
     m.load_state_dict(&formula_weights(&m), true).unwrap();
     m.to_dtype(DType::F64);
-    let x: Vec<f64> = (0..3 * 64 * 64)
-        .map(|k| (0.011 * k as f64).sin() + 0.5 * (0.0007 * k as f64).cos())
-        .collect();
     // As the script: the batch is built in float32, then converted.
-    let x = Tensor::from_vec(x, &[1, 3, 64, 64]).to_dtype(DType::F32);
+    let x = formula_input();
     let xb = Tensor::cat(&[x.clone(), -&x + 0.25], 0).to_dtype(DType::F64);
     let target = Tensor::from_vec(vec![3i64, 7], &[2]);
     let loss = tessera_nn::functional::cross_entropy(&m.forward(&xb), &target, &Default::default());

@@ -38,7 +38,8 @@ fn bytes_of(d: &StorageData) -> usize {
 /// Keeps `data` for reuse if it is large and the cache has room; drops it otherwise.
 pub(crate) fn recycle(data: StorageData) {
     let bytes = bytes_of(&data);
-    if bytes < MIN_BYTES {
+    // Borrowed elements are no buffer to reuse: dropping them releases the owner.
+    if bytes < MIN_BYTES || data.is_shared() {
         return;
     }
     let mut c = cache();

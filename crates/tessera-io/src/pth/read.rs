@@ -14,13 +14,59 @@ fn err(msg: impl Into<String>) -> Error {
     Error::format("pth", msg)
 }
 
+/// How [`load_with`] reads a file.
+///
+/// `mmap` (on by default): the file is memory-mapped and every storage whose bytes the
+/// file holds in this machine's representation (stored uncompressed, in native byte
+/// order, aligned, of a dtype tessera keeps as it is) borrows them from the mapping
+/// without a copy ([`tessera_core::shared`]); the first in-place write to such a
+/// storage copies it. Off, every storage is read into memory of its own at load time.
+///
+/// # Files that change under a mapping
+/// The CRC-32 of every storage is checked at load time, mapped or not. A mapped
+/// storage reads the file's pages when used, so the file must not be *modified in
+/// place or truncated* while tensors loaded from it live: their values would change,
+/// or the process would be killed by `SIGBUS` when a truncated page is read (as with
+/// `torch.load(..., mmap=True)`, `numpy.memmap` and the safetensors package).
+/// Replacing the file is safe: a mapping keeps the old file's contents, and
+/// [`crate::save`], [`crate::safetensors::save_file`] and tessera's hub downloads all
+/// write a new file and rename it into place. Turn `mmap` off when another program may
+/// rewrite the file in place (`torch.save` to the same path, for one).
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    mmap: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions { mmap: true }
+    }
+}
+
+impl LoadOptions {
+    /// The defaults: `mmap` on.
+    pub fn new() -> LoadOptions {
+        LoadOptions::default()
+    }
+
+    /// Whether storages may borrow the file's pages (see the type's docs).
+    pub fn mmap(mut self, on: bool) -> LoadOptions {
+        self.mmap = on;
+        self
+    }
+}
+
 /// `torch.load(path, weights_only=True)`: reads a file that `torch.save` wrote (the zip
 /// format of PyTorch 1.6 and later, or the legacy format before it) into a [`Value`].
 ///
 /// The file is memory-mapped and each storage is decoded once: tensors that shared a
 /// storage in the file share one [`tessera_core::Storage`], with their offsets, sizes
-/// and strides. `float16`/`bfloat16` load as `float32`, `int16`/`uint16` as `int32` and
-/// `uint32` as `int64`, exactly (see [`crate::FileDType`]).
+/// and strides. Storages that the file holds as tessera would (uncompressed, native
+/// byte order, aligned, a dtype tessera has) borrow the mapping without a copy until
+/// first written: see [`LoadOptions`] for what that means when the file changes, and
+/// [`load_with`] to copy instead. `float16`/`bfloat16` load as `float32`,
+/// `int16`/`uint16` as `int32` and `uint32` as `int64`, exactly (see
+/// [`crate::FileDType`]).
 ///
 /// Nothing in the file is executed: the unpickler knows only data (see the crate docs).
 ///
@@ -42,6 +88,15 @@ fn err(msg: impl Into<String>) -> Error {
 /// `..` in its path), or uses an opcode, a global or a dtype that tessera does not load
 /// (each named in the message).
 pub fn load(path: impl AsRef<Path>) -> Result<Value> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// [`load`] with [`LoadOptions`] (`LoadOptions::new().mmap(false)` copies every storage
+/// into memory of its own at load time).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Value> {
     let path = path.as_ref();
     let file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
@@ -52,16 +107,29 @@ pub fn load(path: impl AsRef<Path>) -> Result<Value> {
     if len == 0 {
         return load_bytes(&[]).map_err(|e| in_file(path, e));
     }
-    // SAFETY: the map is read-only and dropped before returning; as with any mapped
-    // file, a concurrent truncation by another process is outside what we can guard.
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .map_err(|e| Error::io(format!("mapping {}", path.display()), e))?;
+    // SAFETY: the map is read-only. Another process may still change or truncate the
+    // file; `LoadOptions` documents that policy (storages that borrow the map see such
+    // changes, a truncation is SIGBUS), which is that of every memory-mapped loader.
+    let map = Arc::new(
+        unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| Error::io(format!("mapping {}", path.display()), e))?,
+    );
     if is_zip(&map) {
-        // The archive's directory and pickle come from the map; the storages are read
-        // from the file straight into their buffers.
-        return load_zip(&map, Some(&file)).map_err(|e| in_file(path, e));
+        let source = Source {
+            file: Some(&file),
+            map: options.mmap.then(|| map.clone()),
+        };
+        return load_zip(&map, source).map_err(|e| in_file(path, e));
     }
     load_bytes(&map).map_err(|e| in_file(path, e))
+}
+
+/// Where [`load_zip`] may take storages from besides the archive's bytes: the mapping
+/// that holds them (to borrow), or the file (to read straight into their buffers).
+#[derive(Default)]
+struct Source<'a> {
+    file: Option<&'a std::fs::File>,
+    map: Option<Arc<memmap2::Mmap>>,
 }
 
 fn is_zip(bytes: &[u8]) -> bool {
@@ -93,7 +161,7 @@ pub fn load_state_dict(path: impl AsRef<Path>) -> Result<StateDict> {
 /// As [`load`].
 pub fn load_bytes(bytes: &[u8]) -> Result<Value> {
     if is_zip(bytes) {
-        load_zip(bytes, None)
+        load_zip(bytes, Source::default())
     } else if bytes.first() == Some(&0x80) {
         crate::pth::legacy::load_legacy(bytes)
     } else {
@@ -175,7 +243,7 @@ fn entry<'a>(
     }
 }
 
-fn load_zip(bytes: &[u8], file: Option<&std::fs::File>) -> Result<Value> {
+fn load_zip(bytes: &[u8], source: Source<'_>) -> Result<Value> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zerr)?;
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
     for n in &names {
@@ -217,7 +285,7 @@ fn load_zip(bytes: &[u8], file: Option<&std::fs::File>) -> Result<Value> {
                 "storage {key:?} has {n} bytes in the file but its tensors need {expected} (the storage is shorter or longer than the file says)"
             ))
         };
-        if let Some(file) = file {
+        if source.file.is_some() || source.map.is_some() {
             let f = zip
                 .by_name(&name)
                 .map_err(|e| err(format!("missing or unreadable entry {name:?}: {e}")))?;
@@ -230,8 +298,23 @@ fn load_zip(bytes: &[u8], file: Option<&std::fs::File>) -> Result<Value> {
                 if f.size() != expected {
                     return Err(wrong_size(f.size()));
                 }
-                if let Some(r) = dtype.read_native(file, f.data_start(), expected as usize, little)
+                let start = f.data_start() as usize;
+                let range = start..start + expected as usize;
+                if let Some(data) = source
+                    .map
+                    .as_ref()
+                    .and_then(|m| dtype.shared(m, range.clone(), little))
                 {
+                    if crc32fast::hash(&bytes[range]) != f.crc32() {
+                        return Err(err(format!(
+                            "entry {name:?} fails its CRC check (corrupt file)"
+                        )));
+                    }
+                    return Ok(data);
+                }
+                if let Some(r) = source.file.and_then(|file| {
+                    dtype.read_native(file, f.data_start(), expected as usize, little)
+                }) {
                     let (data, crc) = r?;
                     if crc != f.crc32() {
                         return Err(err(format!(
