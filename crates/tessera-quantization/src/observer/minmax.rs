@@ -1,9 +1,8 @@
 //! `MinMaxObserver`, `MovingAverageMinMaxObserver` and `PerChannelMinMaxObserver`: the
 //! running (or moving-average) min and max, and PyTorch's `_calculate_qparams` on them.
 
-use super::qparams::{calculate_qmin_qmax, max_nan_pub, min_nan, qparams, QParamsConfig};
+use super::qparams::{calculate_qmin_qmax, max_nan, min_nan, qparams, QParamsConfig};
 use super::{qparams_tensors, Observer, ObserverKind, ObserverSpec};
-use crate::QScheme;
 use std::sync::Mutex;
 use tessera_core::{DType, Tensor};
 
@@ -134,7 +133,7 @@ impl Observer for MinMaxObserver {
         }
         let (lo, hi) = aminmax(&as_f32(x));
         let mut s = self.state.lock().unwrap();
-        *s = (min_nan(lo, s.0), max_nan_pub(hi, s.1));
+        *s = (min_nan(lo, s.0), max_nan(hi, s.1));
         x.clone()
     }
 
@@ -294,7 +293,7 @@ impl Observer for PerChannelMinMaxObserver {
             );
             for i in 0..c {
                 s.0[i] = min_nan(lo[i], s.0[i]);
-                s.1[i] = max_nan_pub(hi[i], s.1[i]);
+                s.1[i] = max_nan(hi[i], s.1[i]);
             }
         }
         x.clone()
@@ -320,16 +319,5 @@ impl Observer for PerChannelMinMaxObserver {
 
     fn reset(&self) {
         *self.state.lock().unwrap() = (Vec::new(), Vec::new());
-    }
-}
-
-impl QScheme {
-    /// The per-tensor scheme of the same kind (affine or symmetric).
-    pub fn to_per_tensor(self) -> QScheme {
-        if self.is_symmetric() {
-            QScheme::PerTensorSymmetric
-        } else {
-            QScheme::PerTensorAffine
-        }
     }
 }

@@ -61,7 +61,7 @@ pub(crate) struct QParamsConfig {
 }
 
 /// `torch.max(a, b)` elementwise: NaN if either is NaN.
-fn max_nan(a: f32, b: f32) -> f32 {
+pub(crate) fn max_nan(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
         f32::NAN
     } else {
@@ -76,11 +76,6 @@ pub(crate) fn min_nan(a: f32, b: f32) -> f32 {
     } else {
         a.min(b)
     }
-}
-
-/// `torch.max` elementwise, exported for the observers' running max.
-pub(crate) fn max_nan_pub(a: f32, b: f32) -> f32 {
-    max_nan(a, b)
 }
 
 /// `float_tensor.to(torch.int)` on x86: out of range and NaN give `i32::MIN`.
