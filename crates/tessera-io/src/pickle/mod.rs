@@ -1,4 +1,4 @@
-//! Python's pickle format, restricted to data: the allow-list unpickler ([`read`]) and
+//! Python's pickle format, restricted to data: the allow-list unpickler (`read`) and
 //! the protocol-2 pickler that `torch.save` files use ([`write`]).
 
 pub(crate) mod arena;

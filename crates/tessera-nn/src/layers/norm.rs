@@ -64,7 +64,7 @@ macro_rules! batch_norm_layer {
 
         impl Module for $name {
             /// # Panics
-            #[doc = concat!("If the input does not have ", stringify!($dims), " dims, or its channels differ.")]
+            #[doc = concat!("If the input's number of dims is not one of `", stringify!($dims), "`, or its channels differ.")]
             fn forward(&self, x: &Tensor) -> Tensor {
                 let dims: &[usize] = &$dims;
                 assert!(
