@@ -35,18 +35,46 @@ fn operands(x: &Tensor, cond: &Tensor, other: &Rhs) -> (DType, Tensor, Tensor, V
 }
 
 /// The operands expanded to `shape` and made contiguous (a no-op for the common case
-/// of contiguous operands of the result's shape).
-fn contiguous_at(shape: &[usize], ts: [&Tensor; 3]) -> [Tensor; 3] {
-    ts.map(|t| t.expand(shape).contiguous())
+/// of contiguous operands of the result's shape); a single value (`x.where_(&m, 0.0)`,
+/// ReLU's backward) stays one element instead of being copied out to `shape`.
+fn contiguous_at(shape: &[usize], [cond, a, b]: [&Tensor; 3]) -> [Tensor; 3] {
+    let value_or_full = |t: &Tensor| {
+        if t.numel() == 1 {
+            t.reshape([1]).contiguous()
+        } else {
+            t.expand(shape).contiguous()
+        }
+    };
+    [
+        cond.expand(shape).contiguous(),
+        value_or_full(a),
+        value_or_full(b),
+    ]
 }
 
-/// `out[i] = if c[i] { a[i] } else { b[i] }`, split across the pool when long.
+/// `out[i] = if c[i] { a[i] } else { b[i] }`, split across the pool when long; `a` or
+/// `b` of one element stands for that value everywhere.
 fn select_into<T: StorageElement>(c: &[bool], a: &[T], b: &[T], out: &mut [T]) {
-    par_chunks_indexed(out, chunk_len(out.len()), |start, o| {
-        let end = start + o.len();
-        let it = c[start..end].iter().zip(&a[start..end]).zip(&b[start..end]);
-        for (o, ((&k, &x), &y)) in o.iter_mut().zip(it) {
+    fn run<'a, T: Copy + 'a>(
+        c: &[bool],
+        a: impl Iterator<Item = &'a T>,
+        b: impl Iterator<Item = &'a T>,
+        o: &mut [T],
+    ) {
+        for (o, ((&k, &x), &y)) in o.iter_mut().zip(c.iter().zip(a).zip(b)) {
             *o = if k { x } else { y };
+        }
+    }
+    let one = |s: &[T]| s.len() == 1 && out.len() != 1;
+    let (a_one, b_one) = (one(a), one(b));
+    par_chunks_indexed(out, chunk_len(out.len()), |start, o| {
+        let r = start..start + o.len();
+        let c = &c[r.clone()];
+        match (a_one, b_one) {
+            (false, false) => run(c, a[r.clone()].iter(), b[r].iter(), o),
+            (false, true) => run(c, a[r].iter(), std::iter::repeat(&b[0]), o),
+            (true, false) => run(c, std::iter::repeat(&a[0]), b[r].iter(), o),
+            (true, true) => run(c, std::iter::repeat(&a[0]), std::iter::repeat(&b[0]), o),
         }
     });
 }
@@ -167,6 +195,18 @@ mod tests {
         let _g = no_grad();
         let x = tensor!([1.0, -2.0, 3.0, -4.0]);
         let c = x.gt(0.0);
+        // Bool operands, a one-element condition and a one-element tensor operand.
+        let t = tensor!([true, false, true]);
+        assert_eq!(
+            t.where_(&tensor!([true]), false).to_vec::<bool>(),
+            [true, false, true]
+        );
+        assert_eq!(
+            tensor!([1, 2])
+                .where_(&tensor!([false, true]), tensor!([7]))
+                .to_vec::<i64>(),
+            [7, 2]
+        );
         // Direct, into a contiguous slice of a larger storage.
         let base = Tensor::full(&[6], 9.0);
         let mut out = base.narrow(0, 1, 4);
