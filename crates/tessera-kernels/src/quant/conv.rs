@@ -240,7 +240,7 @@ impl PackedConvWeightI8 {
 }
 
 /// Output pixels per im2col block.
-const BLOCK_PIXELS: usize = 96;
+const BLOCK_PIXELS: usize = 128;
 
 /// The quantized convolution of the NHWC u8 image `input` (`[batch, h, w, in_channels]`),
 /// output pixels `pixels` (indices into `batch * out_h * out_w`, row-major), written to

@@ -53,30 +53,36 @@ pub fn qgemm_u8i8(
     }
     let path = path();
     let kp = w.kp();
-    // Packed activations: tiles of MR rows, [kp / 4][MR][4], zero-padded.
-    let tiles = m.div_ceil(MR);
-    let mut apack = vec![0u8; tiles * kp * MR];
-    let mut row_off = vec![0i32; tiles * MR];
-    for i in 0..m {
-        let (t, r) = (i / MR, i % MR);
-        let dst = &mut apack[t * kp * MR..(t + 1) * kp * MR];
-        let row = &a[i * lda..i * lda + k];
-        for (q, chunk) in row.chunks(4).enumerate() {
-            dst[q * MR * 4 + r * 4..q * MR * 4 + r * 4 + chunk.len()].copy_from_slice(chunk);
-        }
-        if rq.row_offsets {
-            row_off[i] = row.iter().map(|&v| v as i32).sum();
-        }
-    }
+    let row_off: Vec<i32> = if rq.row_offsets {
+        (0..m)
+            .map(|i| a[i * lda..i * lda + k].iter().map(|&v| v as i32).sum())
+            .collect()
+    } else {
+        vec![0; m]
+    };
+    // Whole tiles of rows with k a multiple of 4 are read in place; a partial last tile or
+    // a k with a tail is copied into `tbuf` (MR rows of kp bytes, zero-padded).
+    let mut tbuf = Vec::new();
     let mut tile = [0i32; MR * PANEL_COLS];
     let bp = block_panels(kp);
     let panels = w.panels();
+    let tiles = m.div_ceil(MR);
     for p0 in (0..panels).step_by(bp) {
         for t in 0..tiles {
-            let at = &apack[t * kp * MR..(t + 1) * kp * MR];
             let rows = MR.min(m - t * MR);
+            let (at, ld) = if rows == MR && kp == k {
+                (&a[t * MR * lda..(t * MR + MR - 1) * lda + kp], lda)
+            } else {
+                tbuf.clear();
+                tbuf.resize(MR * kp, 0u8);
+                for r in 0..rows {
+                    let i = t * MR + r;
+                    tbuf[r * kp..r * kp + k].copy_from_slice(&a[i * lda..i * lda + k]);
+                }
+                (&tbuf[..], kp)
+            };
             for p in p0..panels.min(p0 + bp) {
-                micro_kernel(path, at, w.panel(p), kp, &mut tile);
+                micro_kernel(path, at, ld, w.panel(p), kp, &mut tile);
                 let j0 = p * PANEL_COLS;
                 let cols = PANEL_COLS.min(n - j0);
                 for r in 0..rows {
@@ -116,25 +122,32 @@ fn check(
     );
 }
 
-/// `tile[r][c] = sum_k a[r, k] * b[c, k]` (wrapping i32) for one packed tile and panel.
-fn micro_kernel(path: Path, a: &[u8], b: &[i8], kp: usize, tile: &mut [i32; MR * PANEL_COLS]) {
-    debug_assert!(a.len() == kp * MR && b.len() == kp * PANEL_COLS);
+/// `tile[r][c] = sum_k a[r * lda + k] * b[c, k]` (wrapping i32) for `MR` rows of `a`
+/// (each with `kp` readable bytes: `a.len() >= (MR - 1) * lda + kp`) and one weight panel.
+fn micro_kernel(
+    path: Path,
+    a: &[u8],
+    lda: usize,
+    b: &[i8],
+    kp: usize,
+    tile: &mut [i32; MR * PANEL_COLS],
+) {
+    assert!(a.len() >= (MR - 1) * lda + kp && b.len() >= kp * PANEL_COLS && kp % 4 == 0);
     match path {
         #[cfg(target_arch = "x86_64")]
-        Path::Vnni => super::x86::kernel_vnni(a, b, kp, tile),
+        Path::Vnni => super::x86::kernel_vnni(a, lda, b, kp, tile),
         #[cfg(target_arch = "x86_64")]
-        Path::Avx2 => super::x86::kernel_avx2(a, b, kp, tile),
-        Path::Scalar => kernel_scalar(a, b, kp, tile),
+        Path::Avx2 => super::x86::kernel_avx2(a, lda, b, kp, tile),
+        Path::Scalar => kernel_scalar(a, lda, b, kp, tile),
     }
 }
 
-fn kernel_scalar(a: &[u8], b: &[i8], kp: usize, tile: &mut [i32; MR * PANEL_COLS]) {
+fn kernel_scalar(a: &[u8], lda: usize, b: &[i8], kp: usize, tile: &mut [i32; MR * PANEL_COLS]) {
     tile.fill(0);
     for q in 0..kp / 4 {
-        let aq = &a[q * MR * 4..(q + 1) * MR * 4];
         let bq = &b[q * PANEL_COLS * 4..(q + 1) * PANEL_COLS * 4];
         for r in 0..MR {
-            let ar = &aq[r * 4..r * 4 + 4];
+            let ar = &a[r * lda + 4 * q..r * lda + 4 * q + 4];
             let trow = &mut tile[r * PANEL_COLS..(r + 1) * PANEL_COLS];
             for (c, t) in trow.iter_mut().enumerate() {
                 let bc = &bq[c * 4..c * 4 + 4];

@@ -28,26 +28,42 @@ fn has_avx2() -> bool {
     *AVX2.get_or_init(|| is_x86_feature_detected!("avx2"))
 }
 
-pub(crate) fn kernel_vnni(a: &[u8], b: &[i8], kp: usize, tile: &mut [i32; MR * PANEL_COLS]) {
-    assert!(has_vnni() && a.len() >= kp * MR && b.len() >= kp * PANEL_COLS && kp.is_multiple_of(4));
+/// Asserts what the micro-kernels read: `MR` rows of `kp` bytes of `a` at stride `lda`, and
+/// `kp * PANEL_COLS` bytes of `b`.
+fn check_kernel(a: &[u8], lda: usize, b: &[i8], kp: usize) {
+    assert!(
+        a.len() >= (MR - 1) * lda + kp && b.len() >= kp * PANEL_COLS && kp.is_multiple_of(4),
+        "int8 micro-kernel: operands too short"
+    );
+}
+
+pub(crate) fn kernel_vnni(
+    a: &[u8],
+    lda: usize,
+    b: &[i8],
+    kp: usize,
+    tile: &mut [i32; MR * PANEL_COLS],
+) {
+    check_kernel(a, lda, b, kp);
+    assert!(has_vnni());
     // SAFETY: the CPU features the function enables were detected by `has_vnni` (asserted
-    // above); it reads `kp * MR` bytes of `a` and `kp * PANEL_COLS` bytes of `b`, whose
-    // lengths are asserted above, and writes the `MR * PANEL_COLS` entries of `tile`.
-    unsafe { vnni(a.as_ptr(), b.as_ptr(), kp / 4, tile.as_mut_ptr()) }
+    // above); it reads MR rows of `kp` bytes of `a` at stride `lda` and `kp * PANEL_COLS`
+    // bytes of `b` (lengths checked by `check_kernel`), and writes the `MR * PANEL_COLS`
+    // entries of `tile`.
+    unsafe { vnni(a.as_ptr(), lda, b.as_ptr(), kp / 4, tile.as_mut_ptr()) }
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn vnni(a: *const u8, b: *const i8, kq: usize, tile: *mut i32) {
+unsafe fn vnni(a: *const u8, lda: usize, b: *const i8, kq: usize, tile: *mut i32) {
     let mut acc = [_mm512_setzero_si512(); 2 * MR];
     for q in 0..kq {
         // SAFETY (whole loop body): q < kq, so the panel reads stay within
-        // kq * PANEL_COLS * 4 bytes of `b` and kq * MR * 4 bytes of `a` (checked by the caller).
+        // kq * PANEL_COLS * 4 bytes of `b` and rows of kq * 4 bytes of `a` (checked by the caller).
         let bp = b.add(q * PANEL_COLS * 4);
         let b0 = _mm512_loadu_si512(bp as *const _);
         let b1 = _mm512_loadu_si512(bp.add(64) as *const _);
-        let ap = a.add(q * MR * 4);
         for r in 0..MR {
-            let av = _mm512_set1_epi32((ap.add(r * 4) as *const i32).read_unaligned());
+            let av = _mm512_set1_epi32((a.add(r * lda + 4 * q) as *const i32).read_unaligned());
             acc[2 * r] = _mm512_dpbusd_epi32(acc[2 * r], av, b0);
             acc[2 * r + 1] = _mm512_dpbusd_epi32(acc[2 * r + 1], av, b1);
         }
@@ -58,14 +74,31 @@ unsafe fn vnni(a: *const u8, b: *const i8, kq: usize, tile: *mut i32) {
     }
 }
 
-pub(crate) fn kernel_avx2(a: &[u8], b: &[i8], kp: usize, tile: &mut [i32; MR * PANEL_COLS]) {
-    assert!(has_avx2() && a.len() >= kp * MR && b.len() >= kp * PANEL_COLS && kp.is_multiple_of(4));
+pub(crate) fn kernel_avx2(
+    a: &[u8],
+    lda: usize,
+    b: &[i8],
+    kp: usize,
+    tile: &mut [i32; MR * PANEL_COLS],
+) {
+    check_kernel(a, lda, b, kp);
+    assert!(has_avx2());
     for half in 0..2 {
         for r0 in (0..MR).step_by(2) {
             // SAFETY: AVX2 was detected (asserted above); the reads stay within the asserted
             // lengths of `a` and `b` (rows r0, r0 + 1 < MR, columns 16 * half .. + 16 <
             // PANEL_COLS), and the writes within `tile`.
-            unsafe { avx2_pair(a.as_ptr(), b.as_ptr(), kp / 4, half, r0, tile.as_mut_ptr()) }
+            unsafe {
+                avx2_pair(
+                    a.as_ptr(),
+                    lda,
+                    b.as_ptr(),
+                    kp / 4,
+                    half,
+                    r0,
+                    tile.as_mut_ptr(),
+                )
+            }
         }
     }
 }
@@ -74,7 +107,15 @@ pub(crate) fn kernel_avx2(a: &[u8], b: &[i8], kp: usize, tile: &mut [i32; MR * P
 /// chunk of a weight panel is 4 columns x 4 k; widened to i16, `vpmaddwd` with the row's 4
 /// activations (widened, repeated) gives per column two partial sums, added at the end.
 #[target_feature(enable = "avx2")]
-unsafe fn avx2_pair(a: *const u8, b: *const i8, kq: usize, half: usize, r0: usize, tile: *mut i32) {
+unsafe fn avx2_pair(
+    a: *const u8,
+    lda: usize,
+    b: *const i8,
+    kq: usize,
+    half: usize,
+    r0: usize,
+    tile: *mut i32,
+) {
     let mut acc = [_mm256_setzero_si256(); 8];
     for q in 0..kq {
         // SAFETY (loop body): q < kq keeps every read inside the panels (see the caller).
@@ -84,7 +125,7 @@ unsafe fn avx2_pair(a: *const u8, b: *const i8, kq: usize, half: usize, r0: usiz
             *v = _mm256_cvtepi8_epi16(_mm_loadu_si128(bp.add(c * 16) as *const __m128i));
         }
         for r in 0..2 {
-            let a4 = (a.add(q * MR * 4 + (r0 + r) * 4) as *const i32).read_unaligned();
+            let a4 = (a.add((r0 + r) * lda + 4 * q) as *const i32).read_unaligned();
             let aw = _mm256_cvtepu8_epi16(_mm_set1_epi32(a4));
             for c in 0..4 {
                 acc[r * 4 + c] = _mm256_add_epi32(acc[r * 4 + c], _mm256_madd_epi16(aw, bw[c]));
