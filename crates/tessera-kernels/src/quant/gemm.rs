@@ -132,7 +132,7 @@ fn micro_kernel(
     kp: usize,
     tile: &mut [i32; MR * PANEL_COLS],
 ) {
-    assert!(a.len() >= (MR - 1) * lda + kp && b.len() >= kp * PANEL_COLS && kp % 4 == 0);
+    assert!(a.len() >= (MR - 1) * lda + kp && b.len() >= kp * PANEL_COLS && kp.is_multiple_of(4));
     match path {
         #[cfg(target_arch = "x86_64")]
         Path::Vnni => super::x86::kernel_vnni(a, lda, b, kp, tile),
