@@ -117,6 +117,11 @@ pub use tessera_distributions as distributions;
 /// `state_dict` keys, and small models for examples.
 pub use tessera_models as models;
 
+/// `torch.ao.quantization`: quantized tensors (`quint8`, `qint8`, `qint32`) with
+/// PyTorch's arithmetic bit for bit, observers, `FakeQuantize`, `QConfig` and
+/// `QConfigMapping`.
+pub use tessera_quantization as quantization;
+
 /// What most programs need: `use tessera::prelude::*;`.
 pub mod prelude {
     pub use tessera_core::autograd::{self, no_grad};
