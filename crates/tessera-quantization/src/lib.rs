@@ -9,6 +9,7 @@
 //! [`QTensor`]'s module docs for why.
 #![warn(missing_docs)]
 
+pub mod nn;
 mod qtensor;
 mod qtype;
 pub mod quantize;
