@@ -45,7 +45,35 @@ pub(crate) fn with_nhwc<R>(op: &str, x: &QTensor, f: impl FnOnce(&[u8]) -> R) ->
         "{op}: expected a 4-D [N, C, H, W] input, got shape {:?}",
         x.shape()
     );
-    x.values().permute([0, 2, 3, 1]).with_contiguous(f)
+    let v = x.values();
+    if !v.is_contiguous() {
+        return v.permute([0, 2, 3, 1]).with_contiguous(f);
+    }
+    // A contiguous NCHW tensor: a blocked transpose of each image's [C, H*W] plane (core's
+    // generic gather walks one element at a time).
+    let s = x.shape();
+    let (n, c, hw) = (s[0], s[1], s[2] * s[3]);
+    let nhwc = v.with_contiguous(|src: &[u8]| {
+        let mut out = vec![0u8; src.len()];
+        const B: usize = 32;
+        for b in 0..n {
+            let (src, dst) = (
+                &src[b * c * hw..][..c * hw],
+                &mut out[b * c * hw..][..c * hw],
+            );
+            for p0 in (0..hw).step_by(B) {
+                for c0 in (0..c).step_by(B) {
+                    for ch in c0..(c0 + B).min(c) {
+                        for p in p0..(p0 + B).min(hw) {
+                            dst[p * c + ch] = src[ch * hw + p];
+                        }
+                    }
+                }
+            }
+        }
+        out
+    });
+    f(&nhwc)
 }
 
 /// A `quint8` per-tensor [`QTensor`] of logical shape `[n, c, h, w]` over NHWC values
