@@ -159,13 +159,43 @@ impl Tensor {
             ) {
                 suffixes.push(format!("dtype={}", self.dtype()));
             }
-            let data = self.storage().read_for("Display");
-            dispatch!(self.dtype(), T => {
-                let s = T::slice(&data).expect("storage dtype matches the tensor's");
-                Printer::new(self, opts, &|i| Value::of(s[i])).tensor_str(indent)
-            })
+            self.values_str(opts, indent)
         };
         add_suffixes(format!("{PREFIX}{body}"), &suffixes, indent, opts.linewidth)
+    }
+
+    /// `torch._tensor_str._tensor_str`: the values' part of the printout, indented for a
+    /// prefix of `indent` characters.
+    fn values_str(&self, opts: &PrintOptions, indent: usize) -> String {
+        if self.numel() == 0 {
+            return "[]".to_string();
+        }
+        let data = self.storage().read_for("Display");
+        dispatch!(self.dtype(), T => {
+            let s = T::slice(&data).expect("storage dtype matches the tensor's");
+            Printer::new(self, opts, &|i| Value::of(s[i])).tensor_str(indent)
+        })
+    }
+
+    /// The tensor printed as PyTorch prints it, with `suffixes` (`"name=value"`) instead
+    /// of the ones core chooses (`size=`, `dtype=`): for types that print a tensor's
+    /// values with their own suffixes, as a quantized tensor prints its dequantized
+    /// values with `dtype=torch.quint8, quantization_scheme=..., scale=..., zero_point=...`.
+    ///
+    /// ```
+    /// use tessera_core::{tensor, PrintOptions};
+    /// let s = tensor!([0.5, 1.0]).format_with_suffixes(&PrintOptions::default(), &["dtype=torch.quint8".into()]);
+    /// assert_eq!(s, "tensor([0.5000, 1.0000], dtype=torch.quint8)");
+    /// ```
+    pub fn format_with_suffixes(&self, opts: &PrintOptions, suffixes: &[String]) -> String {
+        const PREFIX: &str = "tensor(";
+        let body = self.values_str(opts, PREFIX.len());
+        add_suffixes(
+            format!("{PREFIX}{body}"),
+            suffixes,
+            PREFIX.len(),
+            opts.linewidth,
+        )
     }
 }
 

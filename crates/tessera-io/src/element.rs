@@ -92,6 +92,10 @@ impl FileDType {
             "BFloat16Storage" => BF16,
             "FloatStorage" => F32,
             "DoubleStorage" => F64,
+            // Quantized storages hold the integers of the same width.
+            "QUInt8Storage" => U8,
+            "QInt8Storage" => I8,
+            "QInt32Storage" => I32,
             _ => {
                 return Err(unsupported(&format!("torch.{name}")));
             }

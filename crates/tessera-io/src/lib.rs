@@ -55,10 +55,12 @@
 mod element;
 pub mod pickle;
 mod pth;
+mod qtensor;
 pub mod safetensors;
 mod value;
 
 pub use element::FileDType;
 pub use pth::read::{load, load_bytes, load_state_dict};
 pub use pth::write::{save, save_bytes, save_to_writer};
+pub use qtensor::{QParamsRecord, QTensorRecord};
 pub use value::{Dict, Value};

@@ -40,6 +40,8 @@ pub enum Value {
     /// A tensor (a `torch.Tensor` or an `nn.Parameter`; a parameter's `requires_grad`
     /// is set on the tensor).
     Tensor(Tensor),
+    /// A quantized tensor (`torch._utils._rebuild_qtensor`), for tessera-quantization.
+    QTensor(crate::QTensorRecord),
 }
 
 /// A Python `dict` or `OrderedDict`: key/value pairs in order, plus the attributes an
@@ -95,6 +97,7 @@ impl Value {
             Value::Size(_) => "torch.Size",
             Value::DType(_) => "torch.dtype",
             Value::Tensor(_) => "Tensor",
+            Value::QTensor(_) => "Tensor (quantized)",
         }
     }
 

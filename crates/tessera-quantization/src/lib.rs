@@ -4,17 +4,46 @@
 //!   `qint32`), [`quantize_per_tensor`], [`quantize_per_channel`],
 //!   [`QTensor::dequantize`], [`QTensor::int_repr`], views that keep the quantization,
 //!   and [`cat`]; the arithmetic is PyTorch's bit for bit (see [`quantize`]).
+//! - Observers ([`observer`]): `MinMaxObserver`, `MovingAverageMinMaxObserver`,
+//!   `PerChannelMinMaxObserver`, `HistogramObserver`, `PlaceholderObserver`, ... with
+//!   PyTorch's `calculate_qparams`.
+//! - [`QConfig`] (an activation and a weight observer factory) and [`QConfigMapping`]
+//!   with PyTorch's precedence; [`get_default_qconfig_mapping`].
+//! - [`FakeQuantize`] and the `fake_quantize_*` functions, with the straight-through
+//!   gradient.
+//! - [`QStorage`] (`QUInt8Storage`, ...): the raw values as bytes, shared with views;
+//!   printing as PyTorch prints.
+//! - `.pth` files: [`QTensor::to_record`] / [`QTensor::from_record`] with tessera-io's
+//!   `_rebuild_qtensor` records.
 //!
 //! Quantized tensors are a type of this crate rather than a dtype of core: see
 //! [`QTensor`]'s module docs for why.
 #![warn(missing_docs)]
 
+pub mod dict;
+mod display;
+mod fake_quantize;
 pub mod nn;
+mod pth;
+mod qconfig;
+mod qconfig_mapping;
 mod qtensor;
 mod qtype;
 pub mod quantize;
+mod storage;
 mod views;
 
+pub use fake_quantize::{
+    fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine, FakeQuantize,
+};
+pub use qconfig::{
+    default_per_channel_weight_observer, default_weight_observer, get_default_qconfig,
+    get_default_qconfig_mapping, QConfig,
+};
+pub use qconfig_mapping::QConfigMapping;
 pub use qtensor::{quantize_per_channel, quantize_per_tensor, QParams, QTensor};
 pub use qtype::{QDType, QElement, QScheme};
+pub use storage::{QInt32Storage, QInt8Storage, QStorage, QUInt8Storage};
 pub use views::cat;
+
+pub mod observer;

@@ -343,3 +343,23 @@ fn zero_size_and_zero_dim() {
     assert_eq!(s.int_repr().item::<i32>(), 13);
     assert_eq!(s.dequantize().item::<f32>(), 1.0);
 }
+
+#[test]
+fn non_contiguous_inputs_quantize_as_their_copies() {
+    let x = Tensor::arange(0, 24)
+        .to_dtype(tessera_core::DType::F32)
+        .reshape([2, 3, 4])
+        * 0.37
+        - 4.0;
+    let v = x.permute([2, 0, 1]);
+    assert!(!v.is_contiguous());
+    let a = quantize_per_tensor(&v, 0.05, 3, QDType::QInt8);
+    let b = quantize_per_tensor(&v.contiguous(), 0.05, 3, QDType::QInt8);
+    assert_eq!(ints(&a), ints(&b));
+    let s = Tensor::from_vec(vec![0.1f64, 0.2], &[2]);
+    let z = Tensor::from_vec(vec![0i64, 5], &[2]);
+    let a = quantize_per_channel(&v, &s, &z, 1, QDType::QUInt8);
+    let b = quantize_per_channel(&v.contiguous(), &s, &z, 1, QDType::QUInt8);
+    assert_eq!(ints(&a), ints(&b));
+    assert!(a.is_contiguous());
+}

@@ -25,6 +25,10 @@ pub(crate) enum Global {
     FrozenSet,
     Storage(FileDType),
     UntypedStorage,
+    /// `torch._utils._rebuild_qtensor`
+    RebuildQTensor,
+    /// `torch.per_tensor_affine` (`false`) or `torch.per_channel_affine` (`true`)
+    QScheme(bool),
 }
 
 impl Global {
@@ -41,6 +45,9 @@ impl Global {
             ("torch._utils", "_rebuild_parameter") => RebuildParameter,
             ("torch._utils", "_rebuild_parameter_with_state") => RebuildParameterWithState,
             ("torch._tensor", "_rebuild_from_type_v2") => RebuildFromTypeV2,
+            ("torch._utils", "_rebuild_qtensor") => RebuildQTensor,
+            ("torch", "per_tensor_affine") => QScheme(false),
+            ("torch", "per_channel_affine") => QScheme(true),
             ("torch", "Tensor") | ("torch._tensor", "Tensor") => TensorClass,
             ("torch.nn.parameter", "Parameter") | ("torch.nn", "Parameter") => ParameterClass,
             ("torch", "Size") => Size,
@@ -85,6 +92,7 @@ pub(crate) enum Obj {
     Global(Global),
     StorageRef(usize),
     Tensor(usize),
+    QTensor(usize),
 }
 
 impl Obj {
@@ -106,6 +114,7 @@ impl Obj {
             Obj::Global(_) => "global",
             Obj::StorageRef(_) => "storage",
             Obj::Tensor(_) => "tensor",
+            Obj::QTensor(_) => "quantized tensor",
         }
     }
 }
@@ -131,6 +140,28 @@ pub(crate) struct TensorSpec {
     pub requires_grad: bool,
 }
 
+/// A quantized tensor the pickle rebuilds: its values (a tensor spec) and parameters.
+#[derive(Clone, Debug)]
+pub(crate) struct QTensorSpec {
+    pub tensor: usize,
+    pub params: QParamsSpec,
+    pub requires_grad: bool,
+}
+
+/// The quantizer parameters of a [`QTensorSpec`]; per-channel ones are tensor specs.
+#[derive(Clone, Debug)]
+pub(crate) enum QParamsSpec {
+    PerTensor {
+        scale: f64,
+        zero_point: i64,
+    },
+    PerChannel {
+        scales: usize,
+        zero_points: usize,
+        axis: i64,
+    },
+}
+
 /// The result of running a pickle.
 #[derive(Debug, Default)]
 pub(crate) struct Pickled {
@@ -138,6 +169,7 @@ pub(crate) struct Pickled {
     pub root: Id,
     pub storages: Vec<StorageSpec>,
     pub tensors: Vec<TensorSpec>,
+    pub qtensors: Vec<QTensorSpec>,
     /// Where the pickle's STOP ended (the legacy format reads on from there).
     pub end: usize,
     /// How many more items the machine may copy (the arguments of calls, lists made
@@ -263,6 +295,62 @@ impl Pickled {
         Ok(Obj::Tensor(self.tensors.len() - 1))
     }
 
+    /// `_rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad,
+    /// hooks)`: the values as a plain tensor over the storage, and the parameters
+    /// `(per_tensor_affine, scale, zero_point)` or `(per_channel_affine, scales,
+    /// zero_points, axis)`.
+    fn rebuild_qtensor(&mut self, a: &[Id]) -> Result<Obj> {
+        const WHAT: &str = "_rebuild_qtensor";
+        if a.len() != 7 {
+            return Err(err("_rebuild_qtensor takes 7 arguments"));
+        }
+        let Obj::StorageRef(storage) = self.arena[a[0]] else {
+            return Err(err(format!(
+                "{WHAT}: the first argument is a {}, not a storage",
+                self.arena[a[0]].kind()
+            )));
+        };
+        let dtype = self.storages[storage]
+            .dtype
+            .ok_or_else(|| err(format!("{WHAT}: an untyped storage has no quantized dtype")))?;
+        let q = self.tuple(a[4], WHAT)?.to_vec();
+        let params = match (q.first().map(|&i| &self.arena[i]), q.len()) {
+            (Some(Obj::Global(Global::QScheme(false))), 3) => QParamsSpec::PerTensor {
+                scale: match self.arena[q[1]] {
+                    Obj::Float(f) => f,
+                    Obj::Int(i) => i as f64,
+                    ref o => return Err(err(format!("{WHAT}: the scale is a {}", o.kind()))),
+                },
+                zero_point: self.int(q[2], WHAT)?,
+            },
+            (Some(Obj::Global(Global::QScheme(true))), 4) => QParamsSpec::PerChannel {
+                scales: self.tensor_index(q[1], WHAT)?,
+                zero_points: self.tensor_index(q[2], WHAT)?,
+                axis: self.int(q[3], WHAT)?,
+            },
+            _ => {
+                return Err(err(format!(
+                    "{WHAT}: only (per_tensor_affine, scale, zero_point) and (per_channel_affine, scales, zero_points, axis) quantizers are supported"
+                )))
+            }
+        };
+        let spec = TensorSpec {
+            storage,
+            dtype,
+            offset: self.int(a[1], WHAT)?,
+            size: self.ints(a[2], WHAT)?,
+            stride: self.ints(a[3], WHAT)?,
+            requires_grad: false,
+        };
+        self.tensors.push(spec);
+        self.qtensors.push(QTensorSpec {
+            tensor: self.tensors.len() - 1,
+            params,
+            requires_grad: matches!(self.arena[a[5]], Obj::Bool(true)),
+        });
+        Ok(Obj::QTensor(self.qtensors.len() - 1))
+    }
+
     /// `_rebuild_parameter(data, requires_grad, hooks[, state])`.
     fn rebuild_parameter(&mut self, a: &[Id]) -> Result<Obj> {
         if !(3..=4).contains(&a.len()) {
@@ -301,6 +389,7 @@ impl Pickled {
             },
             Global::RebuildTensorV2 => self.rebuild_tensor(&a, false),
             Global::RebuildTensorV3 => self.rebuild_tensor(&a, true),
+            Global::RebuildQTensor => self.rebuild_qtensor(&a),
             Global::RebuildParameter | Global::RebuildParameterWithState => {
                 self.rebuild_parameter(&a)
             }
@@ -354,7 +443,8 @@ impl Pickled {
             Global::TensorClass
             | Global::ParameterClass
             | Global::Storage(_)
-            | Global::UntypedStorage => {
+            | Global::UntypedStorage
+            | Global::QScheme(_) => {
                 Err(err(format!("calling {g:?} from a pickle is not supported")))
             }
         }
@@ -595,6 +685,7 @@ impl Builder<'_> {
             Obj::Size(s) => Value::Size(s.clone()),
             Obj::DType(n) => Value::DType(n.clone()),
             Obj::Tensor(t) => Value::Tensor(self.tensor(*t)?),
+            Obj::QTensor(q) => Value::QTensor(self.qtensor(*q)?),
             o @ (Obj::Global(_) | Obj::StorageRef(_)) => {
                 return Err(err(format!(
                     "a bare {} in the result is not supported",
@@ -613,6 +704,31 @@ impl Builder<'_> {
         let x = make_tensor(spec, storage, &self.p.storages[spec.storage].key)?;
         self.tensors[t] = Some(x.clone());
         Ok(x)
+    }
+}
+
+impl Builder<'_> {
+    fn qtensor(&mut self, q: usize) -> Result<crate::QTensorRecord> {
+        let spec = self.p.qtensors[q].clone();
+        let params = match spec.params {
+            QParamsSpec::PerTensor { scale, zero_point } => {
+                crate::QParamsRecord::PerTensorAffine { scale, zero_point }
+            }
+            QParamsSpec::PerChannel {
+                scales,
+                zero_points,
+                axis,
+            } => crate::QParamsRecord::PerChannelAffine {
+                scales: self.tensor(scales)?,
+                zero_points: self.tensor(zero_points)?,
+                axis,
+            },
+        };
+        Ok(crate::QTensorRecord {
+            values: self.tensor(spec.tensor)?,
+            params,
+            requires_grad: spec.requires_grad,
+        })
     }
 }
 

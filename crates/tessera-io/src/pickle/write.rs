@@ -157,10 +157,13 @@ impl Pickler {
             }
             Value::DType(name) => self.global("torch", name),
             Value::Tensor(t) => self.tensor(t),
+            Value::QTensor(q) => self.qtensor(q),
         }
     }
 
-    fn tensor(&mut self, t: &Tensor) {
+    /// The persistent id `('storage', torch.<class>, key, 'cpu', numel)` of `t`'s storage
+    /// (`class` defaults to the storage's dtype's), registering the storage.
+    fn storage_id(&mut self, t: &Tensor, class: Option<&str>) {
         let addr = Arc::as_ptr(t.storage()) as usize;
         let next = self.storages.len();
         let key = *self.index.entry(addr).or_insert(next);
@@ -169,22 +172,61 @@ impl Pickler {
         }
         let storage = &self.storages[key];
         let (ty, numel) = (FileDType::of(storage.dtype()), storage.len());
-        self.global("torch._utils", "_rebuild_tensor_v2");
-        self.out.push(b'(');
-        // The persistent id: ('storage', torch.XStorage, key, 'cpu', numel).
         self.out.push(b'(');
         self.str("storage");
-        self.global("torch", ty.storage_name());
+        self.global("torch", class.unwrap_or(ty.storage_name()));
         self.str(&key.to_string());
         self.str("cpu");
         self.int(numel as i64);
         self.out.extend_from_slice(b"tQ");
+    }
+
+    /// The offset, size and stride arguments of a rebuild call.
+    fn layout_args(&mut self, t: &Tensor) {
         self.int(t.storage_offset() as i64);
         let size: Vec<i64> = t.shape().iter().map(|&d| d as i64).collect();
         let stride: Vec<i64> = t.strides().iter().map(|&d| d as i64).collect();
         self.ints(&size);
         self.ints(&stride);
+    }
+
+    fn tensor(&mut self, t: &Tensor) {
+        self.global("torch._utils", "_rebuild_tensor_v2");
+        self.out.push(b'(');
+        self.storage_id(t, None);
+        self.layout_args(t);
         self.out.push(if t.requires_grad() { 0x88 } else { 0x89 });
+        self.empty_ordered_dict();
+        self.out.extend_from_slice(b"tR");
+    }
+
+    /// `_rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad,
+    /// hooks)`, as PyTorch writes a quantized tensor.
+    fn qtensor(&mut self, q: &crate::QTensorRecord) {
+        self.global("torch._utils", "_rebuild_qtensor");
+        self.out.push(b'(');
+        self.storage_id(&q.values, q.storage_name());
+        self.layout_args(&q.values);
+        self.out.push(b'(');
+        match &q.params {
+            crate::QParamsRecord::PerTensorAffine { scale, zero_point } => {
+                self.global("torch", "per_tensor_affine");
+                self.value(&Value::Float(*scale));
+                self.int(*zero_point);
+            }
+            crate::QParamsRecord::PerChannelAffine {
+                scales,
+                zero_points,
+                axis,
+            } => {
+                self.global("torch", "per_channel_affine");
+                self.tensor(scales);
+                self.tensor(zero_points);
+                self.int(*axis);
+            }
+        }
+        self.out.push(b't');
+        self.out.push(if q.requires_grad { 0x88 } else { 0x89 });
         self.empty_ordered_dict();
         self.out.extend_from_slice(b"tR");
     }

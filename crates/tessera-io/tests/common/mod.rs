@@ -104,6 +104,7 @@ fn walk(path: &str, v: &Value, out: &mut String, groups: &mut Vec<usize>) {
         Value::Bytes(b) => format!("bytes {}", hex(b)),
         Value::None => "none -".to_string(),
         Value::DType(n) => format!("dtype {n}"),
+        Value::QTensor(q) => format!("qtensor {}", q.values.dtype()),
     };
     out.push_str(&format!("{path} {line}\n"));
     match v {
