@@ -1,0 +1,34 @@
+//! Eager-mode post-training quantization (`torch.ao.quantization.{fuse_modules, prepare,
+//! convert}`, `QuantStub`, `DeQuantStub`) for models built from `Sequential` trees of
+//! tessera-nn layers.
+//!
+//! ```text
+//! let fused = fuse_modules(&model, &[&["0", "1", "2"]]);          // Conv2d+BatchNorm2d+ReLU
+//! let prepared = prepare(&fused, &get_default_qconfig_mapping("fbgemm"), &[example]);
+//! for batch in calibration { prepared.forward(&batch); }          // observers record ranges
+//! let quantized = convert(&prepared);                             // int8 modules
+//! let y = quantized.forward(&x);
+//! ```
+//!
+//! As in PyTorch's eager mode, the model says where tensors are quantized and
+//! dequantized with [`QuantStub`] and [`DeQuantStub`]; layers whose qconfig resolves to
+//! `None` stay f32 (put a `DeQuantStub` before and a `QuantStub` after them).
+//!
+//! # What a model may contain
+//! `Sequential` (nested), `Conv2d`, `Linear`, `BatchNorm2d` (folded by [`fuse_modules`]),
+//! `ReLU`, `MaxPool2d`, `AdaptiveAvgPool2d`, `Flatten`, `Identity`, [`QuantStub`],
+//! [`DeQuantStub`] and the fused [`ConvReLU2d`] and [`LinearReLU`]. A module with its own
+//! `forward` cannot be followed (tessera-nn has no forward hooks), so the flow panics on
+//! anything else and names it. The copies these functions make share the parameters'
+//! storage with the original model.
+
+mod convert;
+mod fuse;
+mod modules;
+mod prepare;
+mod tree;
+
+pub use convert::{convert, QValue, QuantizedModel};
+pub use fuse::{fuse_conv_bn_weights, fuse_modules};
+pub use modules::{ConvReLU2d, DeQuantStub, LinearReLU, QuantStub};
+pub use prepare::{prepare, PreparedModel};
