@@ -258,3 +258,32 @@ fn converted_cnn_matches_pytorch_converted_model() {
         .count();
     assert_eq!(bad, 0, "converted CNN: {bad} of {} outputs differ", a.len());
 }
+
+#[test]
+fn contiguous_and_channels_last_inputs_give_the_same_conv() {
+    // Large enough that the NCHW -> NHWC transpose and the conv are split across threads.
+    let x = Tensor::rand(&[2, 64, 40, 40]);
+    let q = tessera_quantization::quantize_per_tensor(&x, 1.0 / 255.0, 3, QDType::QUInt8);
+    let cl = QTensor::from_int_repr_per_tensor(
+        q.values()
+            .permute([0, 2, 3, 1])
+            .contiguous()
+            .permute([0, 3, 1, 2]),
+        1.0 / 255.0,
+        3,
+    );
+    let w = tessera_quantization::quantize_per_tensor(
+        &(Tensor::randn(&[32, 64, 3, 3]) * 0.05),
+        0.002,
+        0,
+        QDType::QInt8,
+    );
+    let conv = Conv2d::new(&w, None, ConvOptions::default().padding(1), 0.05, 100);
+    let (a, b) = (conv.forward(&q), conv.forward(&cl));
+    assert_eq!(a.int_repr().to_vec::<u8>(), b.int_repr().to_vec::<u8>());
+    // The same bytes on one thread.
+    tessera_core::set_num_threads(1);
+    let c = conv.forward(&q);
+    tessera_core::set_num_threads(2);
+    assert_eq!(a.int_repr().to_vec::<u8>(), c.int_repr().to_vec::<u8>());
+}

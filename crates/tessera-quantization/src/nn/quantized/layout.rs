@@ -50,27 +50,25 @@ pub(crate) fn with_nhwc<R>(op: &str, x: &QTensor, f: impl FnOnce(&[u8]) -> R) ->
         return v.permute([0, 2, 3, 1]).with_contiguous(f);
     }
     // A contiguous NCHW tensor: a blocked transpose of each image's [C, H*W] plane (core's
-    // generic gather walks one element at a time).
+    // generic gather walks one element at a time), split by pixels across the pool.
     let s = x.shape();
-    let (n, c, hw) = (s[0], s[1], s[2] * s[3]);
+    let (c, hw) = (s[1], s[2] * s[3]);
     let nhwc = v.with_contiguous(|src: &[u8]| {
         let mut out = vec![0u8; src.len()];
         const B: usize = 32;
-        for b in 0..n {
-            let (src, dst) = (
-                &src[b * c * hw..][..c * hw],
-                &mut out[b * c * hw..][..c * hw],
-            );
-            for p0 in (0..hw).step_by(B) {
-                for c0 in (0..c).step_by(B) {
-                    for ch in c0..(c0 + B).min(c) {
-                        for p in p0..(p0 + B).min(hw) {
-                            dst[p * c + ch] = src[ch * hw + p];
-                        }
+        par_rows(&mut out, c, B, 4 * c, |p0, chunk| {
+            let pixels = chunk.len() / c;
+            for q0 in (0..pixels).step_by(B) {
+                let q1 = (q0 + B).min(pixels);
+                for ch in 0..c {
+                    for q in q0..q1 {
+                        let p = p0 + q;
+                        let (b, r) = (p / hw, p % hw);
+                        chunk[q * c + ch] = src[(b * c + ch) * hw + r];
                     }
                 }
             }
-        }
+        });
         out
     });
     f(&nhwc)
