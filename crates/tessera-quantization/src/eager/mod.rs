@@ -2,12 +2,24 @@
 //! convert}`, `QuantStub`, `DeQuantStub`) for models built from `Sequential` trees of
 //! tessera-nn layers.
 //!
-//! ```text
-//! let fused = fuse_modules(&model, &[&["0", "1", "2"]]);          // Conv2d+BatchNorm2d+ReLU
-//! let prepared = prepare(&fused, &get_default_qconfig_mapping("fbgemm"), &[example]);
-//! for batch in calibration { prepared.forward(&batch); }          // observers record ranges
-//! let quantized = convert(&prepared);                             // int8 modules
+//! ```
+//! use tessera_core::Tensor;
+//! use tessera_nn::{functional::ConvOptions, BatchNorm2d, Conv2d, Module, ReLU, Sequential};
+//! use tessera_quantization::*;
+//! let model = Sequential::new()
+//!     .append(QuantStub)
+//!     .append(Conv2d::new(3, 8, 3, ConvOptions::default().padding(1), true))
+//!     .append(BatchNorm2d::new(8))
+//!     .append(ReLU)
+//!     .append(DeQuantStub);
+//! model.eval();
+//! let fused = fuse_modules(&model, &[&["1", "2", "3"]]); // Conv2d+BatchNorm2d+ReLU
+//! let x = Tensor::randn(&[2, 3, 8, 8]);
+//! let prepared = prepare(&fused, &get_default_qconfig_mapping("fbgemm"), &[x.clone()]);
+//! prepared.forward(&x); // calibration: the observers record ranges
+//! let quantized = convert(&prepared); // int8 modules
 //! let y = quantized.forward(&x);
+//! assert_eq!(y.shape(), &[2, 8, 8, 8]);
 //! ```
 //!
 //! As in PyTorch's eager mode, the model says where tensors are quantized and

@@ -44,6 +44,17 @@ macro_rules! weighted_module {
 
 weighted_module!(
     /// `torch.ao.nn.quantized.Linear`: `quantized::linear` with a packed `qint8` weight.
+    ///
+    /// ```
+    /// use tessera_core::Tensor;
+    /// use tessera_quantization::nn::quantized::Linear;
+    /// use tessera_quantization::{quantize_per_tensor, QDType};
+    /// let w = quantize_per_tensor(&Tensor::randn(&[3, 4]), 0.02, 0, QDType::QInt8);
+    /// let lin = Linear::new(&w, None, 0.1, 128);
+    /// let x = quantize_per_tensor(&Tensor::rand(&[2, 4]), 1.0 / 255.0, 0, QDType::QUInt8);
+    /// let y = lin.forward(&x);
+    /// assert_eq!((y.shape(), y.q_scale(), y.q_zero_point()), (&[2usize, 3][..], 0.1, 128));
+    /// ```
     Linear, PackedLinear, F::linear, false, ()
 );
 weighted_module!(
