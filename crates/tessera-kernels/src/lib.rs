@@ -41,6 +41,7 @@
 mod dispatch;
 mod elementwise;
 pub mod high;
+pub mod quant;
 mod rows;
 mod simd;
 pub mod special;

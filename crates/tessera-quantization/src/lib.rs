@@ -16,13 +16,21 @@
 //! - `.pth` files: [`QTensor::to_record`] / [`QTensor::from_record`] with tessera-io's
 //!   `_rebuild_qtensor` records.
 //!
+//! - Quantized modules ([`nn::quantized`]): `Linear`, `Conv2d`, their fused ReLU forms,
+//!   quantized `add`, `relu` and pooling, on the int8 kernels of `tessera_kernels::quant`
+//!   with PyTorch fbgemm's arithmetic bit for bit.
+//! - The eager post-training flow: [`fuse_modules`], [`prepare`] with a
+//!   [`QConfigMapping`], calibration, [`convert`], with [`QuantStub`] and [`DeQuantStub`].
+//!
 //! Quantized tensors are a type of this crate rather than a dtype of core: see
 //! [`QTensor`]'s module docs for why.
 #![warn(missing_docs)]
 
 pub mod dict;
 mod display;
+mod eager;
 mod fake_quantize;
+pub mod nn;
 mod pth;
 mod qconfig;
 mod qconfig_mapping;
@@ -32,6 +40,10 @@ pub mod quantize;
 mod storage;
 mod views;
 
+pub use eager::{
+    convert, fuse_conv_bn_weights, fuse_modules, prepare, ConvReLU2d, DeQuantStub, LinearReLU,
+    PreparedModel, QValue, QuantStub, QuantizedModel,
+};
 pub use fake_quantize::{
     fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine, FakeQuantize,
 };

@@ -265,6 +265,14 @@ pub trait Module: Send + Sync {
 
     /// `self` as a trait object.
     fn as_dyn(&self) -> &dyn Module;
+
+    /// `self` as [`std::any::Any`], for code that needs a module's concrete type
+    /// (quantization's `fuse_modules` and `convert` read a `Conv2d`'s options and a
+    /// `BatchNorm2d`'s statistics). `None` unless the implementor provides it; the
+    /// [`as_dyn!`](crate::as_dyn) macro does.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 fn collect_modules<'a>(m: &'a dyn Module, name: String, out: &mut Vec<(String, &'a dyn Module)>) {
@@ -312,12 +320,16 @@ fn same_tensor(a: &Tensor, b: &Tensor) -> bool {
     a.shares_storage(b) && a.layout() == b.layout()
 }
 
-/// Implements [`Module::as_dyn`] (the one method every module writes the same way).
+/// Implements [`Module::as_dyn`] and [`Module::as_any`] (the methods every module writes
+/// the same way).
 #[macro_export]
 macro_rules! as_dyn {
     () => {
         fn as_dyn(&self) -> &dyn $crate::Module {
             self
+        }
+        fn as_any(&self) -> Option<&dyn ::std::any::Any> {
+            Some(self)
         }
     };
 }

@@ -1,0 +1,250 @@
+//! x86-64 micro-kernels and requantization: AVX-512 VNNI (`vpdpbusd`) and AVX2 (widening
+//! `vpmaddwd`). Written by hand with `std::arch` because no crate offers a u8 x i8 GEMM with
+//! FBGEMM's requantization (see the module docs of `quant`).
+//!
+//! Every public-in-crate function here checks its slice lengths with `assert!` before the
+//! `unsafe` call, and is only called by the dispatcher after the CPU features were detected.
+
+use super::gemm::MR;
+use super::pack::PANEL_COLS;
+use super::requant::Requant;
+use std::arch::x86_64::*;
+use std::sync::OnceLock;
+
+/// Whether the CPU has AVX-512 F/BW/VL with VNNI (detected once).
+pub(crate) fn has_vnni() -> bool {
+    static VNNI: OnceLock<bool> = OnceLock::new();
+    *VNNI.get_or_init(|| {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx512vnni")
+    })
+}
+
+/// Whether the CPU has AVX2 (detected once).
+fn has_avx2() -> bool {
+    static AVX2: OnceLock<bool> = OnceLock::new();
+    *AVX2.get_or_init(|| is_x86_feature_detected!("avx2"))
+}
+
+/// Asserts what the micro-kernels read: `MR` rows of `kp` bytes of `a` at stride `lda`, and
+/// `kp * PANEL_COLS` bytes of `b`.
+fn check_kernel(a: &[u8], lda: usize, b: &[i8], kp: usize) {
+    assert!(
+        a.len() >= (MR - 1) * lda + kp && b.len() >= kp * PANEL_COLS && kp.is_multiple_of(4),
+        "int8 micro-kernel: operands too short"
+    );
+}
+
+pub(crate) fn kernel_vnni(
+    a: &[u8],
+    lda: usize,
+    b: &[i8],
+    kp: usize,
+    tile: &mut [i32; MR * PANEL_COLS],
+) {
+    check_kernel(a, lda, b, kp);
+    assert!(has_vnni());
+    // SAFETY: the CPU features the function enables were detected by `has_vnni` (asserted
+    // above); it reads MR rows of `kp` bytes of `a` at stride `lda` and `kp * PANEL_COLS`
+    // bytes of `b` (lengths checked by `check_kernel`), and writes the `MR * PANEL_COLS`
+    // entries of `tile`.
+    unsafe { vnni(a.as_ptr(), lda, b.as_ptr(), kp / 4, tile.as_mut_ptr()) }
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn vnni(a: *const u8, lda: usize, b: *const i8, kq: usize, tile: *mut i32) {
+    let mut acc = [_mm512_setzero_si512(); 2 * MR];
+    for q in 0..kq {
+        // SAFETY (whole loop body): q < kq, so the panel reads stay within
+        // kq * PANEL_COLS * 4 bytes of `b` and rows of kq * 4 bytes of `a` (checked by the caller).
+        let bp = b.add(q * PANEL_COLS * 4);
+        let b0 = _mm512_loadu_si512(bp as *const _);
+        let b1 = _mm512_loadu_si512(bp.add(64) as *const _);
+        for r in 0..MR {
+            let av = _mm512_set1_epi32((a.add(r * lda + 4 * q) as *const i32).read_unaligned());
+            acc[2 * r] = _mm512_dpbusd_epi32(acc[2 * r], av, b0);
+            acc[2 * r + 1] = _mm512_dpbusd_epi32(acc[2 * r + 1], av, b1);
+        }
+    }
+    for r in 0..MR {
+        _mm512_storeu_si512(tile.add(r * PANEL_COLS) as *mut _, acc[2 * r]);
+        _mm512_storeu_si512(tile.add(r * PANEL_COLS + 16) as *mut _, acc[2 * r + 1]);
+    }
+}
+
+pub(crate) fn kernel_avx2(
+    a: &[u8],
+    lda: usize,
+    b: &[i8],
+    kp: usize,
+    tile: &mut [i32; MR * PANEL_COLS],
+) {
+    check_kernel(a, lda, b, kp);
+    assert!(has_avx2());
+    for half in 0..2 {
+        for r0 in (0..MR).step_by(2) {
+            // SAFETY: AVX2 was detected (asserted above); the reads stay within the asserted
+            // lengths of `a` and `b` (rows r0, r0 + 1 < MR, columns 16 * half .. + 16 <
+            // PANEL_COLS), and the writes within `tile`.
+            unsafe {
+                avx2_pair(
+                    a.as_ptr(),
+                    lda,
+                    b.as_ptr(),
+                    kp / 4,
+                    half,
+                    r0,
+                    tile.as_mut_ptr(),
+                )
+            }
+        }
+    }
+}
+
+/// Rows `r0, r0 + 1` by columns `16 * half .. 16 * half + 16` of the tile. Each 16-byte
+/// chunk of a weight panel is 4 columns x 4 k; widened to i16, `vpmaddwd` with the row's 4
+/// activations (widened, repeated) gives per column two partial sums, added at the end.
+#[target_feature(enable = "avx2")]
+unsafe fn avx2_pair(
+    a: *const u8,
+    lda: usize,
+    b: *const i8,
+    kq: usize,
+    half: usize,
+    r0: usize,
+    tile: *mut i32,
+) {
+    let mut acc = [_mm256_setzero_si256(); 8];
+    for q in 0..kq {
+        // SAFETY (loop body): q < kq keeps every read inside the panels (see the caller).
+        let bp = b.add(q * PANEL_COLS * 4 + half * 64);
+        let mut bw = [_mm256_setzero_si256(); 4];
+        for (c, v) in bw.iter_mut().enumerate() {
+            *v = _mm256_cvtepi8_epi16(_mm_loadu_si128(bp.add(c * 16) as *const __m128i));
+        }
+        for r in 0..2 {
+            let a4 = (a.add((r0 + r) * lda + 4 * q) as *const i32).read_unaligned();
+            let aw = _mm256_cvtepu8_epi16(_mm_set1_epi32(a4));
+            for c in 0..4 {
+                acc[r * 4 + c] = _mm256_add_epi32(acc[r * 4 + c], _mm256_madd_epi16(aw, bw[c]));
+            }
+        }
+    }
+    for r in 0..2 {
+        for pair in 0..2 {
+            // hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the permute puts the columns in order.
+            let s = _mm256_hadd_epi32(acc[r * 4 + 2 * pair], acc[r * 4 + 2 * pair + 1]);
+            let s = _mm256_permute4x64_epi64::<0xD8>(s);
+            let dst = tile.add((r0 + r) * PANEL_COLS + half * 16 + pair * 8);
+            _mm256_storeu_si256(dst as *mut __m256i, s);
+        }
+    }
+}
+
+/// Checks shared by the requantization paths: `acc` is a whole padded panel row and the
+/// requantization vectors reach past column `j0 + PANEL_COLS`.
+fn check_requant(rq: &Requant, acc: &[i32], j0: usize, out: &[u8]) {
+    assert!(
+        acc.len() >= PANEL_COLS
+            && out.len() <= PANEL_COLS
+            && rq.multiplier.len() >= j0 + PANEL_COLS
+            && rq.bias_term.len() >= j0 + PANEL_COLS
+            && rq.a_zp_col.len() >= j0 + PANEL_COLS
+            && rq.w_zp.len() >= j0 + PANEL_COLS
+    );
+}
+
+pub(crate) fn requant_row_avx512(
+    rq: &Requant,
+    acc: &[i32],
+    row_off: i32,
+    j0: usize,
+    out: &mut [u8],
+) {
+    check_requant(rq, acc, j0, out);
+    assert!(has_vnni());
+    // SAFETY: AVX-512 F/BW/VL were detected (asserted); reads are within PANEL_COLS entries
+    // of `acc` and of the requantization vectors from `j0` (checked by `check_requant`), and
+    // the masked stores write only `out.len()` bytes.
+    unsafe { rq512(rq, acc.as_ptr(), row_off, j0, out.as_mut_ptr(), out.len()) }
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn rq512(rq: &Requant, acc: *const i32, row_off: i32, j0: usize, out: *mut u8, len: usize) {
+    let ro = _mm512_set1_epi32(row_off);
+    let zp = _mm256_set1_epi16(rq.out_zp as i16);
+    let lo = _mm256_set1_epi16(rq.lo as i16);
+    let hi = _mm256_set1_epi16(255);
+    for c in (0..len).step_by(16) {
+        // SAFETY (loop body): c < len <= PANEL_COLS, reads of 16 lanes stay within the
+        // PANEL_COLS checked entries; the store is masked to the bytes below `len`.
+        let j = j0 + c;
+        let x = _mm512_loadu_si512(acc.add(c) as *const _);
+        let x = _mm512_sub_epi32(
+            x,
+            _mm512_loadu_si512(rq.a_zp_col.as_ptr().add(j) as *const _),
+        );
+        let wz = _mm512_loadu_si512(rq.w_zp.as_ptr().add(j) as *const _);
+        let x = _mm512_sub_epi32(x, _mm512_mullo_epi32(ro, wz));
+        let f = _mm512_add_ps(
+            _mm512_cvtepi32_ps(x),
+            _mm512_loadu_ps(rq.bias_term.as_ptr().add(j)),
+        );
+        let y = _mm512_mul_ps(f, _mm512_loadu_ps(rq.multiplier.as_ptr().add(j)));
+        let r = _mm512_cvt_roundps_epi32::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(y);
+        let s = _mm256_adds_epi16(_mm512_cvtsepi32_epi16(r), zp);
+        let s = _mm256_min_epi16(_mm256_max_epi16(s, lo), hi);
+        let bytes = _mm256_cvtepi16_epi8(s);
+        let n = (len - c).min(16);
+        let mask: __mmask16 = if n == 16 { 0xFFFF } else { (1u16 << n) - 1 };
+        _mm_mask_storeu_epi8(out.add(c) as *mut i8, mask, bytes);
+    }
+}
+
+pub(crate) fn requant_row_avx2(rq: &Requant, acc: &[i32], row_off: i32, j0: usize, out: &mut [u8]) {
+    check_requant(rq, acc, j0, out);
+    assert!(has_avx2());
+    // SAFETY: AVX2 was detected (asserted); reads are within PANEL_COLS entries of `acc` and
+    // of the requantization vectors from `j0` (checked by `check_requant`); writes go
+    // through a bounds-checked copy into `out`.
+    unsafe { rq256(rq, acc.as_ptr(), row_off, j0, out) }
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn rq256(rq: &Requant, acc: *const i32, row_off: i32, j0: usize, out: &mut [u8]) {
+    let ro = _mm256_set1_epi32(row_off);
+    let zp = _mm256_set1_epi16(rq.out_zp as i16);
+    let lo = _mm256_set1_epi16(rq.lo as i16);
+    let hi = _mm256_set1_epi16(255);
+    let order = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    let len = out.len();
+    for c in (0..len).step_by(8) {
+        // SAFETY (loop body): c < len <= PANEL_COLS; 8-lane reads stay within the checked
+        // PANEL_COLS entries.
+        let j = j0 + c;
+        let x = _mm256_loadu_si256(acc.add(c) as *const __m256i);
+        let x = _mm256_sub_epi32(
+            x,
+            _mm256_loadu_si256(rq.a_zp_col.as_ptr().add(j) as *const _),
+        );
+        let wz = _mm256_loadu_si256(rq.w_zp.as_ptr().add(j) as *const __m256i);
+        let x = _mm256_sub_epi32(x, _mm256_mullo_epi32(ro, wz));
+        let f = _mm256_add_ps(
+            _mm256_cvtepi32_ps(x),
+            _mm256_loadu_ps(rq.bias_term.as_ptr().add(j)),
+        );
+        let y = _mm256_mul_ps(f, _mm256_loadu_ps(rq.multiplier.as_ptr().add(j)));
+        // Rust code never changes MXCSR, so this rounds to nearest even.
+        let r = _mm256_cvtps_epi32(y);
+        let s = _mm256_adds_epi16(_mm256_packs_epi32(r, r), zp);
+        let s = _mm256_min_epi16(_mm256_max_epi16(s, lo), hi);
+        let bytes = _mm256_packus_epi16(s, s);
+        // Bytes 0..4 of each 128-bit lane hold columns 0..4 and 4..8.
+        let packed = _mm256_permutevar8x32_epi32(bytes, order);
+        let v = _mm_cvtsi128_si64(_mm256_castsi256_si128(packed)) as u64;
+        let n = (len - c).min(8);
+        out[c..c + n].copy_from_slice(&v.to_le_bytes()[..n]);
+    }
+}

@@ -1,0 +1,46 @@
+//! Eager-mode post-training quantization (`torch.ao.quantization.{fuse_modules, prepare,
+//! convert}`, `QuantStub`, `DeQuantStub`) for models built from `Sequential` trees of
+//! tessera-nn layers.
+//!
+//! ```
+//! use tessera_core::Tensor;
+//! use tessera_nn::{functional::ConvOptions, BatchNorm2d, Conv2d, Module, ReLU, Sequential};
+//! use tessera_quantization::*;
+//! let model = Sequential::new()
+//!     .append(QuantStub)
+//!     .append(Conv2d::new(3, 8, 3, ConvOptions::default().padding(1), true))
+//!     .append(BatchNorm2d::new(8))
+//!     .append(ReLU)
+//!     .append(DeQuantStub);
+//! model.eval();
+//! let fused = fuse_modules(&model, &[&["1", "2", "3"]]); // Conv2d+BatchNorm2d+ReLU
+//! let x = Tensor::randn(&[2, 3, 8, 8]);
+//! let prepared = prepare(&fused, &get_default_qconfig_mapping("fbgemm"), &[x.clone()]);
+//! prepared.forward(&x); // calibration: the observers record ranges
+//! let quantized = convert(&prepared); // int8 modules
+//! let y = quantized.forward(&x);
+//! assert_eq!(y.shape(), &[2, 8, 8, 8]);
+//! ```
+//!
+//! As in PyTorch's eager mode, the model says where tensors are quantized and
+//! dequantized with [`QuantStub`] and [`DeQuantStub`]; layers whose qconfig resolves to
+//! `None` stay f32 (put a `DeQuantStub` before and a `QuantStub` after them).
+//!
+//! # What a model may contain
+//! `Sequential` (nested), `Conv2d`, `Linear`, `BatchNorm2d` (folded by [`fuse_modules`]),
+//! `ReLU`, `MaxPool2d`, `AdaptiveAvgPool2d`, `Flatten`, `Identity`, [`QuantStub`],
+//! [`DeQuantStub`] and the fused [`ConvReLU2d`] and [`LinearReLU`]. A module with its own
+//! `forward` cannot be followed (tessera-nn has no forward hooks), so the flow panics on
+//! anything else and names it. The copies these functions make share the parameters'
+//! storage with the original model.
+
+mod convert;
+mod fuse;
+mod modules;
+mod prepare;
+mod tree;
+
+pub use convert::{convert, QValue, QuantizedModel};
+pub use fuse::{fuse_conv_bn_weights, fuse_modules};
+pub use modules::{ConvReLU2d, DeQuantStub, LinearReLU, QuantStub};
+pub use prepare::{prepare, PreparedModel};

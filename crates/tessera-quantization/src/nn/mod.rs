@@ -1,0 +1,3 @@
+//! `torch.ao.nn`: quantized modules ([`quantized`]) and the functional ops they run.
+
+pub mod quantized;

@@ -1,0 +1,118 @@
+//! `torch.ao.nn.quantized.functional` and the quantized ops behind the modules: [`linear`],
+//! [`conv2d`], [`relu`], [`add`], [`max_pool2d`], [`adaptive_avg_pool2d`].
+
+pub use super::conv::conv2d;
+pub use super::linear::linear;
+pub use super::pool::{adaptive_avg_pool2d, max_pool2d};
+
+use super::layout::{act_qparams, check_out_qparams, from_nhwc};
+use crate::QTensor;
+use tessera_core::Tensor;
+
+/// The storage order shared by `a` (and `b`): `Some(true)` for channels-last 4-D,
+/// `Some(false)` for contiguous, `None` otherwise.
+fn dense_order(a: &QTensor) -> Option<bool> {
+    if a.values().is_contiguous() {
+        Some(false)
+    } else if a.dim() == 4 && a.values().permute([0, 2, 3, 1]).is_contiguous() {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Maps the u8 values of `x` through `f` (in storage order, keeping a channels-last
+/// layout), giving a tensor with `scale` and `zero_point`.
+fn map_values(
+    x: &QTensor,
+    others: &[&QTensor],
+    scale: f64,
+    zero_point: i64,
+    f: impl Fn(&[&[u8]], &mut [u8]),
+) -> QTensor {
+    let cl = dense_order(x) == Some(true) && others.iter().all(|o| dense_order(o) == Some(true));
+    let read = |t: &QTensor| -> Vec<u8> {
+        if cl {
+            t.values().permute([0, 2, 3, 1]).to_vec()
+        } else {
+            t.values().to_vec()
+        }
+    };
+    let mut inputs = vec![read(x)];
+    inputs.extend(others.iter().map(|o| read(o)));
+    let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();
+    let mut out = vec![0u8; x.numel()];
+    f(&refs, &mut out);
+    if cl {
+        let s = x.shape();
+        from_nhwc(out, [s[0], s[1], s[2], s[3]], scale, zero_point)
+    } else {
+        QTensor::from_int_repr_per_tensor(Tensor::from_vec(out, x.shape()), scale, zero_point)
+    }
+}
+
+/// `torch.relu` on a `quint8` tensor: `max(q, zero_point)`, the qparams kept (PyTorch's
+/// quantized relu).
+///
+/// # Panics
+/// If `x` is not per-tensor `quint8`.
+pub fn relu(x: &QTensor) -> QTensor {
+    let (_, zp) = act_qparams("quantized relu", x);
+    map_values(x, &[], x.q_scale(), x.q_zero_point(), |v, out| {
+        for (o, &q) in out.iter_mut().zip(v[0]) {
+            *o = q.max(zp as u8);
+        }
+    })
+}
+
+/// Elements per vector of ATen's AVX-512 `Vectorized<quint8>`: the quantized `add`
+/// dequantizes whole vectors with a fused multiply-add and the tail without.
+const ATEN_QUINT8_VEC: usize = 64;
+
+/// `torch.ops.quantized.add(a, b, scale, zero_point)` (what `FloatFunctional.add` becomes;
+/// `add_relu` when `relu`): both `quint8` per tensor and of the same shape. PyTorch's
+/// arithmetic: each value dequantized (`fma(q, s, -zp * s)` over whole blocks of 64
+/// elements, `(q - zp) * s` for the tail), summed in f32, ReLU'd if asked, and quantized
+/// with the f32 reciprocal of `scale` (round half to even, plus the zero point, clamp).
+/// This is PyTorch's single-threaded split; for tensors of 32768 elements or more PyTorch
+/// cuts the tail per thread, so a few tail elements may round differently there.
+///
+/// # Panics
+/// If the inputs are not per-tensor `quint8` of one shape, or the qparams are out of range.
+pub fn add(a: &QTensor, b: &QTensor, scale: f64, zero_point: i64, relu: bool) -> QTensor {
+    let op = if relu {
+        "quantized::add_relu"
+    } else {
+        "quantized::add"
+    };
+    let (sa, za) = act_qparams(op, a);
+    let (sb, zb) = act_qparams(op, b);
+    check_out_qparams(op, scale, zero_point);
+    assert_eq!(
+        a.shape(),
+        b.shape(),
+        "{op}: the shapes {:?} and {:?} differ",
+        a.shape(),
+        b.shape()
+    );
+    let inv = 1.0f32 / scale as f32;
+    let pa = sa * -(za as f32);
+    let pb = sb * -(zb as f32);
+    map_values(a, &[b], scale, zero_point, |v, out| {
+        let vec_end = out.len() / ATEN_QUINT8_VEC * ATEN_QUINT8_VEC;
+        for (i, o) in out.iter_mut().enumerate() {
+            let (qa, qb) = (v[0][i], v[1][i]);
+            let (da, db) = if i < vec_end {
+                ((qa as f32).mul_add(sa, pa), (qb as f32).mul_add(sb, pb))
+            } else {
+                ((qa as i32 - za) as f32 * sa, (qb as i32 - zb) as f32 * sb)
+            };
+            let mut c = da + db;
+            if relu {
+                c = c.max(0.0);
+            }
+            let r = (c * inv).round_ties_even() as i64 + zero_point;
+            *o = r.clamp(0, 255) as u8;
+        }
+    })
+}
