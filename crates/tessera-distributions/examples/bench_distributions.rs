@@ -7,6 +7,10 @@
 //! sin(i + 2j)`). PyTorch runs with validation off (`validate_args=False`), as tessera
 //! does here, so neither side spends time checking its arguments.
 //!
+//! Rows marked `(tensor path)` run the same cases through the general, differentiable
+//! tensor code (what `sample` and `log_prob` did before their fused kernels), tessera
+//! only.
+//!
 //! Run: `cargo run --release -p tessera-distributions --example bench_distributions`
 //! (`-- --no-python` skips PyTorch; it runs `scripts/bench_distributions.py`).
 
@@ -56,6 +60,24 @@ fn main() {
             std::hint::black_box(w.log_prob(&x).unwrap());
         }),
     ));
+    // The general tensor paths, for comparison with the fused kernels above (the
+    // differentiable rsample without a graph, and a batch of one distribution).
+    rows.push((
+        "(tensor path) wishart_sample",
+        median(7, || {
+            let _ng = tessera_core::autograd::no_grad();
+            std::hint::black_box(w.rsample(&[10_000], &mut g).unwrap());
+        }),
+    ));
+    let w1 =
+        Wishart::new_with(&Tensor::full(&[1], 10.0), Scale::Covariance(cov(5)), false).unwrap();
+    let x1 = x.unsqueeze(1);
+    rows.push((
+        "(tensor path) wishart_log_prob",
+        median(7, || {
+            std::hint::black_box(w1.log_prob(&x1).unwrap());
+        }),
+    ));
     let n = Normal::new_with(&Tensor::full(&[], 0.0), &Tensor::full(&[], 1.0), false).unwrap();
     rows.push((
         "normal_sample_1e7",
@@ -70,6 +92,15 @@ fn main() {
         "mvn10_log_prob_1e6",
         median(7, || {
             std::hint::black_box(m.log_prob(&pts).unwrap());
+        }),
+    ));
+    let m1 =
+        MultivariateNormal::new_with(&Tensor::zeros(&[1, 10]), Scale::Covariance(cov(10)), false)
+            .unwrap();
+    rows.push((
+        "(tensor path) mvn10_log_prob",
+        median(7, || {
+            std::hint::black_box(m1.log_prob(&pts).unwrap());
         }),
     ));
 
@@ -105,13 +136,13 @@ fn main() {
     };
     println!("threads: {}", tessera_core::get_num_threads());
     println!(
-        "{:<26} {:>12} {:>12} {:>9}",
+        "{:<30} {:>12} {:>12} {:>9}",
         "case", "tessera", "torch", "vs torch"
     );
     for (name, t) in rows {
         let tt = py.iter().find(|r| r.0 == name).map(|r| r.1);
         println!(
-            "{name:<26} {:>9.3} ms {:>9} {:>9}",
+            "{name:<30} {:>9.3} ms {:>9} {:>9}",
             t * 1e3,
             tt.map(|v| format!("{:.3} ms", v * 1e3))
                 .unwrap_or("-".into()),

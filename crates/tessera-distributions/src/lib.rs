@@ -60,6 +60,7 @@ pub mod transforms;
 mod uniform;
 mod util;
 mod wishart;
+mod wishart_fast;
 
 pub use bernoulli::Bernoulli;
 pub use categorical::Categorical;

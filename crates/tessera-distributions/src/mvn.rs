@@ -5,7 +5,7 @@ use crate::constraints::Constraint;
 use crate::distribution::{
     check_expand, check_param, default_validate_args, repr_of, validate_sample, Distribution,
 };
-use crate::util::{diagonal, extended, float_dtype, mahalanobis_fast, solve_lower};
+use crate::util::{diagonal, extended, float_dtype, mvn_log_prob_fast, solve_lower};
 use std::any::Any;
 use std::f64::consts::PI;
 use tessera_core::layout::broadcast_shapes;
@@ -226,18 +226,22 @@ impl Distribution for MultivariateNormal {
             validate_sample(self, value)?;
         }
         let n = self.loc.size(-1) as f64;
-        // One pass over the points when nothing needs a gradient and nothing is batched.
-        let fast = if self.batch.is_empty() {
-            mahalanobis_fast(&self.scale_tril, &self.loc, value)
-        } else {
-            None
-        };
-        let m = match fast {
-            Some(m) => m,
-            None => solve_lower(&self.scale_tril, &(value - &self.loc))
-                .square()
-                .sum_dim(-1, false),
-        };
+        // One fused pass over the points when nothing needs a gradient and nothing is
+        // batched: -½ |L⁻¹(x - μ)|² - (½ n ln 2π + ½ ln det Σ).
+        if self.batch.is_empty() && self.half_log_det().numel() == 1 {
+            let c = 0.5 * n * (2.0 * PI).ln()
+                + self
+                    .half_log_det()
+                    .to_dtype(tessera_core::DType::F64)
+                    .reshape([1])
+                    .get::<f64>(&[0]);
+            if let Some(lp) = mvn_log_prob_fast(&self.scale_tril, &self.loc, value, 0.0, -0.5, c) {
+                return Ok(lp);
+            }
+        }
+        let m = solve_lower(&self.scale_tril, &(value - &self.loc))
+            .square()
+            .sum_dim(-1, false);
         Ok((m + n * (2.0 * PI).ln()) * -0.5 - self.half_log_det())
     }
     fn entropy(&self) -> Result<Tensor> {

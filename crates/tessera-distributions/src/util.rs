@@ -188,11 +188,22 @@ pub(crate) fn solve_lower_t(l: &Tensor, b: &Tensor) -> Tensor {
     )
 }
 
-/// `‖L⁻¹ (x - μ)‖²` for every row `x` of `value` `[..., n]`, one `L` `[n, n]` and one
-/// `μ` `[n]`, fused in one pass over the points (no intermediate tensors), parallel
-/// over rows. `None` when a gradient is needed or the shapes are batched (the caller
-/// then takes the differentiable path).
-pub(crate) fn mahalanobis_fast(l: &Tensor, loc: &Tensor, value: &Tensor) -> Option<Tensor> {
+/// `a + b · |L⁻¹ (x - μ)|² - c` for every point `x` of `value` (the MVN log density has
+/// `a = 0`, `b = -1/2`, `c = ½ n ln 2π + ½ ln det Σ`), fused in one parallel pass; `None`
+/// when a gradient is needed, `L` or `μ` is batched, or the shapes or dtypes differ. Points go through the forward substitution
+/// a block of [`SOA`] at a time, transposed so that the inner loops run across points
+/// (independent, so the compiler vectorizes them) instead of along one point's
+/// dependency chain; each point sees exactly the operations of [`solve_one`] in the same
+/// order, so the distances are bit for bit those of the point-by-point loop. The
+/// scratch is one buffer per parallel task, never one per point.
+pub(crate) fn mvn_log_prob_fast(
+    l: &Tensor,
+    loc: &Tensor,
+    value: &Tensor,
+    a: f64,
+    b: f64,
+    c: f64,
+) -> Option<Tensor> {
     let n = l.size(-1);
     let needs_grad = tessera_core::autograd::is_grad_enabled()
         && (l.requires_grad() || loc.requires_grad() || value.requires_grad());
@@ -210,30 +221,55 @@ pub(crate) fn mahalanobis_fast(l: &Tensor, loc: &Tensor, value: &Tensor) -> Opti
     dispatch_float!(l.dtype(), T => {
         let lv = l.contiguous().to_vec::<T>();
         let mu = loc.contiguous().to_vec::<T>();
+        let (a, b, c) = (T::lit(a), T::lit(b), T::lit(c));
         let rows: usize = out_shape.iter().product();
         let mut out = vec![T::ZERO; rows];
         value.with_contiguous(|xs: &[T]| {
             const CHUNK: usize = 4096;
-            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-                let mut d = vec![T::ZERO; n];
-                let mut y = vec![T::ZERO; n];
-                for (k, r) in o.iter_mut().enumerate() {
-                    let x = &xs[(c * CHUNK + k) * n..(c * CHUNK + k + 1) * n];
-                    for j in 0..n {
-                        d[j] = x[j] - mu[j];
+            out.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, o)| {
+                // y[i * SOA + k]: coordinate i of point k of the block
+                let mut y = vec![T::ZERO; n * SOA];
+                for (bi, ob) in o.chunks_mut(SOA).enumerate() {
+                    let first = ci * CHUNK + bi * SOA;
+                    let m = ob.len();
+                    for k in 0..m {
+                        let x = &xs[(first + k) * n..(first + k + 1) * n];
+                        for i in 0..n {
+                            y[i * SOA + k] = x[i] - mu[i];
+                        }
                     }
-                    solve_one(&lv, &d, &mut y, n, false);
-                    let mut s = T::ZERO;
-                    for &v in &y {
-                        s += v * v;
+                    for i in 0..n {
+                        let (done, rest) = y.split_at_mut(i * SOA);
+                        let yi = &mut rest[..m];
+                        for (j, &lij) in lv[i * n..i * n + i].iter().enumerate() {
+                            let yj = &done[j * SOA..j * SOA + m];
+                            for (v, &w) in yi.iter_mut().zip(yj) {
+                                *v -= lij * w;
+                            }
+                        }
+                        let lii = lv[i * n + i];
+                        for v in yi.iter_mut() {
+                            *v /= lii;
+                        }
                     }
-                    *r = s;
+                    let mut acc = [T::ZERO; SOA];
+                    for i in 0..n {
+                        for (s, &v) in acc[..m].iter_mut().zip(&y[i * SOA..i * SOA + m]) {
+                            *s += v * v;
+                        }
+                    }
+                    for (r, &s) in ob.iter_mut().zip(&acc[..m]) {
+                        *r = a + b * s - c;
+                    }
                 }
             });
         });
         Some(Tensor::from_vec(out, &out_shape))
     }, _ => None)
 }
+
+/// Points per block of [`mvn_log_prob_fast`]'s transposed substitution.
+const SOA: usize = 64;
 
 /// `L⁻¹ M` for a matrix right-hand side `m` `[..., n, k]`, differentiable.
 pub(crate) fn solve_lower_mat(l: &Tensor, m: &Tensor) -> Tensor {

@@ -61,8 +61,9 @@ impl Wishart {
     /// validation per [`default_validate_args`].
     ///
     /// # Errors
-    /// Not exactly one matrix given; a matrix of fewer than 2 dims; `df <= p - 1`
-    /// anywhere (PyTorch's "Value of df=... expected to be greater than ndim - 1 = ...");
+    /// Not exactly one matrix given; a matrix of fewer than 2 dims; `df <= p - 1` or NaN
+    /// anywhere (PyTorch's "Value of df=... expected to be greater than ndim - 1 = ...";
+    /// PyTorch lets a NaN through to fail later in `mvlgamma`);
     /// with validation on, a matrix that is not positive definite / lower Cholesky.
     ///
     /// # Panics
@@ -106,7 +107,9 @@ impl Wishart {
             Scale::Precision(t) => Scale::Precision(t.to_dtype(dtype)),
             Scale::ScaleTril(t) => Scale::ScaleTril(t.to_dtype(dtype)),
         };
-        if df.le((p as f64) - 1.0).any().item::<bool>() {
+        // `!(df > p - 1)` rather than `df <= p - 1`: a NaN df is refused here too, so
+        // log_prob and entropy never hand mvlgamma an argument outside its domain.
+        if df.gt((p as f64) - 1.0).logical_not().any().item::<bool>() {
             return Err(Error::Msg(format!(
                 "Value of df={} expected to be greater than ndim - 1 = {}.",
                 if df.numel() == 1 {
@@ -187,6 +190,19 @@ impl Distribution for Wishart {
     fn has_rsample(&self) -> bool {
         true
     }
+    /// Bartlett draws without a graph: one fused parallel pass when `df` and the scale
+    /// are not batched (the same law as [`Distribution::rsample`], another stream of
+    /// numbers), else `rsample` without gradients.
+    fn sample(&self, shape: &[usize], g: &mut Generator) -> Tensor {
+        if self.batch.is_empty() {
+            if let Some(x) = crate::wishart_fast::sample(&self.df, &self.scale_tril, shape, g) {
+                return x;
+            }
+        }
+        let _ng = tessera_core::autograd::no_grad();
+        self.rsample(shape, g)
+            .unwrap_or_else(|e| panic!("{}: sample: {e}", self.repr()))
+    }
     fn rsample(&self, shape: &[usize], g: &mut Generator) -> Result<Tensor> {
         let p = self.p();
         let dtype = self.df.dtype();
@@ -210,6 +226,11 @@ impl Distribution for Wishart {
         let p = self.p();
         let nu = &self.df;
         let value = value.to_dtype(nu.dtype());
+        if self.batch.is_empty() {
+            if let Some(lp) = crate::wishart_fast::log_prob(nu, &self.scale_tril, &value) {
+                return Ok(lp);
+            }
+        }
         // tr(Σ⁻¹ X) = Σᵢⱼ (L⁻ᵀ L⁻¹)ᵢⱼ Xᵢⱼ for symmetric X
         let eye = Tensor::eye_dtype(p, p, nu.dtype());
         let linv = solve_lower_mat(&self.scale_tril, &eye);

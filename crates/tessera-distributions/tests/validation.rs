@@ -85,6 +85,18 @@ fn invalid_parameters() {
         ),
         "{e}"
     );
+    // A NaN df is refused even with validation off (it would reach mvlgamma's domain
+    // check in log_prob and entropy otherwise).
+    let nan_df = Wishart::new_with(
+        &tensor!(f32::NAN),
+        tessera_distributions::Scale::Covariance(Tensor::eye(2)),
+        false,
+    );
+    let e = err(nan_df);
+    assert!(
+        e.contains("expected to be greater than ndim - 1 = 1"),
+        "{e}"
+    );
     assert!(
         err(Wishart::new(&tensor!(3.0), Some(&not_pd), None, None)).contains("PositiveDefinite()")
     );
