@@ -25,7 +25,8 @@ fn div_dd<S: Lanes>(n: Fv<S>, dh: Fv<S>, dl: Fv<S>) -> Fv<S> {
     rem.fma(rcp, q)
 }
 
-/// f32 `tanh` in f64 lanes.
+/// f32 `tanh` in f64 lanes: the accurate path behind the fast path of
+/// [`super::tanh_t16`].
 #[inline(always)]
 pub(crate) fn tanh_f32_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
     // tanh(10) rounds to 1 in f32.
