@@ -71,3 +71,60 @@ R16 = mp.log(2) / 32 + mp.mpf(2) ** -20
 fit("EXP_T16_Q", expm1_q, -R16, R16, 5, weight=lambda t: abs(t))
 # Its grade for the row kernels and the f32 sigmoid: weight r^2 (absolute error of e^r).
 fit("EXP_T16_ROWS_Q", expm1_q, -R16, R16, 2, weight=lambda t: t**2)
+
+
+# The table-driven fast path of the correctly rounded f32 log and log1p
+# (src/simd/log_t16.rs): m in [0.703125, 1.40625) split in 16 chunks (9 of width 1/32 below
+# 0.984375, one [0.984375, 1.03125) with c = 1, 6 of width 1/16 above), r = m / c - 1.
+def log1p_q(r):
+    if abs(r) < mp.mpf(10) ** -20:
+        return -mp.mpf(1) / 2 + r / 3
+    return (mp.log1p(r) - r) / r**2
+
+
+def log_t16_tables():
+    bounds = [mp.mpf(45) / 64 + mp.mpf(j) / 32 for j in range(10)]
+    bounds += [mp.mpf(33) / 32 + mp.mpf(j) / 16 for j in range(7)]
+    invc, logc, rmin, rmax = [], [], mp.mpf(0), mp.mpf(0)
+    for j in range(16):
+        lo, hi = bounds[j], bounds[j + 1]
+        if j == 9:
+            ic = mp.mpf(1)
+        else:
+            # 1/center rounded to 29 significant bits: m * invc is exact in f64 (24 + 29 bits).
+            c = (lo + hi) / 2
+            e = mp.floor(mp.log(1 / c, 2))
+            ic = mp.nint((1 / c) * 2 ** (28 - e)) / 2 ** (28 - e)
+        invc.append(ic)
+        logc.append(-mp.log(ic))
+        rmin = min(rmin, lo * ic - 1)
+        rmax = max(rmax, hi * ic - 1)
+    print("/// `1 / c_j`, 29 significant bits (`m * INVC` is exact for an f32 `m`).")
+    print("const INVC: [f64; 16] = [")
+    for v in invc:
+        print(f"    {float(v)!r},")
+    print("];")
+    print("/// `log(c_j) = -log(INVC[j])`, rounded to nearest.")
+    print("const LOGC: [f64; 16] = [")
+    for v in logc:
+        print(f"    {float(v)!r},")
+    print("];")
+    print(f"// r in [{mp.nstr(rmin, 8)}, {mp.nstr(rmax, 8)}]")
+    return rmin, rmax
+
+
+RMIN, RMAX = log_t16_tables()
+fit("LOG_T16_Q", log1p_q, RMIN - mp.mpf(2) ** -20, RMAX + mp.mpf(2) ** -20, 4, weight=lambda t: abs(t))
+
+
+# The fast path of the correctly rounded f32 tanh (src/simd/tanh_t16.rs): with
+# a = |x| = k ln2/32 + r', e^(2a) = 2^(k/16) (1 + 2 p) where p = (e^(2r') - 1) / 2 =
+# r' + r'^2 Q(r'), |r'| <= ln2/64; weight r'^2 (the absolute error of e^(2r')).
+def tanh_q(r):
+    if abs(r) < mp.mpf(10) ** -20:
+        return 1 + 2 * r / 3
+    return (mp.expm1(2 * r) / 2 - r) / r**2
+
+
+R64 = mp.log(2) / 64 + mp.mpf(2) ** -20
+fit("TANH_T16_Q", tanh_q, -R64, R64, 3, weight=lambda t: 2 * t**2)

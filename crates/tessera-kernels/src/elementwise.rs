@@ -3,7 +3,7 @@
 
 use crate::dispatch::dispatch;
 use crate::simd::map::{Elem, Map, Unary};
-use crate::simd::{exp, family, hard_cases, log};
+use crate::simd::{exp, family, log, log_t16, tanh_t16};
 use core::marker::PhantomData;
 
 #[inline]
@@ -102,9 +102,8 @@ unary_kernels!(
 );
 unary_kernels!(
     Log1p,
-    log::log1p_f32_lanes,
+    log_t16::log1p_f32_cr,
     log::log1p_f64_lanes,
-    [hard_cases::LOG1P_F32],
     log1p_f32,
     log1p_f32_inplace,
     log1p_f64,
@@ -116,9 +115,8 @@ unary_kernels!(
 );
 unary_kernels!(
     Log,
-    log::log_f32_lanes,
+    log_t16::log_f32_cr,
     log::log_f64_lanes,
-    [hard_cases::LOG_F32],
     log_f32,
     log_f32_inplace,
     log_f64,
@@ -130,7 +128,7 @@ unary_kernels!(
 );
 unary_kernels!(
     Tanh,
-    family::tanh_f32_lanes,
+    tanh_t16::tanh_f32_cr,
     family::tanh_f64_lanes,
     tanh_f32,
     tanh_f32_inplace,

@@ -27,7 +27,9 @@
 //! # Why hand-rolled
 //! No crate gives vectorized `expm1`/`log1p`/... that are correctly rounded in f32 (or within
 //! 1 ULP in f64) and identical on every instruction set, so the kernels are written here:
-//! f32 functions are evaluated in f64 lanes and rounded once, f64 ones with double-double
+//! f32 functions are evaluated in f64 lanes and rounded once (`log`, `log1p` and `tanh`
+//! through a table-driven fast path whose rounding test sends the few results it cannot
+//! decide, and special values, to the accurate evaluation), f64 ones with double-double
 //! corrections (f64 `exp` and `tanh` from a 16-entry table, Tang's method). Each function's `# Accuracy` section states its bound; `ACCURACY.md` at the
 //! repository root has the proofs (exhaustive for f32) and the commands that rerun them.
 //!

@@ -22,7 +22,7 @@ use super::lanes::Lanes;
 use super::vec::{fast_two_sum, horner, Fv};
 
 /// `bits(2^(j/16) rounded) - (j << 48)` (see the module docs).
-const TABLE_BITS: [u64; 16] = [
+pub(crate) const TABLE_BITS: [u64; 16] = [
     0x3ff0000000000000,
     0x3fefb5586cf9890f,
     0x3fef72b83c7d517b,

@@ -25,7 +25,8 @@ fn div_dd<S: Lanes>(n: Fv<S>, dh: Fv<S>, dl: Fv<S>) -> Fv<S> {
     rem.fma(rcp, q)
 }
 
-/// f32 `tanh` in f64 lanes.
+/// f32 `tanh` in f64 lanes: the accurate path behind the fast path of
+/// [`super::tanh_t16`].
 #[inline(always)]
 pub(crate) fn tanh_f32_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
     // tanh(10) rounds to 1 in f32.
@@ -46,14 +47,14 @@ pub(crate) fn tanh_f64_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
 }
 
 /// f32 `sigmoid` in f64 lanes. Its bound is 1 ULP, not correct rounding, so the
-/// exponential and the reciprocal need only about 2^-35 (the row kernels' table-driven
-/// `exp`, 2^-37, and one Newton step, 2^-47): the result is within 0.5 + 2^-11 ULP after
-/// the final rounding.
+/// exponential needs only about 2^-35 (the row kernels' table-driven `exp`, 2^-37); the
+/// quotient is one correctly rounded f64 division (on AVX-512 faster than the f32 estimate
+/// and a Newton step): the result is within 0.5 + 2^-11 ULP after the final rounding.
 #[inline(always)]
 pub(crate) fn sigmoid_f32_lanes<S: Lanes>(x: Fv<S>) -> Fv<S> {
     let z = exp_t16_rows((-x.abs()).max(-110.0));
     let n = x.ge(x.c(0.0)).select(x.c(1.0), z);
-    x.is_num().select(n * (z + 1.0).recip_47(), x)
+    x.is_num().select(n / (z + 1.0), x)
 }
 
 /// f64 `sigmoid`. `z = e^-|x|` to about 0.9 ULP is enough: `1 / (1 + z)` damps its error

@@ -2,7 +2,9 @@
 //! way: their exact result lies within about 2^-52 (relative) of an f32 rounding boundary, so
 //! a double result cannot decide. CORE-MATH handles such inputs the same way. The lists come
 //! from the exhaustive sweep (`exhaustive --funcs NAME 2> err; scripts/hard_cases.py`), and the
-//! sweep with the lists in place proves them complete (ACCURACY.md).
+//! sweep with the lists in place proves them complete (ACCURACY.md). They belong to the
+//! accurate path of `log` and `log1p` ([`super::log`]), which the table-driven fast path
+//! ([`super::log_t16`]) hands every result it cannot decide.
 
 /// `log1p` (9 inputs of 2^32).
 pub(crate) const LOG1P_F32: &[(u32, u32)] = &[

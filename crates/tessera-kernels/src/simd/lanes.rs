@@ -23,6 +23,11 @@ pub(crate) trait Lanes: Simd {
     fn shl48_u64s(self, a: Self::u64s) -> Self::u64s {
         map_u64(a, |v| v << 48)
     }
+    /// Logical right shift of each 64-bit lane by 48.
+    #[inline(always)]
+    fn shr48_u64s(self, a: Self::u64s) -> Self::u64s {
+        map_u64(a, |v| v >> 48)
+    }
     /// `table[a & 15]` in each lane (exact, so every backend agrees).
     #[inline(always)]
     fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {
@@ -96,6 +101,10 @@ mod x86 {
             self.shl_const_u64x4::<48>(a)
         }
         #[inline(always)]
+        fn shr48_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shr_const_u64x4::<48>(a)
+        }
+        #[inline(always)]
         fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {
             let idx = self.and_u64x4(a, self.splat_u64x4(15));
             // SAFETY: every index is below 16, inside `table`.
@@ -131,6 +140,10 @@ mod x86 {
         #[inline(always)]
         fn shl48_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x8::<48>(a)
+        }
+        #[inline(always)]
+        fn shr48_u64s(self, a: Self::u64s) -> Self::u64s {
+            self.shr_const_u64x8::<48>(a)
         }
         #[inline(always)]
         fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {

@@ -5,7 +5,8 @@
 //! near-minimax `R` (the classic fdlibm arrangement, which keeps the large terms exact).
 //! The f32 kernels evaluate the same `R` in f64 lanes without the `1 + x` correction
 //! (`*_lite`, exact for f32 inputs) and round once; the few inputs whose result lies within
-//! 2^-52 of an f32 rounding boundary are corrected from a list (`hard_cases.rs`).
+//! 2^-52 of an f32 rounding boundary are corrected from a list (`hard_cases.rs`). For f32 this
+//! is the accurate path behind the table-driven fast path of [`super::log_t16`].
 
 use super::lanes::Lanes;
 use super::poly::{L2H, L2L, LOG_P_F64};

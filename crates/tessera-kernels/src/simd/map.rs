@@ -3,7 +3,7 @@
 
 use super::lanes::Lanes;
 use super::prefetch::prefetch_ahead;
-use super::vec::Fv;
+use super::vec::{Fv, Mv};
 use crate::dispatch::LanesOp;
 use core::marker::PhantomData;
 
@@ -101,16 +101,9 @@ const HARD_WINDOW: u64 = 1 << 10;
 /// is cheap and vectorized; the lookup runs only when some lane is near an f32 rounding
 /// boundary (about one lane in 2^18).
 #[inline(always)]
-fn fix_hard_cases<S: Lanes>(x: Fv<S>, y: Fv<S>, table: &'static [(u32, u32)]) -> Fv<S> {
+pub(crate) fn fix_hard_cases<S: Lanes>(x: Fv<S>, y: Fv<S>, table: &'static [(u32, u32)]) -> Fv<S> {
     let s = y.s;
-    let bits = s.transmute_u64s_f64s(y.v);
-    // The 29 bits below f32 precision; the boundary (half an f32 ULP) is 0x1000_0000.
-    let low = s.and_u64s(bits, s.splat_u64s(0x1fff_ffff));
-    let d = s.sub_u64s(low, s.splat_u64s(0x1000_0000 - HARD_WINDOW));
-    let near = s.less_than_u64s(d, s.splat_u64s(2 * HARD_WINDOW));
-    // A mask is all-zero bytes exactly when no lane is set (a bitmask on AVX-512, lane-wide
-    // masks elsewhere): one test instead of a horizontal reduction.
-    if pulp::bytemuck::bytes_of(&near).iter().all(|&b| b == 0) {
+    if !Mv::near_f32_midpoint(y, HARD_WINDOW).any() {
         return y;
     }
     let (mut xs, mut ys) = (x.v, y.v);

@@ -184,6 +184,30 @@ impl<S: Lanes> Mv<S> {
         }
     }
     #[inline(always)]
+    pub(crate) fn or(self, b: Self) -> Self {
+        Self {
+            s: self.s,
+            m: self.s.or_m64s(self.m, b.m),
+        }
+    }
+    /// Lanes of `y` whose bits lie within `window` f64 ULPs of an f32 rounding boundary (a
+    /// midpoint between two f32 values: the 29 bits below f32 precision are `0x1000_0000`).
+    /// Exact integer work, so every backend flags the same lanes.
+    #[inline(always)]
+    pub(crate) fn near_f32_midpoint(y: Fv<S>, window: u64) -> Self {
+        // The low 29 bits lie in [2^28 - window, 2^28 + window) exactly when those of
+        // `bits + window - 2^28` lie in [0, 2 window): all the bits from `2 window` to 2^28
+        // are clear (one AND-test on AVX-512; `window` is a power of 2).
+        debug_assert!(window.is_power_of_two() && window < 1 << 27);
+        let s = y.s;
+        let d = s.add_u64s(y.bits(), s.splat_u64s(window.wrapping_sub(0x1000_0000)));
+        let high = s.and_u64s(d, s.splat_u64s(0x1fff_ffff & !(2 * window - 1)));
+        Self {
+            s,
+            m: s.equal_u64s(high, s.splat_u64s(0)),
+        }
+    }
+    #[inline(always)]
     pub(crate) fn and(self, b: Self) -> Self {
         Self {
             s: self.s,

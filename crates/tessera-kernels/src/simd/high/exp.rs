@@ -1,4 +1,5 @@
-//! `exp`, `expm1`, `tanh` and `sigmoid` of the `High` grade, on f32 lanes.
+//! `exp`, `expm1` and `tanh` of the `High` grade, on f32 lanes (its `sigmoid` is the
+//! default kernel: see [`crate::high`]).
 //!
 //! Reduction: `x = k ln2 + r + rl` with `k` from the magic-constant rounding
 //! (`t = fma(x, 1/ln2, 1.5 * 2^23)` leaves `k` in the low mantissa bits of `t`), `r` exact
@@ -170,32 +171,4 @@ pub(crate) fn tanh_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
     let (dh, dl) = fast_two_sum(uh.max(2.0), uh.min(2.0));
     let t = div_pair(uh, ul, dh, dl + ul).copysign(x);
     x.is_num().select(t, x)
-}
-
-/// f32 `sigmoid`: `n / (1 + z)` with `z = e^-|x| = 2^k (hi + lo)`, `n = 1` for `x >= 0`,
-/// `z` otherwise. For `x < 0` the quotient is formed from the unscaled `hi + lo` and scaled
-/// at the end. Lanes with normal results (`x >= -87`, so `k >= -126`) scale by one power of
-/// two; a vector with a lane below that also takes the general scaling (two factors, the
-/// last one rounding into the subnormal range), chosen lane by lane: for the other lanes
-/// both scalings are exact and agree, so the bits do not depend on the neighbours.
-#[inline(always)]
-pub(crate) fn sigmoid_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
-    let neg = x.lt(0.0);
-    let red = reduce((-x.abs()).max(-104.0));
-    let (hi, lo) = exp_poly(red.r, red.rl);
-    let (hi, lo) = fast_two_sum(hi, lo);
-    let normal = x.ge(-87.0);
-    let s = pow2(red.kf.max(-126.0));
-    // The denominator needs z only to its f32 rounding (below 2^-100 it leaves 1 + z = 1;
-    // the clamped `s` only ever makes a tiny z larger, still far below 2^-24).
-    let (dh, dl) = fast_two_sum(x.c(1.0), hi * s);
-    let dl = dl + lo * s;
-    let q = div_pair(neg.select(hi, x.c(1.0)), neg.select(lo, x.c(0.0)), dh, dl);
-    let mut y = neg.select(q * s, q);
-    if !normal.all() {
-        let (s1, s2) = pow2_split(red.t);
-        y = normal.select(y, ((q * s1) * s2).max(TINY));
-        y = x.le(EXP_ZERO_AT).select(x.c(0.0), y);
-    }
-    x.is_num().select(y, x)
 }

@@ -149,13 +149,6 @@ impl<S: Lanes> Gm<S> {
     pub(crate) fn select(self, t: Gv<S>, f: Gv<S>) -> Gv<S> {
         Gv::new(self.s, self.s.select_f32s(self.m, t.v, f.v))
     }
-    /// Whether every lane is set (a comparison of `x` with itself shows NaN lanes as unset).
-    #[inline(always)]
-    pub(crate) fn all(self) -> bool {
-        let s = self.s;
-        let bits = s.select_u32s(self.m, s.splat_u32s(0), s.splat_u32s(1));
-        pulp::bytemuck::bytes_of(&bits).iter().all(|&b| b == 0)
-    }
     #[inline(always)]
     pub(crate) fn and(self, b: Self) -> Self {
         Self {
