@@ -204,6 +204,16 @@ impl Tensor {
                 b.expand(&shape[..]),
             );
             dispatch!(dtype, T => {
+                if b.numel() == 1 && cond.shape() == &shape[..] && a.shape() == &shape[..] {
+                    // One `other` value (ReLU's backward): no broadcast copies.
+                    let y = b.to_vec::<T>()[0];
+                    let v: Vec<T> = a.with_contiguous(|av: &[T]| {
+                        cond.with_contiguous(|cv: &[bool]| {
+                            cv.iter().zip(av).map(|(&k, &x)| if k { x } else { y }).collect()
+                        })
+                    });
+                    return Tensor::from_vec(v, &shape);
+                }
                 let av = a.to_vec::<T>();
                 let bv = b.to_vec::<T>();
                 let cv = c.to_vec::<bool>();
