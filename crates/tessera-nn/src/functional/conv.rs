@@ -1,16 +1,23 @@
 //! `conv1d` and `conv2d` (`torch.nn.functional.conv1d/conv2d`): im2col into the `gemm`
-//! crate, threaded over the batch (or inside gemm for a batch smaller than the pool),
-//! with a hand-written backward (col2im) recorded as one autograd node.
+//! crate tile by tile, with a hand-written backward (col2im) recorded as one autograd
+//! node.
 //!
-//! im2col is written here because no maintained crate packs convolution windows for
-//! `gemm`; the products themselves are gemm's.
+//! The forward cuts each image and group into tiles of output positions whose im2col
+//! columns fit in a core's cache (`[64, 56, 56]` with a 3x3 kernel: 224 positions, 516
+//! KiB) and spreads the tiles over the pool, each a single-threaded gemm into its block
+//! of the output; a pointwise (1x1, stride 1) convolution reads the input in place. The
+//! backward spreads (image, group) pairs, each walking its tiles through one buffer.
+//! im2col lives in `im2col.rs`; the products are gemm's.
 
-use super::gemm::{matmul, Mat};
+use super::gemm::{matmul, Dst, Mat};
+use super::im2col::{col2im, im2col};
+use super::winograd;
 use crate::{float_dispatch, Float};
 use rayon::prelude::*;
 use tessera_core::autograd::{custom_op, Saves};
 use tessera_core::runtime::pool::{pool, usable_threads};
-use tessera_core::Tensor;
+use tessera_core::runtime::{scratch, Output};
+use tessera_core::{DType, Tensor};
 
 /// Padding of a convolution (`padding=` of `F.conv2d`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,27 +102,27 @@ impl ConvOptions {
 
 /// The sizes of one convolution.
 #[derive(Clone, Copy, Debug)]
-struct Geom {
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    o: usize,
-    g: usize,
-    kh: usize,
-    kw: usize,
-    sh: usize,
-    sw: usize,
-    dh: usize,
-    dw: usize,
-    pt: usize,
-    pl: usize,
-    ho: usize,
-    wo: usize,
+pub(super) struct Geom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub g: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub pt: usize,
+    pub pl: usize,
+    pub ho: usize,
+    pub wo: usize,
 }
 
 impl Geom {
-    fn cg(&self) -> usize {
+    pub fn cg(&self) -> usize {
         self.c / self.g
     }
     fn og(&self) -> usize {
@@ -133,7 +140,7 @@ impl Geom {
     }
 }
 
-fn geometry(op: &str, x: &Tensor, w: &Tensor, o: &ConvOptions) -> Geom {
+pub(super) fn geometry(op: &str, x: &Tensor, w: &Tensor, o: &ConvOptions) -> Geom {
     assert!(
         x.dim() == 4 && w.dim() == 4,
         "{op}: expected a 4-D input and weight, got input of shape {:?} and weight of shape {:?}",
@@ -202,179 +209,187 @@ fn geometry(op: &str, x: &Tensor, w: &Tensor, o: &ConvOptions) -> Geom {
     }
 }
 
-/// The range of output columns `ow` whose input column `ow * sw + off` lies in
-/// `[0, w)`, for `off = kj * dw - pl`.
-fn valid_range(off: isize, s: usize, w: usize, wo: usize) -> (usize, usize) {
-    let s = s as isize;
-    // smallest ow with ow*s + off >= 0
-    let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
-    // largest ow with ow*s + off <= w-1, plus one
-    let hi = if (w as isize) - 1 - off < 0 {
-        0
-    } else {
-        ((w as isize - 1 - off) / s + 1).min(wo as isize)
-    };
-    (lo as usize, (hi.max(lo)) as usize)
+/// How one convolution is cut into tasks: `nchunks` ranges of `nc` output positions per
+/// image and group (so that a tile of im2col columns stays in a core's cache), times
+/// `parts` ranges of `mo` output channels per group (only when there are fewer tiles
+/// than threads, as in the last layers of a ResNet on one image).
+#[derive(Clone, Copy, Debug)]
+struct Tiles {
+    nc: usize,
+    nchunks: usize,
+    mo: usize,
+    parts: usize,
 }
 
-/// Packs the windows of one group of one image (`x`: `[cg, h, w]`) into `cols`
-/// (`[cg * kh * kw, ho * wo]`), zeros where the window reads padding. Rows of one input
-/// channel are written by one task when `par`.
-fn im2col<T: Float>(g: &Geom, x: &[T], cols: &mut [T], par: bool) {
-    let per_c = g.kh * g.kw * g.hwo();
-    let fill = |c: usize, out: &mut [T]| {
-        let xc = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
-        for ki in 0..g.kh {
-            for kj in 0..g.kw {
-                let row = &mut out[(ki * g.kw + kj) * g.hwo()..][..g.hwo()];
-                let offw = (kj * g.dw) as isize - g.pl as isize;
-                let (lo, hi) = valid_range(offw, g.sw, g.w, g.wo);
-                for oh in 0..g.ho {
-                    let dst = &mut row[oh * g.wo..(oh + 1) * g.wo];
-                    let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
-                    if ih < 0 || ih >= g.h as isize || lo >= hi {
-                        dst.fill(T::ZERO);
-                        continue;
-                    }
-                    let src = &xc[ih as usize * g.w..][..g.w];
-                    dst[..lo].fill(T::ZERO);
-                    dst[hi..].fill(T::ZERO);
-                    let start = (lo as isize * g.sw as isize + offw) as usize;
-                    if g.sw == 1 {
-                        dst[lo..hi].copy_from_slice(&src[start..start + (hi - lo)]);
-                    } else {
-                        for (i, d) in dst[lo..hi].iter_mut().enumerate() {
-                            *d = src[start + i * g.sw];
-                        }
-                    }
-                }
-            }
+/// Bytes of im2col columns per tile: half of a 1 MiB L2, leaving room for gemm's
+/// packed blocks.
+const TILE_BYTES: usize = 512 << 10;
+/// Fewest output positions per tile: below this gemm repacks the weight for too
+/// little work.
+const MIN_COLS: usize = 128;
+
+fn tiles(g: &Geom, threads: usize, elem: usize, balance: bool) -> Tiles {
+    let hwo = g.hwo().max(1);
+    let min_nc = MIN_COLS.min(hwo);
+    let fit = (TILE_BYTES / (g.ckk().max(1) * elem)).max(min_nc);
+    let mut nchunks = hwo.div_ceil(fit);
+    let mut parts = 1;
+    let base = (g.n * g.g).max(1);
+    let tasks = base * nchunks;
+    // Few tiles: make their count a multiple of the threads so none waits for the
+    // last one, with narrower tiles while they stay wide enough, else by splitting
+    // the output channels.
+    if balance && threads > 1 && tasks < 4 * threads && !tasks.is_multiple_of(threads) {
+        let want = tasks.div_ceil(threads) * threads;
+        let nch = want.div_ceil(base);
+        if hwo / nch >= min_nc {
+            nchunks = nch;
+        } else {
+            parts = want.div_ceil(tasks).min(g.og().max(1));
         }
-    };
-    if par {
-        pool().install(|| {
-            cols.par_chunks_mut(per_c)
-                .enumerate()
-                .for_each(|(c, out)| fill(c, out))
-        });
-    } else {
-        for (c, out) in cols.chunks_mut(per_c).enumerate() {
-            fill(c, out);
-        }
+    }
+    let nc = hwo.div_ceil(nchunks);
+    let mo = g.og().max(1).div_ceil(parts);
+    Tiles {
+        nc,
+        nchunks: hwo.div_ceil(nc),
+        mo,
+        parts: g.og().max(1).div_ceil(mo),
     }
 }
 
-/// The adjoint of [`im2col`]: adds the columns back into the image gradient `dx`
-/// (`[cg, h, w]`, accumulated).
-fn col2im<T: Float>(g: &Geom, cols: &[T], dx: &mut [T], par: bool) {
-    let per_c = g.kh * g.kw * g.hwo();
-    let add = |c: usize, dxc: &mut [T]| {
-        let src_c = &cols[c * per_c..(c + 1) * per_c];
-        for ki in 0..g.kh {
-            for kj in 0..g.kw {
-                let row = &src_c[(ki * g.kw + kj) * g.hwo()..][..g.hwo()];
-                let offw = (kj * g.dw) as isize - g.pl as isize;
-                let (lo, hi) = valid_range(offw, g.sw, g.w, g.wo);
-                if lo >= hi {
-                    continue;
-                }
-                for oh in 0..g.ho {
-                    let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
-                    if ih < 0 || ih >= g.h as isize {
-                        continue;
-                    }
-                    let dst = &mut dxc[ih as usize * g.w..][..g.w];
-                    let src = &row[oh * g.wo..(oh + 1) * g.wo];
-                    let start = (lo as isize * g.sw as isize + offw) as usize;
-                    for (i, &v) in src[lo..hi].iter().enumerate() {
-                        dst[start + i * g.sw] += v;
-                    }
-                }
-            }
-        }
-    };
-    let plane = g.h * g.w;
-    if par {
-        pool().install(|| {
-            dx.par_chunks_mut(plane)
-                .enumerate()
-                .for_each(|(c, d)| add(c, d))
-        });
-    } else {
-        for (c, d) in dx.chunks_mut(plane).enumerate() {
-            add(c, d);
-        }
+/// A raw pointer shared by tasks that write disjoint parts of one buffer.
+#[derive(Clone, Copy)]
+struct SharedPtr<T>(*mut T);
+// SAFETY: only used by `forward_kernel`, whose tasks write disjoint tiles of the output
+// (see the SAFETY comment there) while the owning `Vec` outlives them.
+unsafe impl<T: Send> Send for SharedPtr<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for SharedPtr<T> {}
+impl<T> SharedPtr<T> {
+    fn get(self) -> *mut T {
+        self.0
     }
 }
 
-/// How to spread work over `threads`: over images when there are enough of them and
-/// each image's product is small (below gemm's own threading, the small CNN of the
-/// example); otherwise image after image with the pool inside gemm and im2col. Measured
-/// on 2 threads (3x3 convolutions, batch 8, `[64, 56, 56]`, `[128, 28, 28]`,
-/// `[512, 7, 7]`): splitting the batch took 1.5-2.5x longer than threading each
-/// product, forward and backward alike.
-fn over_batch(g: &Geom, threads: usize) -> bool {
-    threads > 1 && g.n >= threads && g.og() * g.hwo() * g.ckk() < BATCH_SPLIT_MAX
+/// A per-thread working buffer from core's scratch, given back when the task ends.
+struct Cols<T: Float>(Vec<T>);
+impl<T: Float + Default> Cols<T> {
+    fn new() -> Self {
+        Cols(scratch::take(0))
+    }
+    /// The first `len` elements; whatever they held is overwritten by the caller
+    /// (im2col and a non-accumulating gemm write every element).
+    fn get(&mut self, len: usize) -> &mut [T] {
+        if self.0.len() < len {
+            self.0.resize(len, T::ZERO);
+        }
+        &mut self.0[..len]
+    }
+}
+impl<T: Float> Drop for Cols<T> {
+    fn drop(&mut self) {
+        scratch::give_back(std::mem::take(&mut self.0));
+    }
 }
 
-/// Multiply-adds per image and group below which the batch is split across threads.
-const BATCH_SPLIT_MAX: usize = 1 << 22;
+/// The columns `[p0, p1)` of one group of one image as a `[ckk, p1 - p0]` matrix: the
+/// input itself for a pointwise convolution, else im2col into `cols`.
+fn columns<'a, T: Float + Default>(
+    g: &Geom,
+    xg: &'a [T],
+    (p0, p1): (usize, usize),
+    cols: &'a mut Cols<T>,
+) -> Mat<'a, T> {
+    if g.pointwise() {
+        Mat {
+            data: &xg[p0..],
+            rs: g.hwo(),
+            cs: 1,
+        }
+    } else {
+        let buf = cols.get(g.ckk() * (p1 - p0));
+        im2col(g, xg, (p0, p1), buf);
+        Mat::rows(buf, p1 - p0)
+    }
+}
 
-fn forward_kernel<T: Float>(g: &Geom, x: &[T], w: &[T], b: Option<&[T]>) -> Vec<T> {
+pub(super) fn forward_kernel<T: Float + Default>(
+    g: &Geom,
+    x: &[T],
+    w: &[T],
+    b: Option<&[T]>,
+) -> Vec<T> {
     let threads = usable_threads();
-    let per_img_out = g.o * g.hwo();
-    let mut out =
-        tessera_core::runtime::Output::<T>::zeroed("conv2d", g.n * per_img_out).into_vec();
-    let batch_par = over_batch(g, threads);
-    let inner = if batch_par { 1 } else { threads };
-    let one = |n: usize, out_n: &mut [T], cols: &mut Vec<T>| {
-        for gi in 0..g.g {
-            let xg = &x[(n * g.c + gi * g.cg()) * g.h * g.w..][..g.cg() * g.h * g.w];
-            let colm: &[T] = if g.pointwise() {
-                xg
-            } else {
-                cols.resize(g.ckk() * g.hwo(), T::ZERO);
-                im2col(g, xg, cols, inner > 1);
-                cols
-            };
-            let wg = &w[gi * g.og() * g.ckk()..][..g.og() * g.ckk()];
-            let og = &mut out_n[gi * g.og() * g.hwo()..][..g.og() * g.hwo()];
-            matmul(
-                (g.og(), g.hwo(), g.ckk()),
-                og,
-                false,
-                Mat::rows(wg, g.ckk()),
-                Mat::rows(colm, g.hwo()),
-                inner,
-            );
+    let hwo = g.hwo();
+    let mut out = Output::<T>::zeroed("conv2d", g.n * g.o * hwo).into_vec();
+    if out.is_empty() {
+        return out;
+    }
+    let t = tiles(g, threads, std::mem::size_of::<T>(), true);
+    let (og, ckk) = (g.og(), g.ckk());
+    let ntasks = g.n * g.g * t.nchunks * t.parts;
+    let (ptr, total) = (SharedPtr(out.as_mut_ptr()), out.len());
+    let task = |i: usize, cols: &mut Cols<T>| {
+        let (part, chunk, gi, n) = (
+            i % t.parts,
+            i / t.parts % t.nchunks,
+            i / (t.parts * t.nchunks) % g.g,
+            i / (t.parts * t.nchunks * g.g),
+        );
+        let (p0, p1) = (chunk * t.nc, ((chunk + 1) * t.nc).min(hwo));
+        let (o0, o1) = (part * t.mo, ((part + 1) * t.mo).min(og));
+        if p0 >= p1 || o0 >= o1 {
+            return;
         }
+        let xg = &x[(n * g.c + gi * g.cg()) * g.h * g.w..][..g.cg() * g.h * g.w];
+        let colm = columns(g, xg, (p0, p1), cols);
+        let first = (n * g.o + gi * og + o0) * hwo + p0;
+        let len = (o1 - o0 - 1) * hwo + (p1 - p0);
+        assert!(first + len <= total);
+        // SAFETY: the task writes rows `o0..o1` x columns `p0..p1` of image `n`, group
+        // `gi`: the tasks' `(n, gi, chunk, part)` are distinct, so their tiles are
+        // disjoint; `first + len` is inside the output (asserted), which outlives the
+        // tasks and is not otherwise touched until they end.
+        let dst = unsafe { Dst::raw(ptr.get().add(first), len, hwo) };
+        let wg = &w[(gi * og + o0) * ckk..][..(o1 - o0) * ckk];
+        matmul(
+            (o1 - o0, p1 - p0, ckk),
+            dst,
+            false,
+            Mat::rows(wg, ckk),
+            colm,
+            1,
+        );
         if let Some(b) = b {
-            for (o, row) in out_n.chunks_mut(g.hwo()).enumerate() {
-                let bo = b[o];
+            for o in o0..o1 {
+                // SAFETY: row `o` of this task's tile (see above).
+                let row = unsafe {
+                    std::slice::from_raw_parts_mut(ptr.get().add(first + (o - o0) * hwo), p1 - p0)
+                };
+                let bo = b[gi * og + o];
                 row.iter_mut().for_each(|v| *v += bo);
             }
         }
     };
-    if per_img_out == 0 {
-        return out;
-    }
-    if batch_par {
+    if threads > 1 && ntasks > 1 {
         pool().install(|| {
-            out.par_chunks_mut(per_img_out)
-                .enumerate()
-                .for_each_init(Vec::new, |cols, (n, o)| one(n, o, cols))
+            (0..ntasks)
+                .into_par_iter()
+                .for_each_init(Cols::new, |cols, i| task(i, cols))
         });
     } else {
-        let mut cols = Vec::new();
-        for (n, o) in out.chunks_mut(per_img_out).enumerate() {
-            one(n, o, &mut cols);
-        }
+        let mut cols = Cols::new();
+        (0..ntasks).for_each(|i| task(i, &mut cols));
     }
     out
 }
 
-/// Gradients of the input and of the weight (each only when asked for).
-fn backward_kernel<T: Float>(
+/// Gradients of the input and of the weight (each only when asked for). Tasks are
+/// (image, group) pairs, each walking its column tiles: im2col, the weight gradient's
+/// product into the thread's partial sum, the input gradient's product and col2im,
+/// all in one cached buffer. With fewer pairs than threads, the threads go inside gemm.
+pub(super) fn backward_kernel<T: Float + Default>(
     g: &Geom,
     x: &[T],
     w: &[T],
@@ -383,93 +398,105 @@ fn backward_kernel<T: Float>(
     want_w: bool,
 ) -> (Option<Vec<T>>, Option<Vec<T>>) {
     let threads = usable_threads();
-    let batch_par = over_batch(g, threads);
-    let inner = if batch_par { 1 } else { threads };
-    let img = g.c * g.h * g.w;
-    let wlen = g.o * g.ckk();
-    // One image: adds its weight gradient into `dw` and writes its input gradient.
-    let one = |n: usize, dx_n: Option<&mut [T]>, dw: &mut [T], cols: &mut Vec<T>| {
-        let gy_n = &gy[n * g.o * g.hwo()..][..g.o * g.hwo()];
-        let mut dx_n = dx_n;
-        for gi in 0..g.g {
-            let xg = &x[n * img + gi * g.cg() * g.h * g.w..][..g.cg() * g.h * g.w];
-            let gyg = &gy_n[gi * g.og() * g.hwo()..][..g.og() * g.hwo()];
-            let wg = &w[gi * g.og() * g.ckk()..][..g.og() * g.ckk()];
-            if want_w {
-                let colm: &[T] = if g.pointwise() {
-                    xg
-                } else {
-                    cols.resize(g.ckk() * g.hwo(), T::ZERO);
-                    im2col(g, xg, cols, inner > 1);
-                    cols
-                };
-                matmul(
-                    (g.og(), g.ckk(), g.hwo()),
-                    &mut dw[gi * g.og() * g.ckk()..][..g.og() * g.ckk()],
-                    true,
-                    Mat::rows(gyg, g.hwo()),
-                    Mat::rows_t(colm, g.hwo()),
-                    inner,
-                );
+    let hwo = g.hwo();
+    let (og, ckk, plane) = (g.og(), g.ckk(), g.cg() * g.h * g.w);
+    let wlen = g.o * ckk;
+    let pairs = g.n * g.g;
+    let outer = threads > 1 && pairs >= threads;
+    let (t, inner) = if outer || threads == 1 {
+        (tiles(g, threads, std::mem::size_of::<T>(), false), 1)
+    } else {
+        (
+            Tiles {
+                nc: hwo.max(1),
+                nchunks: 1,
+                mo: og,
+                parts: 1,
+            },
+            threads,
+        )
+    };
+    // One (image, group) pair: adds its weight gradient into `dw` and writes its input
+    // gradient into `dxg`.
+    let pair = |i: usize, dxg: Option<&mut [T]>, dw: &mut [T], cols: &mut Cols<T>| {
+        let (n, gi) = (i / g.g, i % g.g);
+        let xg = &x[(n * g.c + gi * g.cg()) * g.h * g.w..][..plane];
+        let gyg = &gy[(n * g.o + gi * og) * hwo..][..og * hwo];
+        let wg = &w[gi * og * ckk..][..og * ckk];
+        let mut dxg = dxg;
+        for chunk in 0..t.nchunks {
+            let (p0, p1) = (chunk * t.nc, ((chunk + 1) * t.nc).min(hwo));
+            if p0 >= p1 {
+                continue;
             }
-            if let Some(dx_n) = dx_n.as_deref_mut() {
-                let dxg = &mut dx_n[gi * g.cg() * g.h * g.w..][..g.cg() * g.h * g.w];
-                let a = Mat::rows_t(wg, g.ckk());
-                let b = Mat::rows(gyg, g.hwo());
+            let gyc = Mat {
+                data: &gyg[p0..],
+                rs: hwo,
+                cs: 1,
+            };
+            if want_w {
+                let colm = columns(g, xg, (p0, p1), cols);
+                let colt = Mat {
+                    data: colm.data,
+                    rs: colm.cs,
+                    cs: colm.rs,
+                };
+                let dwg = Dst::rows(&mut dw[gi * og * ckk..][..og * ckk], ckk);
+                matmul((og, ckk, p1 - p0), dwg, true, gyc, colt, inner);
+            }
+            if let Some(dxg) = dxg.as_deref_mut() {
+                let wt = Mat::rows_t(wg, ckk);
                 if g.pointwise() {
-                    matmul((g.ckk(), g.hwo(), g.og()), dxg, false, a, b, inner);
+                    let dst = Dst::strided(&mut dxg[p0..], hwo);
+                    matmul((ckk, p1 - p0, og), dst, false, wt, gyc, inner);
                 } else {
-                    cols.resize(g.ckk() * g.hwo(), T::ZERO);
-                    matmul((g.ckk(), g.hwo(), g.og()), cols, false, a, b, inner);
-                    col2im(g, cols, dxg, inner > 1);
+                    let buf = cols.get(ckk * (p1 - p0));
+                    matmul(
+                        (ckk, p1 - p0, og),
+                        Dst::rows(buf, p1 - p0),
+                        false,
+                        wt,
+                        gyc,
+                        inner,
+                    );
+                    col2im(g, buf, (p0, p1), dxg);
                 }
             }
         }
     };
-    let mut dx = if want_x {
-        Some(vec![T::ZERO; g.n * img])
-    } else {
-        None
-    };
-    let mut dw = vec![T::ZERO; wlen];
-    if g.n == 0 || img == 0 {
-        return (dx, want_w.then_some(dw));
+    let mut dx = want_x.then(|| vec![T::ZERO; g.n * g.c * g.h * g.w]);
+    let mut dw = vec![T::ZERO; if want_w { wlen } else { 0 }];
+    if pairs == 0 || plane == 0 || hwo == 0 {
+        return (dx, want_w.then(|| vec![T::ZERO; wlen]));
     }
-    if batch_par {
-        // Contiguous runs of images per task, each with its own weight-gradient partial.
-        let per = g.n.div_ceil(threads);
+    let tasks: Vec<(usize, Option<&mut [T]>)> = match dx.as_mut() {
+        Some(d) => d.chunks_mut(plane).map(Some).enumerate().collect(),
+        None => (0..pairs).map(|i| (i, None)).collect(),
+    };
+    if outer {
+        // Each fold keeps its own weight-gradient partial; at most 2 per thread.
+        let min_len = (pairs / (2 * threads)).max(1);
         let partials: Vec<Vec<T>> = pool().install(|| {
-            let tasks: Vec<(usize, Option<&mut [T]>)> = match dx.as_mut() {
-                Some(d) => d.chunks_mut(per * img).map(Some).enumerate().collect(),
-                None => (0..g.n.div_ceil(per)).map(|i| (i, None)).collect(),
-            };
             tasks
                 .into_par_iter()
-                .map(|(t, dx_chunk)| {
-                    let mut part = vec![T::ZERO; if want_w { wlen } else { 0 }];
-                    let mut cols = Vec::new();
-                    let mut dx_chunk = dx_chunk;
-                    for n in t * per..((t + 1) * per).min(g.n) {
-                        let local = n - t * per;
-                        let dxn = dx_chunk
-                            .as_deref_mut()
-                            .map(|d| &mut d[local * img..][..img]);
-                        one(n, dxn, &mut part, &mut cols);
-                    }
-                    part
-                })
+                .with_min_len(min_len)
+                .fold(
+                    || (vec![T::ZERO; dw.len()], Cols::new()),
+                    |(mut part, mut cols), (i, dxg)| {
+                        pair(i, dxg, &mut part, &mut cols);
+                        (part, cols)
+                    },
+                )
+                .map(|(part, _)| part)
                 .collect()
         });
-        if want_w {
-            for p in partials {
-                dw.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-            }
+        for p in partials {
+            dw.iter_mut().zip(p).for_each(|(a, b)| *a += b);
         }
     } else {
-        let mut cols = Vec::new();
-        for n in 0..g.n {
-            let dxn = dx.as_deref_mut().map(|d| &mut d[n * img..][..img]);
-            one(n, dxn, &mut dw, &mut cols);
+        let mut cols = Cols::new();
+        for (i, dxg) in tasks {
+            pair(i, dxg, &mut dw, &mut cols);
         }
     }
     (dx, want_w.then_some(dw))
@@ -495,7 +522,11 @@ fn backward_kernel<T: Float>(
 /// Each output is one gemm dot product (plus the bias), summed in another order than
 /// PyTorch's: the parity tests (`tests/parity_functional.rs`) require agreement with
 /// PyTorch within 2e-5 relative + 2e-5 absolute in f32 and 1e-11 relative + 1e-12
-/// absolute in f64, for the output and all three gradients.
+/// absolute in f64, for the output and all three gradients. f32 3x3 convolutions with
+/// stride 1, one group, at least 16 channels each way and enough 2x2 output blocks take
+/// Winograd's F(2x2, 3x3) instead (forward and input gradient): its transforms add a few
+/// roundings per output, within `1e-6 * 9 * C` of the exact sum for unit-scale data
+/// (checked against the direct path in f64), and the ResNet-18 logits test covers it.
 ///
 /// # Panics
 /// If the input or weight is not 4-D, their dtypes differ or are not float, the channels
@@ -518,6 +549,21 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
     let bc = bias.map(Tensor::contiguous);
     let shape = [g.n, g.o, g.ho, g.wo];
     let forward = || {
+        if x.dtype() == DType::F32 && winograd::applies(&g, usable_threads()) {
+            let out = xc.with_contiguous(|xs: &[f32]| {
+                wc.with_contiguous(|ws: &[f32]| {
+                    let mut out = Output::<f32>::zeroed("conv2d", g.n * g.o * g.hwo()).into_vec();
+                    match &bc {
+                        Some(b) => b.with_contiguous(|bs: &[f32]| {
+                            winograd::forward(&g, xs, ws, Some(bs), &mut out)
+                        }),
+                        None => winograd::forward(&g, xs, ws, None, &mut out),
+                    }
+                    out
+                })
+            });
+            return Tensor::from_vec(out, &shape);
+        }
         float_dispatch!("conv2d", x.dtype(), T => {
             let out = xc.with_contiguous(|xs: &[T]| {
                 wc.with_contiguous(|ws: &[T]| match &bc {
@@ -541,6 +587,16 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             let (want_x, want_w) = (inp[0].requires_grad(), inp[1].requires_grad());
             let gy = gy.contiguous();
             let (xc, wc) = (inp[0].contiguous(), inp[1].contiguous());
+            // The input gradient by Winograd where its convolution takes that path.
+            let wdx = (want_x && gy.dtype() == DType::F32)
+                .then(|| {
+                    wc.with_contiguous(|ws: &[f32]| {
+                        gy.with_contiguous(|gs: &[f32]| winograd::input_grad(&g, ws, gs))
+                    })
+                })
+                .flatten()
+                .map(|v| Tensor::from_vec(v, inp[0].shape()));
+            let want_x = want_x && wdx.is_none();
             let (dx, dw) = float_dispatch!("conv2d backward", gy.dtype(), T => {
                 let (dx, dw) = xc.with_contiguous(|xs: &[T]| {
                     wc.with_contiguous(|ws: &[T]| {
@@ -552,7 +608,7 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
                     dw.map(|v| Tensor::from_vec(v, inp[1].shape())),
                 )
             });
-            let mut grads = vec![dx, dw];
+            let mut grads = vec![wdx.or(dx), dw];
             if inp.len() == 3 {
                 grads.push(Some(gy.sum_dim([0, 2, 3], false)));
             }

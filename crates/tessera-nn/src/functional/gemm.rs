@@ -2,6 +2,47 @@
 //! kernels call it.
 
 use crate::Float;
+use std::marker::PhantomData;
+
+/// A row-major destination with row stride `rs`: `ptr[i * rs + j]`, `len` elements
+/// writable from `ptr`. Made from a slice, or from raw parts when threads write disjoint
+/// blocks of one buffer (the convolution's tiles).
+pub(crate) struct Dst<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    rs: usize,
+    _borrow: PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T> Dst<'a, T> {
+    /// A row-major matrix with `cols` columns in `data`.
+    pub fn rows(data: &'a mut [T], cols: usize) -> Self {
+        Self::strided(data, cols)
+    }
+    /// Rows `rs` elements apart in `data`.
+    pub fn strided(data: &'a mut [T], rs: usize) -> Self {
+        Dst {
+            ptr: data.as_mut_ptr(),
+            len: data.len(),
+            rs,
+            _borrow: PhantomData,
+        }
+    }
+    /// Rows `rs` elements apart from `ptr`.
+    ///
+    /// # Safety
+    /// `ptr .. ptr + len` must be valid for reads and writes for `'a`, and no other
+    /// thread may read or write the elements the product writes (rows `i * rs`,
+    /// columns `0..n`) meanwhile.
+    pub unsafe fn raw(ptr: *mut T, len: usize, rs: usize) -> Self {
+        Dst {
+            ptr,
+            len,
+            rs,
+            _borrow: PhantomData,
+        }
+    }
+}
 
 /// A strided read-only matrix: `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
@@ -40,20 +81,25 @@ impl<'a, T> Mat<'a, T> {
     }
 }
 
-/// `dst[m x n]` (row-major) `= (accumulate ? dst : 0) + a[m x k] * b[k x n]`, with
-/// `threads` threads of the current pool inside gemm (1: on the calling thread).
+/// `dst[m x n] = (accumulate ? dst : 0) + a[m x k] * b[k x n]`, with `threads` threads
+/// of the current pool inside gemm (1: on the calling thread).
 ///
 /// # Panics
 /// If a matrix does not fit its slice.
 pub(crate) fn matmul<T: Float>(
     (m, n, k): (usize, usize, usize),
-    dst: &mut [T],
+    dst: Dst<'_, T>,
     accumulate: bool,
     a: Mat<'_, T>,
     b: Mat<'_, T>,
     threads: usize,
 ) {
-    assert!(dst.len() >= m * n, "gemm: destination too small");
+    assert!(
+        m == 0 || n == 0 || (m - 1) * dst.rs + n <= dst.len,
+        "gemm: destination of {m}x{n} (row stride {}) does not fit {} elements",
+        dst.rs,
+        dst.len
+    );
     a.check(m, k, "lhs");
     b.check(k, n, "rhs");
     if m == 0 || n == 0 {
@@ -61,7 +107,10 @@ pub(crate) fn matmul<T: Float>(
     }
     if k == 0 {
         if !accumulate {
-            dst[..m * n].fill(T::ZERO);
+            for i in 0..m {
+                // SAFETY: row `i` lies inside `dst` (checked above); `Dst` grants writes.
+                unsafe { std::slice::from_raw_parts_mut(dst.ptr.add(i * dst.rs), n) }.fill(T::ZERO);
+            }
         }
         return;
     }
@@ -71,15 +120,16 @@ pub(crate) fn matmul<T: Float>(
         gemm::Parallelism::None
     };
     // SAFETY: every index the product reads or writes was checked to lie inside its
-    // slice above; `dst` is borrowed mutably, so nothing else writes it meanwhile.
+    // slice above; `Dst` is a mutable borrow (or its `raw` contract says no one else
+    // touches these elements meanwhile).
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst.ptr,
             1,
-            n as isize,
+            dst.rs as isize,
             accumulate,
             a.data.as_ptr(),
             a.cs as isize,

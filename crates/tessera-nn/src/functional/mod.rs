@@ -8,11 +8,13 @@
 mod activation;
 mod conv;
 mod gemm;
+mod im2col;
 mod loss;
 mod norm;
 mod pool;
 mod shape;
 mod take;
+mod winograd;
 
 pub use activation::{
     dropout, dropout_with, gelu, leaky_relu, log_softmax, relu, silu, softmax, Gelu,

@@ -4,8 +4,9 @@
 use crate::{float_dispatch, Float};
 use rayon::prelude::*;
 use std::sync::Arc;
-use tessera_core::autograd::{custom_op, Saves};
+use tessera_core::autograd::{custom_op, is_grad_enabled, Saves};
 use tessera_core::runtime::pool::{parallel, pool};
+use tessera_core::runtime::Output;
 use tessera_core::{Element, Tensor};
 
 /// Options of [`max_pool2d`] and [`avg_pool2d`] (`kernel_size, stride, padding,
@@ -139,7 +140,146 @@ fn for_planes<T: Float>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T]) +
 /// If the input is not 3-D or 4-D float, a size is 0, the padding exceeds half the
 /// kernel, or the output would be empty.
 pub fn max_pool2d(x: &Tensor, o: PoolOptions) -> Tensor {
-    max_pool2d_with_indices(x, o).0
+    if is_grad_enabled() && x.requires_grad() {
+        return max_pool2d_with_indices(x, o).0;
+    }
+    // No gradient: the values alone, without the indices the backward would need.
+    let (h, w, ho, wo, np, shape) = max_geometry(x, &o);
+    let xc = x.contiguous();
+    float_dispatch!("max_pool2d", x.dtype(), T => xc.with_contiguous(|xs: &[T]| {
+        let mut out = Output::<T>::zeroed("max_pool2d", np * ho * wo).into_vec();
+        for_planes(&mut out, ho * wo, |p, ob| {
+            max_plane(&xs[p * h * w..][..h * w], (h, w), &o, (ho, wo), ob)
+        });
+        Tensor::from_vec(out, &shape)
+    }))
+}
+
+/// `(h, w, ho, wo, planes, output shape)` of a max pooling.
+fn max_geometry(x: &Tensor, o: &PoolOptions) -> (usize, usize, usize, usize, usize, Vec<usize>) {
+    let op = "max_pool2d";
+    let (lead, h, w) = planes(op, x);
+    let out = |len, k, s, p, d, ceil| out_size(op, len, k, s, p, d, ceil);
+    let ho = out(
+        h,
+        o.kernel.0,
+        o.stride.0,
+        o.padding.0,
+        o.dilation.0,
+        o.ceil_mode,
+    );
+    let wo = out(
+        w,
+        o.kernel.1,
+        o.stride.1,
+        o.padding.1,
+        o.dilation.1,
+        o.ceil_mode,
+    );
+    let np: usize = lead.iter().product();
+    let mut shape = lead;
+    shape.extend([ho, wo]);
+    (h, w, ho, wo, np, shape)
+}
+
+/// The valid kernel taps `[lo, hi)` of a window starting at `start` (padded
+/// coordinates shifted: input index `start + tap * d`) on an axis of length `len`.
+fn taps(start: isize, k: usize, d: usize, len: usize) -> (usize, usize) {
+    let d = d as isize;
+    let lo = if start >= 0 { 0 } else { (-start + d - 1) / d };
+    let hi = ((len as isize - 1 - start).div_euclid(d) + 1).clamp(0, k as isize);
+    (lo as usize, (hi as usize).max(lo as usize))
+}
+
+/// The maxima of one plane and the flat index of each (the first maximum in the
+/// window's row-major order, or the first NaN), as PyTorch's kernel scans.
+fn max_plane_indices<T: Float>(
+    xp: &[T],
+    (h, w): (usize, usize),
+    o: &PoolOptions,
+    (ho, wo): (usize, usize),
+    ob: &mut [T],
+    ib: &mut [usize],
+) {
+    let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) = (o.kernel, o.stride, o.padding, o.dilation);
+    for oh in 0..ho {
+        let hs = (oh * sh) as isize - ph as isize;
+        let (ilo, ihi) = taps(hs, kh, dh, h);
+        for ow in 0..wo {
+            let ws = (ow * sw) as isize - pw as isize;
+            let (jlo, jhi) = taps(ws, kw, dw, w);
+            let mut best = T::NEG_INF;
+            let mut at = usize::MAX;
+            'scan: for i in ilo..ihi {
+                let row = (hs + (i * dh) as isize) as usize * w;
+                for j in jlo..jhi {
+                    let k = row + (ws + (j * dw) as isize) as usize;
+                    let v = xp[k];
+                    if at == usize::MAX || v > best || v.nan() {
+                        best = v;
+                        at = k;
+                        if v.nan() {
+                            break 'scan;
+                        }
+                    }
+                }
+            }
+            ob[oh * wo + ow] = best;
+            ib[oh * wo + ow] = at;
+        }
+    }
+}
+
+/// `a` or `v`, whichever is larger, NaN winning (PyTorch's `val > max || isnan(val)`).
+#[inline(always)]
+fn pick<T: Float>(a: T, v: T) -> T {
+    if v > a || v.nan() {
+        v
+    } else {
+        a
+    }
+}
+
+/// The maxima of one plane `xp` (`[h, w]`) into `ob` (`[ho, wo]`), separably: for each
+/// output row, the elementwise maximum of its window's input rows (contiguous, so the
+/// compiler vectorizes it) into a row padded with `-inf`, then the maximum of each
+/// window of that row. Hand-written: no crate pools; every window holds at least one
+/// input element (the padding is at most half the kernel).
+fn max_plane<T: Float>(
+    xp: &[T],
+    (h, w): (usize, usize),
+    o: &PoolOptions,
+    (ho, wo): (usize, usize),
+    ob: &mut [T],
+) {
+    let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) = (o.kernel, o.stride, o.padding, o.dilation);
+    // Padded column of input column `iw` is `iw + pw`; windows reach at most
+    // `(wo - 1) * sw + (kw - 1) * dw`.
+    let len = ((wo - 1) * sw + (kw - 1) * dw + 1).max(w + pw);
+    let mut row = vec![T::NEG_INF; len];
+    for oh in 0..ho {
+        let r = &mut row[pw..pw + w];
+        r.fill(T::NEG_INF);
+        let hs = (oh * sh) as isize - ph as isize;
+        for i in 0..kh {
+            let ih = hs + (i * dh) as isize;
+            if ih < 0 || ih >= h as isize {
+                continue;
+            }
+            for (m, &v) in r.iter_mut().zip(&xp[ih as usize * w..][..w]) {
+                *m = pick(*m, v);
+            }
+        }
+        let orow = &mut ob[oh * wo..(oh + 1) * wo];
+        for (ow, out) in orow.iter_mut().enumerate() {
+            let win = &row[ow * sw..];
+            let mut best = T::NEG_INF;
+            for j in 0..kw {
+                best = pick(best, win[j * dw]);
+            }
+            *out = best;
+        }
+    }
 }
 
 /// [`max_pool2d`] and the flat index (`h * W + w`) of each maximum in its plane, as
@@ -149,72 +289,28 @@ pub fn max_pool2d(x: &Tensor, o: PoolOptions) -> Tensor {
 /// As [`max_pool2d`].
 pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
     let op = "max_pool2d";
-    let (lead, h, w) = planes(op, x);
-    let (kh, kw) = o.kernel;
-    let ho = out_size(
-        op,
-        h,
-        kh,
-        o.stride.0,
-        o.padding.0,
-        o.dilation.0,
-        o.ceil_mode,
-    );
-    let wo = out_size(
-        op,
-        w,
-        kw,
-        o.stride.1,
-        o.padding.1,
-        o.dilation.1,
-        o.ceil_mode,
-    );
-    let np: usize = lead.iter().product();
-    let mut shape = lead.clone();
-    shape.extend([ho, wo]);
+    let (h, w, ho, wo, np, shape) = max_geometry(x, &o);
     let xc = x.contiguous();
-    let (out, idx) = float_dispatch!(op, x.dtype(), T => {
+    let per = ho * wo;
+    let mut idx = vec![0usize; np * per];
+    let out = float_dispatch!(op, x.dtype(), T => {
         xc.with_contiguous(|xs: &[T]| {
-            let per = ho * wo;
-            let mut both: Vec<(T, usize)> = vec![(T::ZERO, 0); np * per];
-            for_planes_pairs(&mut both, per, |p, ob| {
-                let xp = &xs[p * h * w..][..h * w];
-                for oh in 0..ho {
-                    let hs = (oh * o.stride.0) as isize - o.padding.0 as isize;
-                    for ow in 0..wo {
-                        let ws = (ow * o.stride.1) as isize - o.padding.1 as isize;
-                        let mut best = T::NEG_INF;
-                        let mut at = usize::MAX;
-                        for i in 0..kh {
-                            let ih = hs + (i * o.dilation.0) as isize;
-                            if ih < 0 || ih >= h as isize {
-                                continue;
-                            }
-                            for j in 0..kw {
-                                let iw = ws + (j * o.dilation.1) as isize;
-                                if iw < 0 || iw >= w as isize {
-                                    continue;
-                                }
-                                let k = ih as usize * w + iw as usize;
-                                let v = xp[k];
-                                if at == usize::MAX || v > best || v.nan() {
-                                    best = v;
-                                    at = k;
-                                    if v.nan() {
-                                        break;
-                                    }
-                                }
-                            }
-                            if best.nan() {
-                                break;
-                            }
-                        }
-                        ob[oh * wo + ow] = (best, at);
-                    }
-                }
-            });
-            let (out, idx): (Vec<T>, Vec<usize>) = both.into_iter().unzip();
-            (Tensor::from_vec(out, &shape), idx)
+            let mut out = Output::<T>::zeroed(op, np * per).into_vec();
+            // Planes of values and of indices side by side.
+            let mut pairs: Vec<(&mut [T], &mut [usize])> = if per == 0 {
+                Vec::new()
+            } else {
+                out.chunks_mut(per).zip(idx.chunks_mut(per)).collect()
+            };
+            let run = |p: usize, (ob, ib): &mut (&mut [T], &mut [usize])| {
+                max_plane_indices(&xs[p * h * w..][..h * w], (h, w), &o, (ho, wo), ob, ib)
+            };
+            if parallel(np * per) {
+                pool().install(|| pairs.par_iter_mut().enumerate().for_each(|(p, q)| run(p, q)));
+            } else {
+                pairs.iter_mut().enumerate().for_each(|(p, q)| run(p, q));
+            }
+            Tensor::from_vec(out, &shape)
         })
     });
     let indices = Tensor::from_vec(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), &shape);
@@ -241,25 +337,6 @@ pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
         },
     );
     (y, indices)
-}
-
-fn for_planes_pairs<T: Float>(
-    out: &mut [(T, usize)],
-    per: usize,
-    f: impl Fn(usize, &mut [(T, usize)]) + Sync,
-) {
-    if per == 0 {
-        return;
-    }
-    if parallel(out.len()) {
-        pool().install(|| {
-            out.par_chunks_mut(per)
-                .enumerate()
-                .for_each(|(i, o)| f(i, o))
-        });
-    } else {
-        out.chunks_mut(per).enumerate().for_each(|(i, o)| f(i, o));
-    }
 }
 
 /// One axis of an averaging window: clipped `[lo, hi)` and the count PyTorch divides by.

@@ -1,0 +1,112 @@
+//! im2col and its adjoint col2im for the convolution, over a range of output positions
+//! so that a tile of columns fits in a core's cache.
+//!
+//! Written here because no maintained crate packs convolution windows for `gemm`.
+
+use super::conv::Geom;
+use crate::Float;
+
+/// The range of output columns `ow` whose input column `ow * s + off` lies in `[0, w)`.
+fn valid_range(off: isize, s: usize, w: usize, wo: usize) -> (usize, usize) {
+    let s = s as isize;
+    // smallest ow with ow*s + off >= 0
+    let lo = if off >= 0 { 0 } else { (-off + s - 1) / s };
+    // largest ow with ow*s + off <= w-1, plus one
+    let hi = if (w as isize) - 1 - off < 0 {
+        0
+    } else {
+        ((w as isize - 1 - off) / s + 1).min(wo as isize)
+    };
+    (lo as usize, (hi.max(lo)) as usize)
+}
+
+/// Calls `f(oh, a, b, at)` for each output row `oh` that the flat output positions
+/// `[p0, p1)` touch: its columns `[a, b)`, which sit at `at..at + (b - a)` of a row of
+/// the tile.
+fn rows_of(g: &Geom, (p0, p1): (usize, usize), mut f: impl FnMut(usize, usize, usize, usize)) {
+    if p0 >= p1 {
+        return;
+    }
+    for oh in p0 / g.wo..=(p1 - 1) / g.wo {
+        let a = p0.max(oh * g.wo) - oh * g.wo;
+        let b = p1.min((oh + 1) * g.wo) - oh * g.wo;
+        f(oh, a, b, oh * g.wo + a - p0);
+    }
+}
+
+/// Packs the windows of output positions `[p0, p1)` of one group of one image (`x`:
+/// `[cg, h, w]`) into `cols` (`[cg * kh * kw, p1 - p0]`, row-major), zeros where a
+/// window reads padding. Writes every element of `cols[.. ckk * (p1 - p0)]`.
+pub(super) fn im2col<T: Float>(g: &Geom, x: &[T], range: (usize, usize), cols: &mut [T]) {
+    let len = range.1 - range.0;
+    let plane = g.h * g.w;
+    for c in 0..g.cg() {
+        let xc = &x[c * plane..(c + 1) * plane];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let r = (c * g.kh + ki) * g.kw + kj;
+                let row = &mut cols[r * len..(r + 1) * len];
+                let offw = (kj * g.dw) as isize - g.pl as isize;
+                let (lo, hi) = valid_range(offw, g.sw, g.w, g.wo);
+                rows_of(g, range, |oh, a, b, at| {
+                    let dst = &mut row[at..at + (b - a)];
+                    let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
+                    let (lo, hi) = (lo.clamp(a, b), hi.clamp(a, b));
+                    if ih < 0 || ih >= g.h as isize || lo >= hi {
+                        dst.fill(T::ZERO);
+                        return;
+                    }
+                    dst[..lo - a].fill(T::ZERO);
+                    dst[hi - a..].fill(T::ZERO);
+                    let src = &xc[ih as usize * g.w..][..g.w];
+                    let start = (lo as isize * g.sw as isize + offw) as usize;
+                    let dst = &mut dst[lo - a..hi - a];
+                    if g.sw == 1 {
+                        dst.copy_from_slice(&src[start..start + (hi - lo)]);
+                    } else {
+                        for (i, d) in dst.iter_mut().enumerate() {
+                            *d = src[start + i * g.sw];
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds the columns of output positions `[p0, p1)` back into
+/// the image gradient `dx` (`[cg, h, w]`, accumulated).
+pub(super) fn col2im<T: Float>(g: &Geom, cols: &[T], range: (usize, usize), dx: &mut [T]) {
+    let len = range.1 - range.0;
+    let plane = g.h * g.w;
+    for c in 0..g.cg() {
+        let dxc = &mut dx[c * plane..(c + 1) * plane];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let r = (c * g.kh + ki) * g.kw + kj;
+                let row = &cols[r * len..(r + 1) * len];
+                let offw = (kj * g.dw) as isize - g.pl as isize;
+                let (lo, hi) = valid_range(offw, g.sw, g.w, g.wo);
+                rows_of(g, range, |oh, a, b, at| {
+                    let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
+                    let (lo, hi) = (lo.clamp(a, b), hi.clamp(a, b));
+                    if ih < 0 || ih >= g.h as isize || lo >= hi {
+                        return;
+                    }
+                    let dst = &mut dxc[ih as usize * g.w..][..g.w];
+                    let src = &row[at + (lo - a)..at + (hi - a)];
+                    let start = (lo as isize * g.sw as isize + offw) as usize;
+                    if g.sw == 1 {
+                        for (d, &v) in dst[start..start + src.len()].iter_mut().zip(src) {
+                            *d += v;
+                        }
+                    } else {
+                        for (i, &v) in src.iter().enumerate() {
+                            dst[start + i * g.sw] += v;
+                        }
+                    }
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Winograd's minimal filtering F(2x2, 3x3) for the f32 forward of 3x3 convolutions with
+//! stride 1 (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+//! each 2x2 block of outputs costs 16 multiplies per input channel instead of 36.
+//!
+//! Each 4x4 input tile `d` becomes `V = Bᵀ d B`, each 3x3 kernel `g` becomes
+//! `U = G g Gᵀ`; the sixteen products `M[ξ] = U[ξ] V[ξ]` (over channels) are gemm's,
+//! and `Y = Aᵀ M A` gives the 2x2 outputs. The transforms hold only 0, ±1 and ½, so the
+//! rounding is close to the direct sum's (the parity and ResNet tests bound it).
+//! Written here because no maintained crate implements Winograd convolution for `gemm`.
+
+use super::conv::Geom;
+use super::gemm::{matmul, Dst, Mat};
+use rayon::prelude::*;
+use tessera_core::runtime::pool::{pool, usable_threads};
+use tessera_core::runtime::scratch;
+use tessera_core::runtime::Output;
+
+/// Whether the Winograd path takes this convolution: 3x3, stride 1, no dilation, one
+/// group, enough channels for the sixteen products to be worth their transforms, and
+/// enough 2x2 tiles to keep `threads` busy with wide products.
+pub(super) fn applies(g: &Geom, threads: usize) -> bool {
+    let tiles = g.n * g.ho.div_ceil(2) * g.wo.div_ceil(2);
+    g.kh == 3
+        && g.kw == 3
+        && (g.sh, g.sw, g.dh, g.dw, g.g) == (1, 1, 1, 1, 1)
+        && g.c >= 16
+        && g.o >= 16
+        && tiles >= MIN_TILES * threads.max(1)
+}
+
+/// Fewest tiles per thread (the products' width).
+const MIN_TILES: usize = 96;
+/// Bytes of transformed inputs and products per task.
+const TASK_BYTES: usize = 1 << 20;
+
+/// `U[ξ][o][c] = (G g Gᵀ)[ξ]` for every kernel `g = w[o][c]`.
+fn weights(g: &Geom, w: &[f32]) -> Vec<f32> {
+    let (o, c) = (g.o, g.c);
+    let mut u = vec![0.0f32; 16 * o * c];
+    for oc in 0..o * c {
+        let k = &w[oc * 9..oc * 9 + 9];
+        // G k: 4x3
+        let mut gk = [[0.0f32; 3]; 4];
+        for j in 0..3 {
+            let (a, b, d) = (k[j], k[3 + j], k[6 + j]);
+            gk[0][j] = a;
+            gk[1][j] = 0.5 * (a + b + d);
+            gk[2][j] = 0.5 * (a - b + d);
+            gk[3][j] = d;
+        }
+        for (i, r) in gk.iter().enumerate() {
+            let row = [
+                r[0],
+                0.5 * (r[0] + r[1] + r[2]),
+                0.5 * (r[0] - r[1] + r[2]),
+                r[2],
+            ];
+            for (j, &v) in row.iter().enumerate() {
+                u[(i * 4 + j) * o * c + oc] = v;
+            }
+        }
+    }
+    u
+}
+
+/// A thread's working buffers (from core's scratch, given back on drop): the
+/// transformed inputs, the products and a few padded rows. Every element a task reads
+/// it has written first (all tiles of all channels; gemm without accumulation).
+#[derive(Default)]
+struct Bufs(Vec<f32>, Vec<f32>, Vec<f32>);
+impl Bufs {
+    fn get(&mut self, a: usize, b: usize, c: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        for (v, n) in [(&mut self.0, a), (&mut self.1, b), (&mut self.2, c)] {
+            if v.capacity() == 0 {
+                *v = scratch::take(0);
+            }
+            if v.len() < n {
+                v.resize(n, 0.0);
+            }
+        }
+        (&mut self.0[..a], &mut self.1[..b], &mut self.2[..c])
+    }
+}
+impl Drop for Bufs {
+    fn drop(&mut self) {
+        for v in [&mut self.0, &mut self.1, &mut self.2] {
+            scratch::give_back(std::mem::take(v));
+        }
+    }
+}
+
+/// A raw output pointer shared by the tasks, which write disjoint 2x2 blocks.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+// SAFETY: the tasks of `forward` write disjoint tiles of the output (see there), which
+// outlives them.
+unsafe impl Send for OutPtr {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for OutPtr {}
+impl OutPtr {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// The forward of [`super::conv2d`] by F(2x2, 3x3) into `out` (`[N, O, Ho, Wo]`, every
+/// element written), on `threads` threads of the pool.
+pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &mut [f32]) {
+    let threads = usable_threads();
+    let u = weights(g, w);
+    let (th, tw) = (g.ho.div_ceil(2), g.wo.div_ceil(2));
+    let per_img = th * tw;
+    let total = g.n * per_img;
+    let (c, o) = (g.c, g.o);
+    // Tiles per task: the transformed inputs and products fit `TASK_BYTES`, and the
+    // task count is a multiple of the threads.
+    let fit = (TASK_BYTES / (16 * (c + o) * 4)).max(32);
+    let mut ntasks = total.div_ceil(fit).max(1);
+    ntasks = ntasks.div_ceil(threads.max(1)) * threads.max(1);
+    let tc = total.div_ceil(ntasks);
+    let ntasks = total.div_ceil(tc);
+    assert_eq!(out.len(), g.n * o * g.ho * g.wo);
+    let (optr, olen) = (OutPtr(out.as_mut_ptr()), out.len());
+    let plane = g.h * g.w;
+    let task = |t: usize, bufs: &mut Bufs| {
+        let (t0, t1) = (t * tc, ((t + 1) * tc).min(total));
+        let nt = t1 - t0;
+        // The task's tiles as runs along tile rows: (image, tile row, first tile
+        // column, count, index of the run's first tile in the task).
+        let mut runs = Vec::new();
+        let mut tile = t0;
+        while tile < t1 {
+            let (n, ty, tx) = (tile / per_img, tile % per_img / tw, tile % tw);
+            let cnt = (tw - tx).min(t1 - tile);
+            runs.push((n, ty, tx, cnt, tile - t0));
+            tile += cnt;
+        }
+        // V[ξ][c][t] = (Bᵀ d B)[ξ] of the input tile of flat tile t0 + t. Per input
+        // row of a run: its even and odd padded columns apart (so every later step
+        // reads unit strides and vectorizes), then Bᵀ's row combinations, then B's
+        // column ones: tile k's columns 2k..2k+4 are even[k], odd[k], even[k+1],
+        // odd[k+1].
+        let half = tw + 1;
+        let (v, m, rows) = bufs.get(16 * c * nt, 16 * o * nt, 16 * half);
+        for ci in 0..c {
+            for &(n, ty, tx0, cnt, at) in &runs {
+                let xp = &x[(n * c + ci) * plane..][..plane];
+                let (d, t) = rows.split_at_mut(8 * half);
+                for (i, de) in d.chunks_mut(2 * half).enumerate() {
+                    de.fill(0.0);
+                    let r = (2 * ty + i) as isize - g.pt as isize;
+                    if r < 0 || r >= g.h as isize {
+                        continue;
+                    }
+                    let src = &xp[r as usize * g.w..][..g.w];
+                    let (ev, od) = de.split_at_mut(half);
+                    // padded column q = 2 * tx0 + j is input column q - pl
+                    for j in 0..2 * (cnt + 1) {
+                        let col = (2 * tx0 + j) as isize - g.pl as isize;
+                        if col >= 0 && col < g.w as isize {
+                            let val = src[col as usize];
+                            if j % 2 == 0 {
+                                ev[j / 2] = val;
+                            } else {
+                                od[j / 2] = val;
+                            }
+                        }
+                    }
+                }
+                let l = 2 * half;
+                let (d0, d1, d2, d3) = (&d[..l], &d[l..2 * l], &d[2 * l..3 * l], &d[3 * l..4 * l]);
+                let (ta, tb) = t.split_at_mut(2 * l);
+                let (t0r, t1r) = ta.split_at_mut(l);
+                let (t2r, t3r) = tb.split_at_mut(l);
+                for j in 0..l {
+                    t0r[j] = d0[j] - d2[j];
+                    t1r[j] = d1[j] + d2[j];
+                    t2r[j] = d2[j] - d1[j];
+                    t3r[j] = d1[j] - d3[j];
+                }
+                for (i, tr) in [&*t0r, &*t1r, &*t2r, &*t3r].into_iter().enumerate() {
+                    let (ev, od) = tr.split_at(half);
+                    let (e0, e1, o0, o1) =
+                        (&ev[..cnt], &ev[1..cnt + 1], &od[..cnt], &od[1..cnt + 1]);
+                    let base = |j: usize| ((i * 4 + j) * c + ci) * nt + at;
+                    let (rest, v3) = v[base(0)..base(3) + cnt].split_at_mut(base(3) - base(0));
+                    let (rest, v2) = rest.split_at_mut(base(2) - base(0));
+                    let (v0, v1) = rest.split_at_mut(base(1) - base(0));
+                    for k in 0..cnt {
+                        v0[k] = e0[k] - e1[k];
+                        v1[k] = o0[k] + e1[k];
+                        v2[k] = e1[k] - o0[k];
+                        v3[k] = o0[k] - o1[k];
+                    }
+                }
+            }
+        }
+        // M[ξ] = U[ξ] V[ξ]: [o x c] [c x nt]
+        for xi in 0..16 {
+            matmul(
+                (o, nt, c),
+                Dst::rows(&mut m[xi * o * nt..][..o * nt], nt),
+                false,
+                Mat::rows(&u[xi * o * c..][..o * c], c),
+                Mat::rows(&v[xi * c * nt..][..c * nt], nt),
+                1,
+            );
+        }
+        // Y = Aᵀ M A, plus the bias, into the output, run by run.
+        for oi in 0..o {
+            let bias = b.map_or(0.0, |b| b[oi]);
+            let es: [&[f32]; 16] = std::array::from_fn(|xi| &m[(xi * o + oi) * nt..][..nt]);
+            for &(n, ty, tx0, cnt, at) in &runs {
+                let e: [&[f32]; 16] = std::array::from_fn(|xi| &es[xi][at..at + cnt]);
+                let wlen = (2 * cnt).min(g.wo - 2 * tx0);
+                for i in 0..2 {
+                    let oh = 2 * ty + i;
+                    if oh >= g.ho {
+                        break;
+                    }
+                    let first = ((n * o + oi) * g.ho + oh) * g.wo + 2 * tx0;
+                    assert!(first + wlen <= olen);
+                    // SAFETY: output row `oh` of channel `oi`, image `n`, columns of
+                    // this run's tiles only, which no other task has (the tasks' tile
+                    // ranges are disjoint); inside the output (asserted), which outlives
+                    // the tasks.
+                    let orow =
+                        unsafe { std::slice::from_raw_parts_mut(optr.get().add(first), wlen) };
+                    // row i of Aᵀ: (1, 1, 1, 0) or (0, 1, -1, -1)
+                    let (r0, r1, r2) = if i == 0 { (0, 4, 8) } else { (4, 8, 12) };
+                    let (p0, p1, p2, p3) = (e[r0], e[r0 + 1], e[r0 + 2], e[r0 + 3]);
+                    let (q0, q1, q2, q3) = (e[r1], e[r1 + 1], e[r1 + 2], e[r1 + 3]);
+                    let (s0, s1, s2, s3) = (e[r2], e[r2 + 1], e[r2 + 2], e[r2 + 3]);
+                    let full = wlen / 2;
+                    for k in 0..full {
+                        let (a0, a1, a2, a3) = if i == 0 {
+                            (
+                                p0[k] + q0[k] + s0[k],
+                                p1[k] + q1[k] + s1[k],
+                                p2[k] + q2[k] + s2[k],
+                                p3[k] + q3[k] + s3[k],
+                            )
+                        } else {
+                            (
+                                p0[k] - q0[k] - s0[k],
+                                p1[k] - q1[k] - s1[k],
+                                p2[k] - q2[k] - s2[k],
+                                p3[k] - q3[k] - s3[k],
+                            )
+                        };
+                        orow[2 * k] = a0 + a1 + a2 + bias;
+                        orow[2 * k + 1] = a1 - a2 - a3 + bias;
+                    }
+                    if wlen % 2 == 1 {
+                        let k = full;
+                        let (a0, a1, a2) = if i == 0 {
+                            (
+                                p0[k] + q0[k] + s0[k],
+                                p1[k] + q1[k] + s1[k],
+                                p2[k] + q2[k] + s2[k],
+                            )
+                        } else {
+                            (
+                                p0[k] - q0[k] - s0[k],
+                                p1[k] - q1[k] - s1[k],
+                                p2[k] - q2[k] - s2[k],
+                            )
+                        };
+                        orow[2 * k] = a0 + a1 + a2 + bias;
+                    }
+                }
+            }
+        }
+    };
+    if threads > 1 && ntasks > 1 {
+        pool().install(|| {
+            (0..ntasks)
+                .into_par_iter()
+                .for_each_init(Bufs::default, |b, t| task(t, b))
+        });
+    } else {
+        let mut b = Bufs::default();
+        (0..ntasks).for_each(|t| task(t, &mut b));
+    }
+}
+
+/// The input gradient of a convolution this path could also run, as the Winograd
+/// convolution of the output gradient with the flipped, transposed kernel and padding
+/// `2 - p`; `None` when that convolution does not take this path (see [`applies`]).
+pub(super) fn input_grad(g: &Geom, w: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
+    if g.pt > 2 || g.pl > 2 {
+        return None;
+    }
+    let t = Geom {
+        c: g.o,
+        h: g.ho,
+        w: g.wo,
+        o: g.c,
+        pt: 2 - g.pt,
+        pl: 2 - g.pl,
+        ho: g.h,
+        wo: g.w,
+        ..*g
+    };
+    if !applies(g, usable_threads()) || !applies(&t, usable_threads()) {
+        return None;
+    }
+    // wt[c][o][i][j] = w[o][c][2 - i][2 - j]
+    let mut wt = vec![0.0f32; w.len()];
+    for o in 0..g.o {
+        for c in 0..g.c {
+            for k in 0..9 {
+                wt[(c * g.o + o) * 9 + 8 - k] = w[(o * g.c + c) * 9 + k];
+            }
+        }
+    }
+    let mut dx = Output::<f32>::zeroed("conv2d backward", g.n * g.c * g.h * g.w).into_vec();
+    forward(&t, gy, &wt, None, &mut dx);
+    Some(dx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conv::{backward_kernel, forward_kernel, geometry, ConvOptions};
+    use tessera_core::{DType, Generator};
+
+    /// Winograd against im2col + gemm, in f64 for the reference: odd and even sizes,
+    /// paddings 0-2, a batch whose tile runs cross rows and images, with and without
+    /// bias, on one and two threads.
+    #[test]
+    fn matches_im2col() {
+        let mut rng = Generator::new(5);
+        for threads in [1, 2] {
+            tessera_core::set_num_threads(threads);
+            for &(n, c, o, h, w, p, bias) in &[
+                (1, 16, 16, 7, 7, 1, false),
+                (3, 16, 24, 9, 6, 0, true),
+                (2, 17, 16, 8, 11, 2, true),
+                (1, 32, 16, 4, 5, 1, false),
+            ] {
+                let x = rng.randn(&[n, c, h, w], DType::F64);
+                let wt = rng.randn(&[o, c, 3, 3], DType::F64);
+                let b = rng.randn(&[o], DType::F64);
+                let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
+                let (x64, w64, b64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), b.to_vec::<f64>());
+                let want = forward_kernel(&g, &x64, &w64, bias.then_some(&b64[..]));
+                let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
+                let (x32, w32, b32) = (f(&x64), f(&w64), f(&b64));
+                let mut got = vec![f32::NAN; want.len()];
+                super::forward(&g, &x32, &w32, bias.then_some(&b32[..]), &mut got);
+                let scale = (c * 9) as f64;
+                for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (a as f64 - e).abs() <= 1e-6 * scale,
+                        "case {n}x{c}x{h}x{w} -> {o}, pad {p}: element {i}: {a} vs {e}"
+                    );
+                }
+            }
+        }
+        tessera_core::set_num_threads(2);
+    }
+
+    /// The input gradient by Winograd against col2im's, padding 0-2.
+    #[test]
+    fn input_grad_matches_col2im() {
+        let mut rng = Generator::new(6);
+        // at least 192 tiles each way, so the path applies on up to 2 threads
+        for &(n, c, o, h, w, p) in &[
+            (2, 16, 24, 28, 26, 1),
+            (1, 24, 16, 34, 32, 0),
+            (3, 16, 16, 18, 17, 2),
+        ] {
+            let x = rng.randn(&[n, c, h, w], DType::F64);
+            let wt = rng.randn(&[o, c, 3, 3], DType::F64);
+            let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
+            let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
+            let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
+            let want = backward_kernel(&g, &x64, &w64, &gy64, true, false)
+                .0
+                .unwrap();
+            let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
+            let got = super::input_grad(&g, &f(&w64), &f(&gy64)).expect("takes the path");
+            for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (a as f64 - e).abs() <= 1e-6 * (o * 9) as f64,
+                    "case {n}x{c}x{h}x{w} -> {o}, pad {p}: element {i}: {a} vs {e}"
+                );
+            }
+        }
+    }
+}
