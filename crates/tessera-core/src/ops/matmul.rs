@@ -217,9 +217,14 @@ fn batched<T: super::arith::Arith>(
         }
     };
     if threads > 1 && nb > 1 && nb * m * n * k > 32 * 1024 {
+        // One contiguous run of batch entries per thread (`with_min_len`), not one task
+        // per entry: each entry is only a few microseconds of work, and rayon's splitting
+        // and stealing per task showed in the 64 x [32, 32] @ [32, 32] case.
+        let per_thread = nb.div_ceil(threads);
         pool().install(|| {
             out.par_chunks_mut(m * n)
                 .enumerate()
+                .with_min_len(per_thread)
                 .for_each(|(i, d)| run(i, d))
         });
     } else if nb == 1 && threads > 1 && m * n * k > PARALLEL_PRODUCT {
