@@ -8,6 +8,8 @@
 //! observing tessera's f32 convolutions, whose sums round differently from PyTorch's, so
 //! they are compared to a relative 1e-3 and the outputs to one quantization step.
 
+mod common;
+use common::{ftensor, load};
 use serde_json::Value;
 use tessera_core::{DType, Tensor};
 use tessera_nn::functional::{ConvOptions, PoolOptions};
@@ -19,31 +21,6 @@ use tessera_quantization::{
     convert, fuse_modules, get_default_qconfig, prepare, quantize_per_channel, DeQuantStub,
     QConfigMapping, QDType, QuantStub,
 };
-
-fn data() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/qmodules.json"
-    ))
-    .expect("tests/data/qmodules.json (python3 scripts/make_qkern_data.py)");
-    serde_json::from_str(&text).unwrap()
-}
-
-fn ftensor(v: &Value) -> Tensor {
-    let bits: Vec<f32> = v["bits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect();
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect();
-    Tensor::from_vec(bits, &shape)
-}
 
 /// PyTorch's SmallCnn as a Sequential, with its float state.
 fn float_model(state: &Value) -> Sequential {
@@ -92,7 +69,7 @@ fn float_model(state: &Value) -> Sequential {
 
 #[test]
 fn fuse_prepare_calibrate_convert_matches_pytorch() {
-    let d = data();
+    let d = load("qmodules.json");
     let c = &d["cnn"];
     let model = float_model(&c["float_state"]);
     let fused = fuse_modules(&model, &[&["1", "2", "3"], &["5", "6"], &["9", "10"]]);
@@ -135,7 +112,7 @@ fn fuse_prepare_calibrate_convert_matches_pytorch() {
 
 #[test]
 fn observed_qparams_and_folded_weights_equal_pytorch() {
-    let d = data();
+    let d = load("qmodules.json");
     let c = &d["cnn"];
     let model = float_model(&c["float_state"]);
     let fused = fuse_modules(&model, &[&["1", "2", "3"], &["5", "6"], &["9", "10"]]);
@@ -191,7 +168,7 @@ fn observed_qparams_and_folded_weights_equal_pytorch() {
 #[test]
 #[should_panic(expected = "Fusion only for eval")]
 fn fusing_a_training_batch_norm_panics() {
-    let d = data();
+    let d = load("qmodules.json");
     let model = float_model(&d["cnn"]["float_state"]);
     model.train(true);
     fuse_modules(&model, &[&["1", "2", "3"]]);
@@ -200,7 +177,7 @@ fn fusing_a_training_batch_norm_panics() {
 #[test]
 #[should_panic(expected = "cannot fuse")]
 fn fusing_other_types_panics() {
-    let d = data();
+    let d = load("qmodules.json");
     let model = float_model(&d["cnn"]["float_state"]);
     fuse_modules(&model, &[&["3", "4"]]);
 }

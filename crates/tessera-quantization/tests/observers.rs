@@ -2,6 +2,8 @@
 //! (tests/data/{observers,fake_quantize,qconfig_mapping}.json from
 //! scripts/make_quant_data.py).
 
+mod common;
+use common::{f32s, i64s, load, shape};
 use serde_json::Value;
 use tessera_core::Tensor;
 use tessera_nn::{Linear, Module, ReLU, Sequential};
@@ -12,32 +14,8 @@ use tessera_quantization::{
     FakeQuantize, QConfigMapping, QScheme,
 };
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (python3 scripts/make_quant_data.py)"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect()
-}
 fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
-}
-fn i64s(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_i64().unwrap())
-        .collect()
-}
-fn shape(v: &Value) -> Vec<usize> {
-    i64s(v).into_iter().map(|d| d as usize).collect()
 }
 
 #[test]

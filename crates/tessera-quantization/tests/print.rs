@@ -1,19 +1,13 @@
 //! Printing quantized tensors and their storages as PyTorch does (tests/data/print.json
 //! from scripts/make_quant_data.py), and the typed storage's bytes.
 
+mod common;
+use common::f32s;
 use serde_json::Value;
 use tessera_core::{tensor, Tensor};
 use tessera_quantization::{
     quantize_per_channel, quantize_per_tensor, QDType, QParams, QStorage, QTensor,
 };
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect()
-}
 
 #[test]
 fn printing_matches_pytorch() {

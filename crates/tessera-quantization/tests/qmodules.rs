@@ -4,6 +4,8 @@
 //! inputs), relu, add, max_pool2d, adaptive_avg_pool2d (both of PyTorch's paths), and a
 //! whole converted CNN run from PyTorch's converted weights and qparams.
 
+mod common;
+use common::{f32s, ftensor, i64s, load, shape as usizes};
 use serde_json::Value;
 use tessera_core::{DType, Tensor};
 use tessera_nn::functional::{ConvOptions, PoolOptions};
@@ -12,40 +14,6 @@ use tessera_quantization::nn::quantized::{
     MaxPool2d, Quantize,
 };
 use tessera_quantization::{QDType, QTensor};
-
-fn data() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/qmodules.json"
-    ))
-    .expect("tests/data/qmodules.json (python3 scripts/make_qkern_data.py)");
-    serde_json::from_str(&text).unwrap()
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
-}
-fn i64s(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_i64().unwrap())
-        .collect()
-}
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect()
-}
-fn ftensor(v: &Value) -> Tensor {
-    Tensor::from_vec(f32s(&v["bits"]), &usizes(&v["shape"]))
-}
 
 /// A quantized tensor from its dump (`values` in logical order); channels-last when
 /// PyTorch's was.
@@ -118,7 +86,12 @@ fn assert_same(got: &QTensor, want: &Value, what: &str, layout: bool) {
 
 #[test]
 fn linear_and_linear_relu_match_pytorch() {
-    for (i, c) in data()["linear"].as_array().unwrap().iter().enumerate() {
+    for (i, c) in load("qmodules.json")["linear"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let x = qtensor(&c["x"], QDType::QUInt8);
         let w = qtensor(&c["w"], QDType::QInt8);
         let b = Tensor::from_vec(f32s(&c["bias"]), &[w.shape()[0]]);
@@ -137,7 +110,12 @@ fn linear_and_linear_relu_match_pytorch() {
 
 #[test]
 fn conv2d_and_conv_relu2d_match_pytorch() {
-    for (i, c) in data()["conv"].as_array().unwrap().iter().enumerate() {
+    for (i, c) in load("qmodules.json")["conv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let x = qtensor(&c["x"], QDType::QUInt8);
         let w = qtensor(&c["w"], QDType::QInt8);
         let b = Tensor::from_vec(f32s(&c["bias"]), &[w.shape()[0]]);
@@ -160,7 +138,7 @@ fn conv2d_and_conv_relu2d_match_pytorch() {
 
 #[test]
 fn relu_add_and_pooling_match_pytorch() {
-    let d = data();
+    let d = load("qmodules.json");
     for (i, c) in d["relu"].as_array().unwrap().iter().enumerate() {
         let y = F::relu(&qtensor(&c["x"], QDType::QUInt8));
         assert_same(&y, &c["y"], &format!("relu case {i}"), true);
@@ -208,7 +186,7 @@ fn relu_add_and_pooling_match_pytorch() {
 
 #[test]
 fn converted_cnn_matches_pytorch_converted_model() {
-    let d = data();
+    let d = load("qmodules.json");
     let c = &d["cnn"];
     let m = &c["modules"];
     let module = |name: &str| {

@@ -1,6 +1,8 @@
 //! Quantized tensors against PyTorch: quantize and dequantize bit for bit on committed
 //! data (tests/data/tensors.json, from scripts/make_quant_data.py), views, and bad inputs.
 
+mod common;
+use common::{f32s, f64s, i64s, load, shape};
 use serde_json::Value;
 use std::panic::catch_unwind;
 use tessera_core::{tensor, Tensor};
@@ -8,39 +10,6 @@ use tessera_quantization::{
     cat, quantize_per_channel, quantize_per_tensor, QDType, QScheme, QTensor,
 };
 
-fn data() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/tensors.json"
-    ))
-    .expect("tests/data/tensors.json (python3 scripts/make_quant_data.py)");
-    serde_json::from_str(&text).unwrap()
-}
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect()
-}
-fn i64s(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_i64().unwrap())
-        .collect()
-}
-fn f64s(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_f64().unwrap())
-        .collect()
-}
-fn shape(v: &Value) -> Vec<usize> {
-    i64s(v).into_iter().map(|d| d as usize).collect()
-}
 fn qdtype(v: &Value) -> QDType {
     QDType::from_torch_name(v.as_str().unwrap()).unwrap()
 }
@@ -56,7 +25,7 @@ fn bits_of(v: &[f32]) -> Vec<u32> {
 
 #[test]
 fn per_tensor_matches_pytorch() {
-    let d = data();
+    let d = load("tensors.json");
     let cases = d["per_tensor"].as_array().unwrap();
     assert!(cases.len() >= 36);
     for c in cases {
@@ -76,7 +45,7 @@ fn per_tensor_matches_pytorch() {
 
 #[test]
 fn per_channel_matches_pytorch_on_several_axes() {
-    let d = data();
+    let d = load("tensors.json");
     for c in d["per_channel"].as_array().unwrap() {
         let sh = shape(&c["shape"]);
         let x = Tensor::from_vec(f32s(&c["x"]), &sh);
@@ -101,7 +70,7 @@ fn per_channel_matches_pytorch_on_several_axes() {
 
 #[test]
 fn dequantize_every_value_matches_pytorch() {
-    let d = data();
+    let d = load("tensors.json");
     for c in d["dequantize"].as_array().unwrap() {
         let dt = qdtype(&c["dtype"]);
         let v = Tensor::from_vec(i64s(&c["q"]), &[c["q"].as_array().unwrap().len()])
@@ -117,7 +86,7 @@ fn dequantize_every_value_matches_pytorch() {
 
 #[test]
 fn cat_requantizes_to_the_first_parameters_as_pytorch() {
-    let d = data();
+    let d = load("tensors.json");
     for c in d["cat"].as_array().unwrap() {
         let dt = qdtype(&c["dtype"]);
         let a = Tensor::from_vec(f32s(&c["a"]), &[2, 5]);
