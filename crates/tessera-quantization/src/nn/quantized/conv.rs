@@ -1,12 +1,10 @@
 //! Quantized 2-D convolution: [`PackedConv2d`] (`quantized::conv2d_prepack`) and the op.
 
 use super::layout::{act_qparams, check_out_qparams, from_nhwc, par_rows, with_nhwc};
-use super::linear::{bias_vec, weight_quant};
+use super::linear::{bias_vec, pack_weight};
 use crate::QTensor;
 use tessera_core::Tensor;
-use tessera_kernels::quant::{
-    qconv2d_nhwc, Conv2dShape, PackedConvWeightI8, QGemmParams, WeightQuant,
-};
+use tessera_kernels::quant::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8, QGemmParams};
 use tessera_nn::functional::{ConvOptions, Padding};
 
 /// The explicit `(h, w)` padding of `o` for a `kernel` (`"same"` only when it is
@@ -57,21 +55,10 @@ impl PackedConv2d {
         );
         let s = weight.shape();
         let (oc, cg, kh, kw) = (s[0], s[1], s[2], s[3]);
-        let (scales, zps, per_channel) = weight_quant(op, weight, oc);
-        let q = if per_channel {
-            WeightQuant::PerChannel {
-                scales: &scales,
-                zero_points: &zps,
-            }
-        } else {
-            WeightQuant::PerTensor {
-                scale: scales[0],
-                zero_point: zps[0],
-            }
-        };
-        let values: Vec<i8> = weight.values().to_vec();
         PackedConv2d {
-            packed: PackedConvWeightI8::pack(&values, oc, cg, (kh, kw), options.groups, q),
+            packed: pack_weight(op, weight, oc, |w, q| {
+                PackedConvWeightI8::pack(w, oc, cg, (kh, kw), options.groups, q)
+            }),
             weight: weight.clone(),
             bias: bias.cloned(),
             bias_f32: bias_vec(op, bias, oc),

@@ -17,7 +17,34 @@ pub struct PackedLinear {
 }
 
 /// The kernel's view of a `qint8` weight's qparams: f32 scales and i32 zero points.
-pub(crate) fn weight_quant(op: &str, w: &QTensor, n: usize) -> (Vec<f32>, Vec<i32>, bool) {
+/// The weight's values and quantization as the kernels take them, passed to `pack`.
+///
+/// # Panics
+/// If the weight is not `qint8`, or is quantized per channel along another axis than 0
+/// or with other than `n` channels.
+pub(crate) fn pack_weight<R>(
+    op: &str,
+    w: &QTensor,
+    n: usize,
+    pack: impl FnOnce(&[i8], WeightQuant) -> R,
+) -> R {
+    let (scales, zps, per_channel) = weight_quant(op, w, n);
+    let q = if per_channel {
+        WeightQuant::PerChannel {
+            scales: &scales,
+            zero_points: &zps,
+        }
+    } else {
+        WeightQuant::PerTensor {
+            scale: scales[0],
+            zero_point: zps[0],
+        }
+    };
+    let values: Vec<i8> = w.values().to_vec();
+    pack(&values, q)
+}
+
+fn weight_quant(op: &str, w: &QTensor, n: usize) -> (Vec<f32>, Vec<i32>, bool) {
     assert_eq!(
         w.dtype(),
         QDType::QInt8,
@@ -74,21 +101,8 @@ impl PackedLinear {
             weight.shape()
         );
         let (n, k) = (weight.shape()[0], weight.shape()[1]);
-        let (scales, zps, per_channel) = weight_quant(op, weight, n);
-        let q = if per_channel {
-            WeightQuant::PerChannel {
-                scales: &scales,
-                zero_points: &zps,
-            }
-        } else {
-            WeightQuant::PerTensor {
-                scale: scales[0],
-                zero_point: zps[0],
-            }
-        };
-        let values: Vec<i8> = weight.values().to_vec();
         PackedLinear {
-            packed: PackedWeightI8::pack(&values, n, k, q),
+            packed: pack_weight(op, weight, n, |w, q| PackedWeightI8::pack(w, n, k, q)),
             weight: weight.clone(),
             bias: bias.cloned(),
             bias_f32: bias_vec(op, bias, n),
