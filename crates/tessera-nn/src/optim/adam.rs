@@ -1,6 +1,6 @@
 //! `torch.optim.Adam` and `torch.optim.AdamW`.
 
-use super::{buffer, lerp_, Optimizer, OptimizerCore};
+use super::{buffer, lerp_, set_options, Optimizer, OptimizerCore};
 use std::collections::BTreeMap;
 use tessera_core::Tensor;
 
@@ -14,14 +14,7 @@ fn options(name: &str, wd: f64, given: &[(&str, f64)]) -> Vec<(&'static str, f64
         ("amsgrad", 0.0),
         ("maximize", 0.0),
     ];
-    for (k, v) in given {
-        let slot = d
-            .iter_mut()
-            .find(|(n, _)| n == k)
-            .unwrap_or_else(|| panic!("{name}: unknown option {k:?}"));
-        assert!(*v >= 0.0, "{name}: invalid {k} value: {v}");
-        slot.1 = *v;
-    }
+    set_options(name, &mut d, given);
     for b in ["beta1", "beta2"] {
         let v = d.iter().find(|(n, _)| *n == b).unwrap().1;
         assert!(

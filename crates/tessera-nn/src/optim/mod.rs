@@ -281,3 +281,19 @@ fn lerp_(a: &Tensor, b: &Tensor, w: f64) {
         a.copy_(&(b - &(&d * (1.0 - w))));
     }
 }
+
+/// Overwrites the defaults `d` with the options `given` by name (PyTorch's keyword
+/// arguments of an optimizer's constructor).
+///
+/// # Panics
+/// If an option is unknown to `d` or negative, naming the optimizer.
+pub(crate) fn set_options(name: &str, d: &mut [(&str, f64)], given: &[(&str, f64)]) {
+    for (k, v) in given {
+        let slot = d
+            .iter_mut()
+            .find(|(n, _)| n == k)
+            .unwrap_or_else(|| panic!("{name}: unknown option {k:?}"));
+        assert!(*v >= 0.0, "{name}: invalid {k} value: {v}");
+        slot.1 = *v;
+    }
+}

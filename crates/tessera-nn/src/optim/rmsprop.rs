@@ -1,6 +1,6 @@
 //! `torch.optim.RMSprop`.
 
-use super::{buffer, lerp_, Optimizer, OptimizerCore};
+use super::{buffer, lerp_, set_options, Optimizer, OptimizerCore};
 use tessera_core::Tensor;
 
 /// RMSprop (`torch.optim.RMSprop`), PyTorch's update with `centered`, `momentum` and
@@ -30,14 +30,7 @@ impl RmsProp {
             ("centered", 0.0),
             ("maximize", 0.0),
         ];
-        for (k, v) in given {
-            let slot = d
-                .iter_mut()
-                .find(|(n, _)| n == k)
-                .unwrap_or_else(|| panic!("RMSprop: unknown option {k:?}"));
-            assert!(*v >= 0.0, "RMSprop: invalid {k} value: {v}");
-            slot.1 = *v;
-        }
+        set_options("RMSprop", &mut d, given);
         RmsProp {
             core: OptimizerCore::new(params, &d),
         }

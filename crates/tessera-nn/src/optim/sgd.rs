@@ -1,6 +1,6 @@
 //! `torch.optim.SGD`.
 
-use super::{buffer, Optimizer, OptimizerCore};
+use super::{buffer, set_options, Optimizer, OptimizerCore};
 use tessera_core::Tensor;
 
 /// Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight
@@ -37,14 +37,7 @@ impl Sgd {
             ("nesterov", 0.0),
             ("maximize", 0.0),
         ];
-        for (k, v) in options {
-            let slot = d
-                .iter_mut()
-                .find(|(n, _)| n == k)
-                .unwrap_or_else(|| panic!("SGD: unknown option {k:?}"));
-            assert!(*v >= 0.0, "SGD: invalid {k} value: {v}");
-            slot.1 = *v;
-        }
+        set_options("SGD", &mut d, options);
         let get = |k: &str| d.iter().find(|(n, _)| *n == k).map(|p| p.1).unwrap_or(0.0);
         assert!(
             get("nesterov") == 0.0 || (get("momentum") > 0.0 && get("dampening") == 0.0),
