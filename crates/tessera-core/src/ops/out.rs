@@ -96,8 +96,9 @@ pub(crate) fn copy_into(result: &Tensor, out: &Tensor) {
 }
 
 /// Writes `compute()` into `out` under the contract above, for ops whose result is
-/// computed first (no direct path): `where_out`, `clamp_out`, the dtype-keeping unary
-/// ops. `inputs` are the op's tensor arguments (checked as [`plan`] does).
+/// computed first: `clamp_out` where its result dtype differs from the input's or both
+/// bounds are absent (every other `out=` form writes directly). `inputs` are the op's
+/// tensor arguments (checked as [`plan`] does).
 ///
 /// # Panics
 /// As [`plan`].

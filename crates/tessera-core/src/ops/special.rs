@@ -18,10 +18,10 @@
 //! assert!((out.get::<f64>(&[0]) + 0.5772156649015329).abs() < 1e-14);
 //! ```
 
-use super::binary::{promote, zip_map, Rhs};
-use super::out::write_out;
-use super::unary::{map_new, unary_op};
-use crate::autograd::{record, sum_to_shape, Saves};
+use super::binary::{promote, zip_map, zip_map_direct, Rhs};
+use super::out::{copy_into, plan, OutPlan};
+use super::unary::{map_direct, map_new, unary_op};
+use crate::autograd::{no_grad, record, sum_to_shape, Saves};
 use crate::layout::broadcast_shapes;
 use crate::{dispatch_float, DType, Tensor};
 use tessera_kernels::special as k;
@@ -102,6 +102,31 @@ fn map_param(op: &str, x: &Tensor, f: impl Fn(f64) -> f64 + Copy + Sync) -> Tens
         |s, o| k::map(s, o, f),
         |s| k::map_inplace(s, f),
     ), d => unreachable!("special functions compute in a float dtype, not {d}"))
+}
+
+/// `f` mapped over `x` into `out` under the `out=` contract (`ops::out`): straight into
+/// `out`'s storage when it is contiguous and shares none with `x`, in place when `out`
+/// is `x`, through a temporary otherwise.
+fn map_param_out(op: &str, x: &Tensor, f: impl Fn(f64) -> f64 + Copy + Sync, out: &mut Tensor) {
+    let dtype = x.dtype().to_float();
+    let plan = plan(op, x.shape(), dtype, &[x], out);
+    let _no_graph = no_grad();
+    match plan {
+        OutPlan::Resize => *out = map_param(op, x, f),
+        OutPlan::InPlace => map_param_(op, out, f),
+        OutPlan::Copy => copy_into(&map_param(op, x, f), out),
+        OutPlan::Direct(range) => {
+            let x = x.to_dtype(dtype);
+            dispatch_float!(dtype, T => map_direct::<T>(
+                op,
+                &x,
+                out,
+                range,
+                |s, o| k::map(s, o, f),
+                |s| k::map_inplace(s, f),
+            ), d => unreachable!("special functions compute in a float dtype, not {d}"))
+        }
+    }
 }
 
 /// `f` mapped over a float tensor in place.
@@ -264,12 +289,16 @@ impl Tensor {
     }
 }
 
+/// `xlogy` of f32 operands: computed in f64, rounded once.
+fn xlogy_f32(x: f32, y: f32) -> f32 {
+    k::xlogy_scalar(x as f64, y as f64) as f32
+}
+
+/// `xlogy` of two operands of one float dtype, as a new tensor.
 fn xlogy_forward(a: &Tensor, b: &Tensor) -> Tensor {
     match a.dtype() {
-        DType::F32 => zip_map("xlogy", a, b, |x: f32, y: f32| {
-            k::xlogy_scalar(x as f64, y as f64) as f32
-        }),
-        _ => zip_map("xlogy", a, b, |x: f64, y: f64| k::xlogy_scalar(x, y)),
+        DType::F32 => zip_map("xlogy", a, b, xlogy_f32),
+        _ => zip_map("xlogy", a, b, k::xlogy_scalar),
     }
 }
 
@@ -278,7 +307,7 @@ fn xlogy_forward(a: &Tensor, b: &Tensor) -> Tensor {
 /// # Panics
 /// If `out` is not empty and its shape differs from `x`'s, or its dtype from the result's.
 pub fn polygamma_out(n: u32, x: &Tensor, out: &mut Tensor) {
-    write_out("polygamma", &[x], || x.polygamma(n), out)
+    map_param_out("polygamma", x, move |v| k::polygamma_scalar(n, v), out)
 }
 
 /// [`Tensor::mvlgamma`] written into `out` (`torch.mvlgamma(x, p, out=out)`).
@@ -287,7 +316,8 @@ pub fn polygamma_out(n: u32, x: &Tensor, out: &mut Tensor) {
 /// As [`Tensor::mvlgamma`], and if `out` is not empty and its shape differs from `x`'s,
 /// or its dtype from the result's.
 pub fn mvlgamma_out(x: &Tensor, p: u32, out: &mut Tensor) {
-    write_out("mvlgamma", &[x], || x.mvlgamma(p), out)
+    check_mvlgamma("mvlgamma", x, p);
+    map_param_out("mvlgamma", x, move |v| k::mvlgamma_scalar(p, v), out)
 }
 
 /// [`Tensor::xlogy`] written into `out` (`torch.xlogy(a, b, out=out)`).
@@ -297,11 +327,19 @@ pub fn mvlgamma_out(x: &Tensor, p: u32, out: &mut Tensor) {
 /// broadcast result's, or its dtype from the result's.
 pub fn xlogy_out(a: &Tensor, b: impl Into<Rhs>, out: &mut Tensor) {
     let b = b.into();
-    let inputs: Vec<&Tensor> = match &b {
-        Rhs::Tensor(t) => vec![a, t],
-        Rhs::Scalar(_) => vec![a],
-    };
-    write_out("xlogy", &inputs, || a.xlogy(b.clone()), out)
+    let dtype = promote(&Rhs::from(a), &b).to_float();
+    let (ta, tb) = (a.to_dtype(dtype), b.to_tensor(dtype));
+    let shape = broadcast_shapes("xlogy", ta.shape(), tb.shape());
+    let plan = plan("xlogy", &shape, dtype, &[&ta, &tb], out);
+    let _no_graph = no_grad();
+    match plan {
+        OutPlan::Resize => *out = xlogy_forward(&ta, &tb),
+        OutPlan::InPlace | OutPlan::Copy => copy_into(&xlogy_forward(&ta, &tb), out),
+        OutPlan::Direct(range) => match dtype {
+            DType::F32 => zip_map_direct("xlogy", (&ta, &tb), out, range, xlogy_f32),
+            _ => zip_map_direct("xlogy", (&ta, &tb), out, range, k::xlogy_scalar),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -464,6 +502,69 @@ mod tests {
     #[should_panic(expected = "xlogy_: result type torch.float32 can't be cast")]
     fn xlogy_inplace_int_panics() {
         tensor!([1, 2]).xlogy_(2.0);
+    }
+
+    /// Every path of the `out=` contract for the parameterized and binary forms: direct
+    /// (large, threaded), into a strided `out`, into an `out` that is the input, into an
+    /// empty `out`, from a strided input, and broadcasting.
+    #[test]
+    fn param_and_xlogy_out_paths_match_the_allocating_forms() {
+        let n = 100_003;
+        let x = Tensor::linspace_dtype(0.25, 30.0, n, DType::F64);
+        let bits = |t: &Tensor| {
+            t.to_vec::<f64>()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        type Run<'a> = &'a dyn Fn(&Tensor, &mut Tensor);
+        let cases: [(&str, Tensor, Run); 3] = [
+            ("polygamma", x.polygamma(1), &|x, o| polygamma_out(1, x, o)),
+            ("mvlgamma", x.add(1.0).mvlgamma(3), &|x, o| {
+                mvlgamma_out(&x.add(1.0), 3, o)
+            }),
+            ("xlogy", x.xlogy(x.add(0.5)), &|x, o| {
+                xlogy_out(x, x.add(0.5), o)
+            }),
+        ];
+        for (name, want, run) in cases {
+            // Direct into a fresh contiguous `out`, after garbage was in it.
+            let mut out = Tensor::full_dtype(&[n], f64::NAN, DType::F64);
+            run(&x, &mut out);
+            assert_eq!(bits(&out), bits(&want), "{name} direct");
+            // Empty `out`: resized.
+            let mut out = Tensor::zeros_dtype(&[0], DType::F64);
+            run(&x, &mut out);
+            assert_eq!(bits(&out), bits(&want), "{name} resize");
+            // Strided `out` (every other element of a larger buffer): the others untouched.
+            let big = Tensor::full_dtype(&[n, 2], -7.0, DType::F64);
+            let mut col = big.select(1, 0);
+            run(&x, &mut col);
+            assert_eq!(bits(&col), bits(&want), "{name} strided out");
+            assert!(big.select(1, 1).to_vec::<f64>().iter().all(|&v| v == -7.0));
+            // Strided input.
+            let xs = Tensor::stack(&[x.clone(), x.clone()], 1).select(1, 1);
+            let mut out = Tensor::zeros_dtype(&[n], DType::F64);
+            run(&xs, &mut out);
+            assert_eq!(bits(&out), bits(&want), "{name} strided input");
+            // `out` is the input itself.
+            let mut same = x.deep_clone();
+            let alias = same.clone();
+            run(&alias, &mut same);
+            assert_eq!(bits(&same), bits(&want), "{name} aliased");
+        }
+        // f32 and broadcasting: a [3, 1] by [4] product into a [3, 4] `out`.
+        let a = tensor!([[0.0], [1.5], [3.0]]);
+        let b = tensor!([0.5, 1.0, 2.0, f32::NAN]);
+        let mut out = Tensor::zeros(&[3, 4]);
+        xlogy_out(&a, &b, &mut out);
+        let want = a.xlogy(&b).to_vec::<f32>();
+        let got = out.to_vec::<f32>();
+        assert!(got
+            .iter()
+            .zip(&want)
+            .all(|(g, w)| g.to_bits() == w.to_bits()));
+        assert!(got[3].is_nan() && got[0] == 0.0);
     }
 
     #[test]

@@ -21,12 +21,11 @@
 
 use super::buffers;
 use super::pool::{chunk_len, on_foreign_worker, pool};
-use crate::data::{out_of_memory, try_with_capacity, try_zeroed, StorageElement};
+use crate::data::{
+    advise_huge_pages, out_of_memory, try_with_capacity, try_zeroed, StorageElement, HUGE_OUTPUT,
+};
 use crate::Tensor;
 use rayon::prelude::*;
-
-/// Outputs of at least this many bytes are backed by transparent huge pages.
-const HUGE_OUTPUT: usize = 2 << 20;
 
 /// From this size on, glibc's `malloc` always maps fresh pages (its dynamic mmap
 /// threshold stops growing at 32 MiB on 64-bit targets), so a zeroed allocation costs
@@ -122,9 +121,8 @@ fn allocate<T: StorageElement>(op: &str, n: usize, reuse: bool) -> Vec<T> {
         return v;
     }
     if bytes >= FRESH_PAGES {
-        let mut v = try_zeroed(n).unwrap_or_else(|| oom());
-        advise_huge_pages(&mut v);
-        return v;
+        // Advised to use huge pages by `try_zeroed`.
+        return try_zeroed(n).unwrap_or_else(|| oom());
     }
     let mut v: Vec<T> = try_with_capacity(n).unwrap_or_else(|| oom());
     advise_huge_pages(&mut v);
@@ -154,28 +152,6 @@ fn fill_default<T: StorageElement>(v: &mut [T]) {
         let c = chunk_len(v.len());
         pool().install(|| v.par_chunks_mut(c).for_each(zero));
     }
-}
-
-/// Asks Linux to back the whole 2 MiB pages inside `v`'s allocation with huge pages.
-fn advise_huge_pages<T>(v: &mut Vec<T>) {
-    #[cfg(target_os = "linux")]
-    {
-        let bytes = v.capacity() * std::mem::size_of::<T>();
-        let p = v.as_mut_ptr() as usize;
-        let (start, end) = (
-            (p + HUGE_OUTPUT - 1) & !(HUGE_OUTPUT - 1),
-            (p + bytes) & !(HUGE_OUTPUT - 1),
-        );
-        if end > start {
-            // SAFETY: the range lies inside the vector's allocation; madvise only
-            // advises the kernel and never changes the memory's contents.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = v;
 }
 
 #[cfg(test)]

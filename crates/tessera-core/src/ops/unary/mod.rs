@@ -151,7 +151,7 @@ pub(crate) fn map_new<T: StorageElement>(
 
 /// The `out=` form into `out`'s contiguous elements `range`, which share no storage with
 /// `x` (see `ops::out`).
-fn map_direct<T: StorageElement>(
+pub(crate) fn map_direct<T: StorageElement>(
     op: &str,
     x: &Tensor,
     out: &Tensor,
