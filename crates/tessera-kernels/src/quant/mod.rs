@@ -42,6 +42,7 @@ mod conv;
 mod gemm;
 mod pack;
 mod requant;
+mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -49,6 +50,7 @@ pub use conv::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8};
 pub use gemm::{qgemm_u8i8, qgemm_u8i8_reference};
 pub use pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
 pub use requant::{QGemmParams, Requant};
+pub use transpose::transpose_u8;
 
 use crate::dispatch::{current_backend, Backend};
 

@@ -4,7 +4,9 @@
 use crate::{QDType, QParams, QTensor};
 use rayon::prelude::*;
 use tessera_core::runtime::pool::{pool, usable_threads};
+use tessera_core::runtime::scratch;
 use tessera_core::Tensor;
+use tessera_kernels::quant::transpose_u8;
 
 /// `(scale as f32, zero_point)` of a per-tensor `quint8` activation.
 ///
@@ -49,34 +51,31 @@ pub(crate) fn with_nhwc<R>(op: &str, x: &QTensor, f: impl FnOnce(&[u8]) -> R) ->
     if !v.is_contiguous() {
         return v.permute([0, 2, 3, 1]).with_contiguous(f);
     }
-    // A contiguous NCHW tensor: a blocked transpose of each image's [C, H*W] plane (core's
-    // generic gather walks one element at a time), split by pixels across the pool. Each
-    // block of up to B pixels stays inside one image, so the source index is found once per
-    // block (a division per element cost as much as the whole 3x3 conv of a batch of 1).
+    // A contiguous NCHW tensor: each image's [C, H*W] plane transposed (core's generic
+    // gather walks one element at a time), split by pixels across the pool.
     let s = x.shape();
     let (c, hw) = (s[1], s[2] * s[3]);
+    // A working copy that never becomes a tensor: this thread's kept scratch buffer, so a
+    // batch's 1.6 MB is not mapped and faulted in again on every call.
     let nhwc = v.with_contiguous(|src: &[u8]| {
-        let mut out = vec![0u8; src.len()];
-        const B: usize = 32;
-        par_rows(&mut out, c, B, 4 * c, |p0, chunk| {
+        let mut out = scratch::take::<u8>(src.len());
+        par_rows(&mut out, c, 16, 2 * c, |p0, chunk| {
             let pixels = chunk.len() / c;
             let mut q0 = 0;
+            // One transpose per image the chunk touches.
             while q0 < pixels {
                 let (b, r0) = ((p0 + q0) / hw, (p0 + q0) % hw);
-                let q1 = (q0 + B).min(pixels).min(q0 + hw - r0);
+                let q1 = pixels.min(q0 + hw - r0);
                 let plane = &src[b * c * hw..(b + 1) * c * hw];
-                for ch in 0..c {
-                    let row = &plane[ch * hw + r0..ch * hw + r0 + (q1 - q0)];
-                    for (i, &v) in row.iter().enumerate() {
-                        chunk[(q0 + i) * c + ch] = v;
-                    }
-                }
+                transpose_u8(&plane[r0..], hw, &mut chunk[q0 * c..], c, c, q1 - q0);
                 q0 = q1;
             }
         });
         out
     });
-    f(&nhwc)
+    let r = f(&nhwc);
+    scratch::give_back(nhwc);
+    r
 }
 
 /// A `quint8` per-tensor [`QTensor`] of logical shape `[n, c, h, w]` over NHWC values
