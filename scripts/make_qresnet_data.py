@@ -4,6 +4,12 @@
 Run from the repository root: python3 scripts/make_qresnet_data.py
 Made with torch 2.15 / torchvision 0.29 on x86 (fbgemm engine, 1 thread).
 
+`python3 scripts/make_qresnet_data.py --resnet18 DIR` writes the same three files for the
+full torchvision quantizable resnet18 (1000 classes, 224x224 inputs, about 60 MB, not
+committed) into DIR, for the ignored test `resnet18_full_size` (run it with
+`TESSERA_QRESNET18_DATA=DIR cargo test --release -p tessera-quantization --test qresnet --
+--ignored`).
+
 The model is torchvision's quantizable ResNet (torchvision.models.quantization.resnet:
 QuantizableResNet, QuantizableBasicBlock, fuse_model) with BasicBlocks [1, 1, 1, 1] and
 narrow stages (8, 16, 32, 64 channels) so the data is small; the structure and every
@@ -19,6 +25,7 @@ reduce_range, per-channel weights), calibration, convert. Writes to tests/data/:
   input of fc (int repr, scale, zero point)}.
 """
 import os
+import sys
 import warnings
 
 import torch
@@ -57,7 +64,14 @@ class SmallQuantizableResNet(QuantizableResNet):
 
 def main():
     torch.manual_seed(15)
-    m = SmallQuantizableResNet([1, 1, 1, 1], [8, 16, 32, 64], 10)
+    out, size, calib_shape, x_shape = OUT, 32, (2, 8, 3, 32, 32), (4, 3, 32, 32)
+    if len(sys.argv) == 3 and sys.argv[1] == "--resnet18":
+        from torchvision.models.quantization import resnet18
+        out, size, calib_shape, x_shape = sys.argv[2], 224, (2, 2, 3, 224, 224), (2, 3, 224, 224)
+        os.makedirs(out, exist_ok=True)
+        m = resnet18(weights=None, quantize=False)
+    else:
+        m = SmallQuantizableResNet([1, 1, 1, 1], [8, 16, 32, 64], 10)
     for mod in m.modules():
         if isinstance(mod, nn.Conv2d):
             nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
@@ -69,13 +83,13 @@ def main():
     m.train()
     with torch.no_grad():
         for _ in range(4):
-            m(torch.randn(8, 3, 32, 32))
+            m(torch.randn(8, 3, size, size))
     m.eval()
-    torch.save(m.state_dict(), os.path.join(OUT, "qresnet_float.pth"))
+    torch.save(m.state_dict(), os.path.join(out, "qresnet_float.pth"))
 
     m.fuse_model()
-    calib = torch.randn(2, 8, 3, 32, 32)
-    x = torch.randn(4, 3, 32, 32)
+    calib = torch.randn(*calib_shape)
+    x = torch.randn(*x_shape)
     with torch.no_grad():
         y_float = m(x)
     m.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
@@ -89,11 +103,11 @@ def main():
     with torch.no_grad():
         y = m(x)
     q = seen["fc_in"]
-    torch.save(m.state_dict(), os.path.join(OUT, "qresnet_quant.pth"))
+    torch.save(m.state_dict(), os.path.join(out, "qresnet_quant.pth"))
     torch.save({
         "calib": calib, "x": x, "y": y, "y_float": y_float,
         "qfc_in": {"int_repr": q.int_repr(), "scale": q.q_scale(), "zero_point": q.q_zero_point()},
-    }, os.path.join(OUT, "qresnet_io.pth"))
+    }, os.path.join(out, "qresnet_io.pth"))
     print(f"wrote qresnet_float.pth, qresnet_quant.pth ({len(m.state_dict())} keys), qresnet_io.pth")
 
 

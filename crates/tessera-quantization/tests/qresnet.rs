@@ -12,8 +12,18 @@
 //!   PyTorch's arithmetic;
 //! - the activation qparams tessera's own calibration chooses come from tessera's f32
 //!   convolutions, whose sums round differently from PyTorch's, fed to the histogram
-//!   observer; they are compared to a relative 1e-2 (scale) and 2 (zero point), and the
-//!   outputs of tessera's own converted model to a few output quantization steps.
+//!   observer; they are compared to a relative 1e-3 (scale) and 1 (zero point), and the
+//!   outputs of tessera's own converted model to 3 output quantization steps. Measured at
+//!   the commit that added this test: scales within a relative 3.5e-7, zero points equal,
+//!   outputs within 6e-8 (the same integers; the output scale differs in its last bits);
+//!   on the full resnet18 (below) scales within 2.6e-6, zero points equal, outputs within
+//!   2 steps (a few intermediate values round the other way and propagate).
+//!
+//! `resnet18_full_size` (ignored: its data is about 60 MB and not committed) runs the
+//! same comparisons on torchvision's full quantizable resnet18 at 224x224:
+//! `python3 scripts/make_qresnet_data.py --resnet18 DIR`, then
+//! `TESSERA_QRESNET18_DATA=DIR cargo test --release -p tessera-quantization --test qresnet
+//! -- --ignored`.
 
 use tessera_core::{DType, Tensor};
 use tessera_io::{Dict, Value};
@@ -23,14 +33,27 @@ use tessera_quantization::{
     convert, get_default_qconfig_mapping, prepare, QConfigMapping, QTensor, QuantizedModel,
 };
 
+/// Where the data is and the model it was made for.
+struct Case {
+    dir: String,
+    model: fn() -> QuantizableResNet,
+}
+
+thread_local! {
+    static CASE: std::cell::RefCell<Case> = std::cell::RefCell::new(Case {
+        dir: format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")),
+        model: || QuantizableResNet::new([1, 1, 1, 1], [8, 16, 32, 64], 10),
+    });
+}
+
 fn load(name: &str) -> Value {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = CASE.with(|c| format!("{}/{name}", c.borrow().dir));
     tessera_io::load(&path)
         .unwrap_or_else(|e| panic!("{path}: {e} (python3 scripts/make_qresnet_data.py)"))
 }
 
 fn float_model() -> QuantizableResNet {
-    let m = QuantizableResNet::new([1, 1, 1, 1], [8, 16, 32, 64], 10);
+    let m = CASE.with(|c| (c.borrow().model)());
     let sd = load("qresnet_float.pth").to_state_dict().unwrap();
     m.load_state_dict(&sd, true).unwrap();
     m.eval();
@@ -104,6 +127,10 @@ fn fused_float_model_keys_are_torchvisions() {
 
 #[test]
 fn weights_equal_pytorchs_and_qparams_are_close() {
+    weights_and_qparams();
+}
+
+fn weights_and_qparams() {
     let (_, q) = converted(&get_default_qconfig_mapping("fbgemm"));
     let ours = q.state_dict();
     let theirs = load("qresnet_quant.pth");
@@ -161,12 +188,12 @@ fn weights_equal_pytorchs_and_qparams_are_close() {
     );
     eprintln!("activation qparams vs PyTorch: scales within a relative {worst_scale:.2e}, zero points within {worst_zp}");
     assert!(
-        worst_scale < 1e-2,
+        worst_scale < 1e-3,
         "scales differ by a relative {worst_scale}"
     );
-    assert!(worst_zp <= 2, "zero points differ by {worst_zp}");
+    assert!(worst_zp <= 1, "zero points differ by {worst_zp}");
 
-    // tessera's own converted model against PyTorch's output: a few quantization steps.
+    // tessera's own converted model against PyTorch's output: 3 quantization steps.
     let y = q.forward(&io("x"));
     let want = io("y");
     let step = number(theirs.get("fc.scale").unwrap()) as f32;
@@ -180,17 +207,13 @@ fn weights_equal_pytorchs_and_qparams_are_close() {
         "own calibration: max output error {err} = {} output steps",
         err / step
     );
-    assert!(err <= 4.0 * step, "max error {err} with output step {step}");
+    assert!(err <= 3.0 * step, "max error {err} with output step {step}");
 }
 
 #[test]
 fn pytorchs_quantized_state_dict_gives_pytorchs_output_bit_for_bit() {
-    let (_, mut q) = converted(&get_default_qconfig_mapping("fbgemm"));
-    let theirs = load("qresnet_quant.pth");
-    q.load_state_dict(dict(&theirs), true).unwrap();
-    let y = q.forward(&io("x"));
-    assert_eq!(y.shape(), &[4, 10]);
-    assert_eq!(bits(&y), bits(&io("y")));
+    let q = pytorchs_output();
+    assert_eq!(q.forward(&io("x")).shape(), &[4, 10]);
 
     // Saved by tessera and loaded back into another converted model: the same output.
     let bytes = tessera_io::save_bytes(Value::Dict(q.state_dict())).unwrap();
@@ -198,6 +221,29 @@ fn pytorchs_quantized_state_dict_gives_pytorchs_output_bit_for_bit() {
     let (_, mut q2) = converted(&get_default_qconfig_mapping("fbgemm"));
     q2.load_state_dict(dict(&back), true).unwrap();
     assert_eq!(bits(&q2.forward(&io("x"))), bits(&io("y")));
+}
+
+fn pytorchs_output() -> QuantizedModel {
+    let (_, mut q) = converted(&get_default_qconfig_mapping("fbgemm"));
+    let theirs = load("qresnet_quant.pth");
+    q.load_state_dict(dict(&theirs), true).unwrap();
+    assert_eq!(bits(&q.forward(&io("x"))), bits(&io("y")));
+    q
+}
+
+#[test]
+#[ignore = "needs TESSERA_QRESNET18_DATA (python3 scripts/make_qresnet_data.py --resnet18 DIR)"]
+fn resnet18_full_size() {
+    let dir = std::env::var("TESSERA_QRESNET18_DATA")
+        .expect("TESSERA_QRESNET18_DATA: the directory make_qresnet_data.py --resnet18 wrote");
+    CASE.with(|c| {
+        *c.borrow_mut() = Case {
+            dir,
+            model: || tessera_quantization::models::resnet18(1000),
+        }
+    });
+    weights_and_qparams();
+    pytorchs_output();
 }
 
 #[test]

@@ -24,7 +24,8 @@
 //!
 //! As in PyTorch's eager mode, the model says where tensors are quantized and
 //! dequantized with [`QuantStub`] and [`DeQuantStub`]; layers whose qconfig resolves to
-//! `None` stay f32 (put a `DeQuantStub` before and a `QuantStub` after them).
+//! `None` stay f32 (see "Layers left in f32" below: a `QuantStub` is needed after them when
+//! quantized layers follow).
 //!
 //! # What a model may contain
 //! `Sequential` (nested), `Conv2d`, `Linear`, `BatchNorm2d` (folded by [`fuse_modules`]),
