@@ -57,6 +57,28 @@ def main():
             t32 = float("nan") if cl else median(iters, reps, lambda: fc(x))
         print(f"conv3x3_64_b{batch}{'_cl' if cl else ''} {t8} {t32}")
 
+    # ResNet-18 end to end: torchvision's quantizable model fused, prepared with the
+    # default fbgemm qconfig, calibrated on two random batches, converted; f32 resnet18.
+    from torchvision.models import resnet18
+    from torchvision.models.quantization import resnet18 as qresnet18
+    f32 = resnet18().eval()
+    q = qresnet18(quantize=False).eval()
+    q.fuse_model()
+    q.qconfig = torch.ao.quantization.get_default_qconfig("fbgemm")
+    torch.ao.quantization.prepare(q, inplace=True)
+    calib = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        for _ in range(2):
+            q(calib)
+    torch.ao.quantization.convert(q, inplace=True)
+    for batch in [1, 8]:
+        x = torch.randn(batch, 3, 224, 224)
+        reps = 7 if batch == 1 else 3
+        with torch.no_grad():
+            t8 = median(1, reps, lambda: q(x))
+            t32 = median(1, reps, lambda: f32(x))
+        print(f"resnet18_b{batch} {t8} {t32}")
+
 
 if __name__ == "__main__":
     main()

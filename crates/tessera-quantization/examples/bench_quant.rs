@@ -6,7 +6,13 @@
 //! - `conv3x3_64_b1`, `conv3x3_64_b8`: Conv2d 3x3, 64 -> 64, padding 1, bias, on
 //!   `[1|8, 64, 56, 56]` contiguous (NCHW) inputs;
 //! - `conv3x3_64_b8_cl`: the same on a channels-last input (what a quantized conv receives
-//!   from the previous quantized conv in a model, on both sides).
+//!   from the previous quantized conv in a model, on both sides);
+//! - `resnet18_b1`, `resnet18_b8`: ResNet-18 end to end on `[1|8, 3, 224, 224]` f32
+//!   inputs, f32 output (random weights, 1000 classes): the int8 model is the quantizable
+//!   ResNet-18 fused, prepared with the default fbgemm mapping, calibrated on two random
+//!   batches and converted (quantize and dequantize included); f32 is the unfused model in
+//!   eval mode. PyTorch's are torchvision's `models.quantization.resnet18` through the same
+//!   steps and `models.resnet18`, on inputs of the same shape and distribution.
 //!
 //! Columns: tessera int8, tessera f32, PyTorch int8 (`torch.ao.nn.quantized`, engine
 //! fbgemm), PyTorch f32, then tessera int8's speedup over tessera f32 and over PyTorch
@@ -85,6 +91,8 @@ fn main() {
         rows.push((name, t8, t32));
     }
 
+    resnet18_rows(&mut rows);
+
     let py = if std::env::args().any(|a| a == "--no-python") {
         None
     } else {
@@ -92,6 +100,32 @@ fn main() {
         common::python_times(script)
     };
     print_rows(&rows, &py);
+}
+
+fn resnet18_rows(rows: &mut Vec<(String, f64, f64)>) {
+    use tessera_nn::Module;
+    use tessera_quantization::{convert, get_default_qconfig_mapping, models, prepare};
+    let m = models::resnet18(1000);
+    m.eval();
+    let fused = m.fuse_model();
+    let calib = Tensor::randn(&[2, 3, 224, 224]);
+    let prepared = prepare(&fused, &get_default_qconfig_mapping("fbgemm"), &[]);
+    for _ in 0..2 {
+        prepared.forward(&calib);
+    }
+    let q = convert(&prepared);
+    for batch in [1usize, 8] {
+        let x = Tensor::randn(&[batch, 3, 224, 224]);
+        let reps = if batch == 1 { 7 } else { 3 };
+        let t8 = common::median(1, reps, || {
+            q.forward(&x);
+        });
+        let t32 = common::median(1, reps, || {
+            let _g = tessera_core::autograd::no_grad();
+            m.forward(&x);
+        });
+        rows.push((format!("resnet18_b{batch}"), t8, t32));
+    }
 }
 
 fn print_rows(rows: &[(String, f64, f64)], py: &Option<Vec<(String, f64, f64)>>) {

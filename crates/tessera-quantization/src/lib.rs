@@ -20,7 +20,10 @@
 //!   quantized `add`, `relu` and pooling, on the int8 kernels of `tessera_kernels::quant`
 //!   with PyTorch fbgemm's arithmetic bit for bit.
 //! - The eager post-training flow: [`fuse_modules`], [`prepare`] with a
-//!   [`QConfigMapping`], calibration, [`convert`], with [`QuantStub`] and [`DeQuantStub`].
+//!   [`QConfigMapping`], calibration, [`convert`], with [`QuantStub`] and [`DeQuantStub`];
+//!   residual models through [`FloatFunctional`] ([`models::QuantizableResNet`], torchvision's
+//!   quantizable ResNet-18 with its `fuse_model`); a converted model's state dict with
+//!   PyTorch's keys ([`QuantizedModel::state_dict`], [`QuantizedModel::load_state_dict`]).
 //!
 //! Quantized tensors are a type of this crate rather than a dtype of core: see
 //! [`QTensor`]'s module docs for why.
@@ -30,6 +33,7 @@ pub mod dict;
 mod display;
 mod eager;
 mod fake_quantize;
+pub mod models;
 pub mod nn;
 mod pth;
 mod qconfig;
@@ -41,8 +45,8 @@ mod storage;
 mod views;
 
 pub use eager::{
-    convert, fuse_conv_bn_weights, fuse_modules, prepare, ConvReLU2d, DeQuantStub, LinearReLU,
-    PreparedModel, QValue, QuantStub, QuantizedModel,
+    convert, fuse_conv_bn_weights, fuse_modules, prepare, ConvReLU2d, DeQuantStub, FloatFunctional,
+    LinearReLU, PreparedModel, QValue, QuantStub, QuantizedModel,
 };
 pub use fake_quantize::{
     fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine, FakeQuantize,

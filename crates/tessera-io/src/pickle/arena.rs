@@ -56,7 +56,12 @@ impl Global {
             ("builtins", "frozenset") | ("__builtin__", "frozenset") => FrozenSet,
             ("torch", "UntypedStorage") | ("torch.storage", "UntypedStorage") => UntypedStorage,
             ("torch", n) if n.ends_with("Storage") => Storage(FileDType::from_storage_name(n)?),
-            ("torch", n) if FileDType::from_torch_name(n).is_ok() => {
+            // The quantized dtypes appear as values (a quantized Linear's
+            // `_packed_params.dtype`), never as a tensor's element type.
+            ("torch", n)
+                if FileDType::from_torch_name(n).is_ok()
+                    || matches!(n, "qint8" | "quint8" | "qint32") =>
+            {
                 return Ok(Obj::DType(n.to_string()));
             }
             _ => {

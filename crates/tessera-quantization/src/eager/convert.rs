@@ -2,7 +2,9 @@
 
 use super::prepare::{float_forward, PNode, PreparedModel};
 use super::tree::Layer;
-use crate::nn::quantized::{functional as QF, Conv2d, ConvReLU2d, Linear, LinearReLU, Quantize};
+use crate::nn::quantized::{
+    functional as QF, Conv2d, ConvReLU2d, Linear, LinearReLU, QFunctional, Quantize,
+};
 use crate::{quantize_per_channel, quantize_per_tensor, QConfig, QDType, QTensor};
 use tessera_core::autograd::no_grad;
 use tessera_core::Tensor;
@@ -17,18 +19,37 @@ pub enum QValue {
     Quant(QTensor),
 }
 
-enum QNode {
-    Seq(Vec<QNode>),
-    Float {
-        name: String,
-        layer: Layer,
-    },
-    Quantize(Quantize),
-    DeQuantize,
+/// A quantized layer with a weight.
+pub(crate) enum Weighted {
     Linear(Linear),
     LinearReLU(LinearReLU),
     Conv(Conv2d),
     ConvReLU(ConvReLU2d),
+}
+
+pub(crate) enum QNode {
+    Seq(Vec<QNode>),
+    /// A residual block; `add` quantized (`QFunctional`) or, when its qconfig is `None`,
+    /// f32; `name` is the add's full name.
+    Residual {
+        main: Vec<QNode>,
+        shortcut: Option<Box<QNode>>,
+        name: String,
+        add: Option<QFunctional>,
+    },
+    Float {
+        name: String,
+        layer: Layer,
+    },
+    Quantize {
+        name: String,
+        m: Quantize,
+    },
+    DeQuantize,
+    Weighted {
+        name: String,
+        m: Weighted,
+    },
     /// ReLU, pooling, flatten and identity: quantized ops on quantized values, f32 ones
     /// on f32 values.
     Either(Layer),
@@ -36,7 +57,7 @@ enum QNode {
 
 /// A converted model: quantized layers where calibration observed them, f32 elsewhere.
 pub struct QuantizedModel {
-    root: QNode,
+    pub(crate) root: QNode,
 }
 
 /// The `(scale, zero_point)` an activation observer chose.
@@ -72,9 +93,36 @@ fn bias(b: &Option<Slot>) -> Option<Tensor> {
     b.as_ref().map(Slot::get)
 }
 
+/// Whether a layer runs on quantized and f32 values alike (no weights, no qparams).
+fn either(layer: &Layer) -> bool {
+    matches!(
+        layer,
+        Layer::ReLU
+            | Layer::MaxPool(_)
+            | Layer::AdaptiveAvgPool(_)
+            | Layer::Flatten(_)
+            | Layer::Identity
+    )
+}
+
 fn convert_node(n: &PNode) -> QNode {
     match n {
         PNode::Seq(c) => QNode::Seq(c.iter().map(convert_node).collect()),
+        PNode::Residual {
+            main,
+            shortcut,
+            add,
+            qconfig,
+            act,
+        } => QNode::Residual {
+            main: main.iter().map(convert_node).collect(),
+            shortcut: shortcut.as_ref().map(|s| Box::new(convert_node(s))),
+            name: add.clone(),
+            add: qconfig.as_ref().map(|_| {
+                let (scale, zero_point) = act_qparams(add, act);
+                QFunctional { scale, zero_point }
+            }),
+        },
         PNode::Leaf {
             name,
             layer,
@@ -82,59 +130,66 @@ fn convert_node(n: &PNode) -> QNode {
             act,
         } => {
             let layer: &Layer = layer;
+            let name = name.clone();
+            if either(layer) {
+                return QNode::Either(copy(layer));
+            }
             let Some(q) = qconfig else {
                 return match layer {
-                    Layer::QuantStub | Layer::DeQuantStub | Layer::Identity => {
-                        QNode::Either(Layer::Identity)
-                    }
+                    Layer::QuantStub | Layer::DeQuantStub => QNode::Either(Layer::Identity),
                     _ => QNode::Float {
-                        name: name.clone(),
+                        name,
                         layer: copy(layer),
                     },
                 };
             };
-            match layer {
+            let m = match layer {
                 Layer::QuantStub => {
-                    let (scale, zero_point) = act_qparams(name, act);
-                    QNode::Quantize(Quantize { scale, zero_point })
+                    let (scale, zero_point) = act_qparams(&name, act);
+                    return QNode::Quantize {
+                        name,
+                        m: Quantize { scale, zero_point },
+                    };
                 }
-                Layer::DeQuantStub => QNode::DeQuantize,
+                Layer::DeQuantStub => return QNode::DeQuantize,
                 Layer::Linear(l) => {
-                    let (s, z) = act_qparams(name, act);
+                    let (s, z) = act_qparams(&name, act);
                     let w = quantize_weight(q, &l.weight.get());
-                    QNode::Linear(Linear::new(&w, bias(&l.bias).as_ref(), s, z))
+                    Weighted::Linear(Linear::new(&w, bias(&l.bias).as_ref(), s, z))
                 }
                 Layer::LinearReLU(l) => {
-                    let (s, z) = act_qparams(name, act);
+                    let (s, z) = act_qparams(&name, act);
                     let w = quantize_weight(q, &l.linear.weight.get());
-                    QNode::LinearReLU(LinearReLU::new(&w, bias(&l.linear.bias).as_ref(), s, z))
+                    Weighted::LinearReLU(LinearReLU::new(&w, bias(&l.linear.bias).as_ref(), s, z))
                 }
                 Layer::Conv(c) => {
-                    let (s, z) = act_qparams(name, act);
+                    let (s, z) = act_qparams(&name, act);
                     let w = quantize_weight(q, &c.weight.get());
-                    QNode::Conv(Conv2d::new(&w, bias(&c.bias).as_ref(), c.options, s, z))
+                    Weighted::Conv(Conv2d::new(&w, bias(&c.bias).as_ref(), c.options, s, z))
                 }
                 Layer::ConvReLU(c) => {
-                    let (s, z) = act_qparams(name, act);
+                    let (s, z) = act_qparams(&name, act);
                     let w = quantize_weight(q, &c.conv.weight.get());
                     let b = bias(&c.conv.bias);
-                    QNode::ConvReLU(ConvReLU2d::new(&w, b.as_ref(), c.conv.options, s, z))
+                    Weighted::ConvReLU(ConvReLU2d::new(&w, b.as_ref(), c.conv.options, s, z))
                 }
-                Layer::BatchNorm(_) => QNode::Float {
-                    name: name.clone(),
-                    layer: copy(layer),
-                },
-                other => QNode::Either(copy(other)),
-            }
+                other => {
+                    return QNode::Float {
+                        name,
+                        layer: copy(other),
+                    }
+                }
+            };
+            QNode::Weighted { name, m }
         }
     }
 }
 
 /// A copy of a leaf layer (parameters shared).
-fn copy(layer: &Layer) -> Layer {
+pub(crate) fn copy(layer: &Layer) -> Layer {
     use super::tree::{copy_conv, copy_linear};
     match layer {
-        Layer::Seq(_) => unreachable!("leaves only"),
+        Layer::Seq(_) | Layer::Residual { .. } => unreachable!("leaves only"),
         Layer::Conv(c) => Layer::Conv(copy_conv(c)),
         Layer::ConvReLU(c) => Layer::ConvReLU(super::ConvReLU2d::new(copy_conv(&c.conv))),
         Layer::Linear(l) => Layer::Linear(copy_linear(l)),
@@ -160,35 +215,64 @@ fn flatten_q(x: &QTensor, f: &Flatten) -> QTensor {
     x.reshape(shape)
 }
 
-fn run(n: &QNode, x: QValue) -> QValue {
-    let quant = |x: QValue, what: &str| match x {
+fn quant(x: QValue, what: &str) -> QTensor {
+    match x {
         QValue::Quant(q) => q,
         QValue::Float(t) => panic!(
             "converted model: {what} expects a quantized input but got an f32 tensor of shape \
              {:?} (a QuantStub is missing before it)",
             t.shape()
         ),
-    };
+    }
+}
+
+/// The f32 tensor of a value, dequantizing a quantized one (at the entry of a layer left
+/// in f32).
+fn float(x: QValue) -> Tensor {
+    match x {
+        QValue::Float(t) => t,
+        QValue::Quant(q) => q.dequantize(),
+    }
+}
+
+fn run(n: &QNode, x: QValue) -> QValue {
     match n {
         QNode::Seq(c) => c.iter().fold(x, |h, c| run(c, h)),
-        QNode::Float { name, layer } => match x {
-            QValue::Float(t) => QValue::Float(float_forward(layer, &t)),
-            QValue::Quant(q) => panic!(
-                "converted model: layer {name:?} stays f32 (its qconfig is None) but got a \
-                 quantized tensor of shape {:?}: put a DeQuantStub before it and a QuantStub \
-                 after it",
-                q.shape()
-            ),
-        },
-        QNode::Quantize(m) => match x {
+        QNode::Residual {
+            main,
+            shortcut,
+            name,
+            add,
+        } => {
+            let out = main.iter().fold(x.clone(), |h, c| run(c, h));
+            let identity = match shortcut {
+                Some(s) => run(s, x),
+                None => x,
+            };
+            match add {
+                Some(f) => {
+                    let what = format!("the quantized add {name:?}");
+                    QValue::Quant(f.add_relu(&quant(out, &what), &quant(identity, &what)))
+                }
+                None => QValue::Float((&float(out) + &float(identity)).relu()),
+            }
+        }
+        QNode::Float { layer, .. } => QValue::Float(float_forward(layer, &float(x))),
+        QNode::Quantize { m, .. } => match x {
             QValue::Float(t) => QValue::Quant(m.forward(&t)),
             q => q,
         },
-        QNode::DeQuantize => QValue::Float(quant(x, "DeQuantize").dequantize()),
-        QNode::Linear(m) => QValue::Quant(m.forward(&quant(x, "quantized Linear"))),
-        QNode::LinearReLU(m) => QValue::Quant(m.forward(&quant(x, "quantized LinearReLU"))),
-        QNode::Conv(m) => QValue::Quant(m.forward(&quant(x, "quantized Conv2d"))),
-        QNode::ConvReLU(m) => QValue::Quant(m.forward(&quant(x, "quantized ConvReLU2d"))),
+        QNode::DeQuantize => QValue::Float(float(x)),
+        QNode::Weighted { name, m } => {
+            let what = format!("the quantized layer {name:?}");
+            let q = quant(x, &what);
+            QValue::Quant(match m {
+                Weighted::Linear(m) => m.forward(&q),
+                Weighted::LinearReLU(m) => m.forward(&q),
+                Weighted::Conv(m) => m.forward(&q),
+                Weighted::ConvReLU(m) => m.forward(&q),
+            })
+        }
         QNode::Either(layer) => match x {
             QValue::Float(t) => QValue::Float(float_forward(layer, &t)),
             QValue::Quant(q) => QValue::Quant(match layer {
@@ -213,8 +297,7 @@ impl QuantizedModel {
     ///
     /// # Panics
     /// If the output is quantized (the model must end in a `DeQuantStub`), or as the
-    /// layers do (a quantized layer given an f32 tensor, an f32 layer given a quantized
-    /// one: stubs missing).
+    /// layers do (a quantized layer given an f32 tensor: a `QuantStub` missing).
     pub fn forward(&self, x: &Tensor) -> Tensor {
         match self.forward_value(QValue::Float(x.clone())) {
             QValue::Float(t) => t,
@@ -230,9 +313,10 @@ impl QuantizedModel {
 /// `torch.ao.quantization.convert` (eager mode): every observed `QuantStub`, `Conv2d`,
 /// `Linear`, `ConvReLU2d` and `LinearReLU` becomes its quantized module, its weight
 /// quantized by a fresh weight observer of its qconfig and its output qparams taken from
-/// its activation observer; `DeQuantStub` becomes `DeQuantize`; `ReLU`, pooling and
+/// its activation observer; a residual block's `FloatFunctional` becomes a `QFunctional`
+/// (`quantized::add_relu`); `DeQuantStub` becomes `DeQuantize`; `ReLU`, pooling and
 /// `Flatten` run quantized on quantized values; layers whose qconfig is `None` (and
-/// unfused batch norms) stay f32.
+/// unfused batch norms) stay f32, dequantizing a quantized input (see the module docs).
 ///
 /// An observer that saw no data gives PyTorch's defaults (scale 1, zero point 0) with its
 /// warning.

@@ -5,7 +5,7 @@
 use super::modules::{ConvReLU2d, LinearReLU};
 use super::tree::Layer;
 use tessera_core::{DType, Tensor};
-use tessera_nn::{BatchNorm2d, Conv2d, Module, Sequential, Slot};
+use tessera_nn::{BatchNorm2d, Conv2d, Identity, Module, Sequential, Slot};
 
 /// PyTorch's `fuse_conv_bn_weights` in f32: with `r = 1 / sqrt(running_var + eps)` (eps
 /// rounded to f32), `w' = w * (gamma * r)` per output channel and
@@ -94,18 +94,67 @@ fn fold(conv: &Conv2d, bn: &BatchNorm2d) -> Conv2d {
 fn at<'a>(root: &'a mut Layer, path: &str) -> &'a mut Layer {
     let mut node = root;
     for part in path.split('.') {
-        node = match node {
-            Layer::Seq(children) => {
-                &mut children
-                    .iter_mut()
-                    .find(|(n, _)| n == part)
-                    .unwrap_or_else(|| panic!("fuse_modules: no module named {path:?}"))
-                    .1
-            }
+        let children: Vec<&mut (String, Layer)> = match node {
+            Layer::Seq(children) => children.iter_mut().collect(),
+            Layer::Residual { main, shortcut, .. } => main
+                .iter_mut()
+                .chain(shortcut.iter_mut().map(|b| &mut **b))
+                .collect(),
             _ => panic!("fuse_modules: no module named {path:?}"),
         };
+        node = &mut children
+            .into_iter()
+            .find(|(n, _)| n == part)
+            .unwrap_or_else(|| panic!("fuse_modules: no module named {path:?}"))
+            .1;
     }
     node
+}
+
+fn kind(l: &Layer) -> &'static str {
+    match l {
+        Layer::Conv(_) => "Conv2d",
+        Layer::BatchNorm(_) => "BatchNorm2d",
+        Layer::ReLU => "ReLU",
+        Layer::Linear(_) => "Linear",
+        _ => "other",
+    }
+}
+
+/// The fused layer of a group (`layers` in the group's order, named by `group`).
+fn fuse_layers(op: &str, group: &[&str], layers: Vec<Layer>) -> Layer {
+    let kinds: Vec<&'static str> = layers.iter().map(kind).collect();
+    let mut it = layers.into_iter();
+    let (first, second) = (it.next(), it.next());
+    match (kinds.as_slice(), first, second) {
+        (["Conv2d", "BatchNorm2d"], Some(Layer::Conv(c)), Some(Layer::BatchNorm(b))) => {
+            Layer::Conv(fold(&c, &b))
+        }
+        (["Conv2d", "BatchNorm2d", "ReLU"], Some(Layer::Conv(c)), Some(Layer::BatchNorm(b))) => {
+            Layer::ConvReLU(ConvReLU2d::new(fold(&c, &b)))
+        }
+        (["Conv2d", "ReLU"], Some(Layer::Conv(c)), _) => Layer::ConvReLU(ConvReLU2d::new(c)),
+        (["Linear", "ReLU"], Some(Layer::Linear(l)), _) => Layer::LinearReLU(LinearReLU::new(l)),
+        _ => panic!(
+            "{op}: cannot fuse {group:?} of types {kinds:?} (supported: Conv2d+BatchNorm2d, \
+             Conv2d+BatchNorm2d+ReLU, Conv2d+ReLU, Linear+ReLU)"
+        ),
+    }
+}
+
+/// Fuses one group of sibling modules given by `(name, module)`: the fused module in the
+/// first one's place and `Identity` in the others' (what `fuse_modules` does to a group),
+/// for models that put the results back into their own fields
+/// ([`QuantizableResNet::fuse_model`](crate::models::QuantizableResNet::fuse_model)).
+///
+/// # Panics
+/// As [`fuse_modules`].
+pub(crate) fn fuse_group(op: &str, group: &[(&str, &dyn Module)]) -> Vec<Box<dyn Module>> {
+    let names: Vec<&str> = group.iter().map(|g| g.0).collect();
+    let layers = group.iter().map(|(n, m)| Layer::of(op, n, *m)).collect();
+    let mut out = vec![fuse_layers(op, &names, layers).into_module()];
+    out.extend((1..group.len()).map(|_| Box::new(Identity) as Box<dyn Module>));
+    out
 }
 
 /// `torch.ao.quantization.fuse_modules(model, modules_to_fuse)` (eval mode): each group of
@@ -113,50 +162,27 @@ fn at<'a>(root: &'a mut Layer, path: &str) -> &'a mut Layer {
 /// becomes one module in the first name's place (the batch norm folded into the
 /// convolution by [`fuse_conv_bn_weights`]) and `Identity` in the others', as in PyTorch.
 /// Returns a new model (a `Sequential` tree) sharing the unfused parameters with `model`.
+/// (A [`QuantizableResNet`](crate::models::QuantizableResNet) fuses with its own
+/// `fuse_model`.)
 ///
 /// # Panics
 /// On an unknown name, a group of other types, a batch norm in training mode ("Fusion
-/// only for eval!"), or a module the eager flow does not support.
+/// only for eval!"), a model that is not a `Sequential`, or a module the eager flow does
+/// not support.
 pub fn fuse_modules(model: &dyn Module, groups: &[&[&str]]) -> Sequential {
     let op = "fuse_modules";
-    let mut root = Layer::of(op, "", model);
     assert!(
-        matches!(root, Layer::Seq(_)),
-        "{op}: the model must be a Sequential tree"
+        model.as_any().is_some_and(|a| a.is::<Sequential>()),
+        "{op}: the model must be a Sequential tree, got {}",
+        model.type_name()
     );
+    let mut root = Layer::of(op, "", model);
     for group in groups {
-        let kinds: Vec<&'static str> = group
+        let layers = group
             .iter()
-            .map(|p| match at(&mut root, p) {
-                Layer::Conv(_) => "Conv2d",
-                Layer::BatchNorm(_) => "BatchNorm2d",
-                Layer::ReLU => "ReLU",
-                Layer::Linear(_) => "Linear",
-                _ => "other",
-            })
+            .map(|p| std::mem::replace(at(&mut root, p), Layer::Identity))
             .collect();
-        let first = std::mem::replace(at(&mut root, group[0]), Layer::Identity);
-        let second = group
-            .get(1)
-            .map(|p| std::mem::replace(at(&mut root, p), Layer::Identity));
-        let fused = match (kinds.as_slice(), first, second) {
-            (["Conv2d", "BatchNorm2d"], Layer::Conv(c), Some(Layer::BatchNorm(b))) => {
-                Layer::Conv(fold(&c, &b))
-            }
-            (["Conv2d", "BatchNorm2d", "ReLU"], Layer::Conv(c), Some(Layer::BatchNorm(b))) => {
-                Layer::ConvReLU(ConvReLU2d::new(fold(&c, &b)))
-            }
-            (["Conv2d", "ReLU"], Layer::Conv(c), _) => Layer::ConvReLU(ConvReLU2d::new(c)),
-            (["Linear", "ReLU"], Layer::Linear(l), _) => Layer::LinearReLU(LinearReLU::new(l)),
-            _ => panic!(
-                "{op}: cannot fuse {group:?} of types {kinds:?} (supported: Conv2d+BatchNorm2d, \
-                 Conv2d+BatchNorm2d+ReLU, Conv2d+ReLU, Linear+ReLU)"
-            ),
-        };
-        *at(&mut root, group[0]) = fused;
-        for p in &group[1..] {
-            *at(&mut root, p) = Layer::Identity;
-        }
+        *at(&mut root, group[0]) = fuse_layers(op, group, layers);
     }
     match root {
         Layer::Seq(children) => {

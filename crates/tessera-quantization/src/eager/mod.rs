@@ -24,23 +24,35 @@
 //!
 //! As in PyTorch's eager mode, the model says where tensors are quantized and
 //! dequantized with [`QuantStub`] and [`DeQuantStub`]; layers whose qconfig resolves to
-//! `None` stay f32 (put a `DeQuantStub` before and a `QuantStub` after them).
+//! `None` stay f32 (see "Layers left in f32" below: a `QuantStub` is needed after them when
+//! quantized layers follow).
 //!
 //! # What a model may contain
 //! `Sequential` (nested), `Conv2d`, `Linear`, `BatchNorm2d` (folded by [`fuse_modules`]),
 //! `ReLU`, `MaxPool2d`, `AdaptiveAvgPool2d`, `Flatten`, `Identity`, [`QuantStub`],
-//! [`DeQuantStub`] and the fused [`ConvReLU2d`] and [`LinearReLU`]. A module with its own
-//! `forward` cannot be followed (tessera-nn has no forward hooks), so the flow panics on
-//! anything else and names it. The copies these functions make share the parameters'
-//! storage with the original model.
+//! [`DeQuantStub`], the fused [`ConvReLU2d`] and [`LinearReLU`], and the quantizable
+//! models of [`crate::models`] (a ResNet's residual blocks, whose add goes through a
+//! [`FloatFunctional`]). A module with its own `forward` cannot be followed (tessera-nn has
+//! no forward hooks), so the flow knows each of these types' forward and panics on anything
+//! else, naming it. The copies these functions make share the parameters' storage with
+//! the original model.
+//!
+//! # Layers left in f32
+//! A layer whose qconfig resolves to `None` stays f32. Given a quantized input it
+//! dequantizes it first (as FX-mode `convert` inserts a `dequantize`; PyTorch's eager
+//! mode would fail there), so trailing layers (a classifier head) can be left in f32
+//! by name alone. The way back, f32 into a quantized layer, needs a [`QuantStub`] (its
+//! observer gives the qparams); without one the converted model panics and says so.
 
 mod convert;
 mod fuse;
 mod modules;
 mod prepare;
+mod state;
 mod tree;
 
 pub use convert::{convert, QValue, QuantizedModel};
+pub(crate) use fuse::fuse_group;
 pub use fuse::{fuse_conv_bn_weights, fuse_modules};
-pub use modules::{ConvReLU2d, DeQuantStub, LinearReLU, QuantStub};
+pub use modules::{ConvReLU2d, DeQuantStub, FloatFunctional, LinearReLU, QuantStub};
 pub use prepare::{prepare, PreparedModel};

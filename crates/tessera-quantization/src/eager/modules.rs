@@ -28,6 +28,44 @@ macro_rules! identity_module {
 }
 identity_module!(QuantStub, DeQuantStub);
 
+/// `torch.ao.nn.quantized.FloatFunctional`: the f32 `add` and `add_relu` of a model, as a
+/// module so that `prepare` can observe its output and `convert` can make it a
+/// [`QFunctional`](crate::nn::quantized::QFunctional) (the residual add of a ResNet block).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FloatFunctional;
+
+impl FloatFunctional {
+    /// `a + b`.
+    ///
+    /// # Panics
+    /// As tensor addition (shapes that do not broadcast, ...).
+    pub fn add(&self, a: &Tensor, b: &Tensor) -> Tensor {
+        a + b
+    }
+
+    /// `relu(a + b)`.
+    ///
+    /// # Panics
+    /// As tensor addition.
+    pub fn add_relu(&self, a: &Tensor, b: &Tensor) -> Tensor {
+        (a + b).relu()
+    }
+}
+
+impl Module for FloatFunctional {
+    /// # Panics
+    /// Always, as PyTorch's raises: use [`FloatFunctional::add`] or
+    /// [`FloatFunctional::add_relu`].
+    fn forward(&self, _x: &Tensor) -> Tensor {
+        panic!(
+            "FloatFunctional is not intended to use the 'forward'. Please use the underlying \
+             operation (add, add_relu)"
+        )
+    }
+    fn visit<'a>(&'a self, _f: &mut dyn FnMut(Member<'a>)) {}
+    tessera_nn::as_dyn!();
+}
+
 /// `torch.ao.nn.intrinsic.ConvReLU2d`: a convolution followed by ReLU, one module for
 /// quantization (child `"0"` is the convolution, with any batch norm already folded in, and
 /// `"1"` the ReLU, as PyTorch names them).

@@ -1,7 +1,8 @@
 //! Copies of the supported layers (sharing their parameters' storage), found by downcasting
 //! `&dyn Module` through `Module::as_any`.
 
-use super::modules::{ConvReLU2d, DeQuantStub, LinearReLU, QuantStub};
+use super::modules::{ConvReLU2d, DeQuantStub, FloatFunctional, LinearReLU, QuantStub};
+use crate::models::{QuantizableBasicBlock, QuantizableResNet, LAYER_NAMES};
 use tessera_nn::{
     AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Identity, Linear, MaxPool2d, Module, ReLU,
     Sequential,
@@ -9,7 +10,16 @@ use tessera_nn::{
 
 /// The layers the eager flow knows, each a copy of the model's (sharing slots).
 pub(crate) enum Layer {
+    /// Children run in order (a `Sequential`, or a quantizable model's forward), by name.
     Seq(Vec<(String, Layer)>),
+    /// A residual block: `add_relu(main(x), shortcut(x))` (`shortcut` the identity when
+    /// absent), the add through the `FloatFunctional` named `add` (a
+    /// `QuantizableBasicBlock`).
+    Residual {
+        main: Vec<(String, Layer)>,
+        shortcut: Option<Box<(String, Layer)>>,
+        add: String,
+    },
     Conv(Conv2d),
     ConvReLU(ConvReLU2d),
     Linear(Linear),
@@ -64,21 +74,55 @@ impl Layer {
                 m.type_name()
             )
         });
+        let child = |n: &str, c: &dyn Module| -> (String, Layer) {
+            let full = if name.is_empty() {
+                n.to_string()
+            } else {
+                format!("{name}.{n}")
+            };
+            (n.to_string(), Layer::of(op, &full, c))
+        };
         if any.is::<Sequential>() {
             return Layer::Seq(
                 m.named_children()
                     .into_iter()
-                    .map(|(n, c)| {
-                        let full = if name.is_empty() {
-                            n.clone()
-                        } else {
-                            format!("{name}.{n}")
-                        };
-                        let l = Layer::of(op, &full, c);
-                        (n, l)
-                    })
+                    .map(|(n, c)| child(&n, c))
                     .collect(),
             );
+        }
+        if let Some(r) = any.downcast_ref::<QuantizableResNet>() {
+            // The forward's order: quant, stem, stages, avgpool, flatten, fc, dequant.
+            let mut seq = vec![
+                child("quant", &r.quant),
+                child("conv1", &*r.conv1),
+                child("bn1", &*r.bn1),
+                child("relu", &*r.relu),
+                child("maxpool", &r.maxpool),
+            ];
+            for (n, l) in LAYER_NAMES.iter().zip(&r.layers) {
+                seq.push(child(n, l));
+            }
+            seq.push(child("avgpool", &r.avgpool));
+            seq.push(("flatten".into(), Layer::Flatten(Flatten::default())));
+            seq.push(child("fc", &r.fc));
+            seq.push(child("dequant", &r.dequant));
+            return Layer::Seq(seq);
+        }
+        if let Some(b) = any.downcast_ref::<QuantizableBasicBlock>() {
+            return Layer::Residual {
+                main: vec![
+                    child("conv1", &*b.conv1),
+                    child("bn1", &*b.bn1),
+                    child("relu", &*b.relu),
+                    child("conv2", &*b.conv2),
+                    child("bn2", &*b.bn2),
+                ],
+                shortcut: b
+                    .downsample
+                    .as_ref()
+                    .map(|d| Box::new(child("downsample", &**d))),
+                add: "add_relu".into(),
+            };
         }
         if let Some(c) = any.downcast_ref::<Conv2d>() {
             return Layer::Conv(copy_conv(c));
@@ -119,7 +163,8 @@ impl Layer {
         panic!(
             "{op}: module {name:?} of type {} is not supported by the eager flow (Sequential, \
              Conv2d, Linear, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten, \
-             Identity, QuantStub, DeQuantStub, ConvReLU2d, LinearReLU)",
+             Identity, QuantStub, DeQuantStub, ConvReLU2d, LinearReLU, QuantizableResNet, \
+             QuantizableBasicBlock)",
             m.type_name()
         )
     }
@@ -129,10 +174,29 @@ impl Layer {
         match self {
             Layer::Seq(children) => {
                 let mut s = Sequential::new();
-                for (_, c) in children {
+                for (i, (n, c)) in children.into_iter().enumerate() {
+                    assert!(
+                        n == i.to_string(),
+                        "fuse_modules: cannot rebuild a model whose children are named \
+                         ({n:?}) rather than numbered; fuse a QuantizableResNet with its \
+                         fuse_model"
+                    );
                     s.push(c.into_module());
                 }
                 Box::new(s)
+            }
+            Layer::Residual { main, shortcut, .. } => {
+                let mut main = main.into_iter().map(|(_, l)| l.into_module());
+                let mut next = || main.next().expect("a residual block has five modules");
+                Box::new(QuantizableBasicBlock {
+                    conv1: next(),
+                    bn1: next(),
+                    relu: next(),
+                    conv2: next(),
+                    bn2: next(),
+                    downsample: shortcut.map(|b| b.1.into_module()),
+                    add_relu: FloatFunctional,
+                })
             }
             Layer::Conv(c) => Box::new(c),
             Layer::ConvReLU(c) => Box::new(c),
