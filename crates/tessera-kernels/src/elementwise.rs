@@ -28,13 +28,14 @@ macro_rules! unary_kernels {
         );
     };
     (
-        $kernel:ident, $f32core:path, $f64core:path, [$($hard:expr)?],
+        $kernel:ident, $f32core:path, $f64core:path, [$($hard:expr)?] $({ interleave: $il:expr })?,
         $name32:ident, $inplace32:ident, $name64:ident, $inplace64:ident,
         $what:literal, $acc32:literal, $acc64:literal, $special:literal
     ) => {
         struct $kernel;
         impl Unary for $kernel {
             $(const F32_HARD_CASES: &'static [(u32, u32)] = $hard;)?
+            $(const INTERLEAVE: bool = $il;)?
             #[inline(always)]
             fn f32_core<S: crate::simd::Lanes>(
                 x: crate::simd::vec::Fv<S>,
@@ -104,6 +105,7 @@ unary_kernels!(
     Log1p,
     log_t16::log1p_f32_cr,
     log::log1p_f64_lanes,
+    [] { interleave: false },
     log1p_f32,
     log1p_f32_inplace,
     log1p_f64,
@@ -117,6 +119,7 @@ unary_kernels!(
     Log,
     log_t16::log_f32_cr,
     log::log_f64_lanes,
+    [] { interleave: false },
     log_f32,
     log_f32_inplace,
     log_f64,
