@@ -91,6 +91,14 @@ pub(crate) trait Unary {
     /// rounded results: `(input bits, result bits)`, sorted by input. Found by the exhaustive
     /// sweep (`crates/tessera-accuracy`), which proves the list complete.
     const F32_HARD_CASES: &'static [(u32, u32)] = &[];
+    /// Whether the slice driver may load the next vector before the current one is stored
+    /// (two independent chains per iteration, which most cores need to keep the FMA units
+    /// busy). `false` for cores with a rare accurate path inlined behind a branch (`log`,
+    /// `log1p`): a vector loaded early lives across that path, LLVM keeps it on the stack,
+    /// and the 64-byte store and reload in the hot loop cost 2-3x whenever the stack is not
+    /// 64-byte aligned (measured: f32 `log` 0.54 against 1.50 Gelem/s per thread, decided
+    /// by the caller's stack offset; BENCHMARKS.md, section 1).
+    const INTERLEAVE: bool = true;
 }
 
 /// Half-width, in f64 ULPs, of the window around an f32 rounding boundary in which results
@@ -163,15 +171,24 @@ impl<T: Elem, K: Unary> LanesOp for Map<T, K> {
         // SAFETY: the callers pass pointers valid for `len` elements; every access below is
         // at an index < len, or inside the stack buffer.
         unsafe {
-            // Two vectors per iteration: independent chains the core can overlap.
+            // Two vectors per iteration: independent chains the core can overlap, or (see
+            // `Unary::INTERLEAVE`) one after the other; the store to `dst` keeps LLVM from
+            // hoisting the next load above it, since `src` may alias `dst`.
             while i + 2 * n <= self.len {
                 prefetch_ahead(self.src.add(i), self.dst.add(i), 2 * n);
-                let v0 = T::load(s, self.src.add(i));
-                let v1 = T::load(s, self.src.add(i + n));
-                let y0 = Self::apply(s, v0);
-                let y1 = Self::apply(s, v1);
-                T::store(s, y0, self.dst.add(i));
-                T::store(s, y1, self.dst.add(i + n));
+                if K::INTERLEAVE || !T::IS_F32 {
+                    let v0 = T::load(s, self.src.add(i));
+                    let v1 = T::load(s, self.src.add(i + n));
+                    let y0 = Self::apply(s, v0);
+                    let y1 = Self::apply(s, v1);
+                    T::store(s, y0, self.dst.add(i));
+                    T::store(s, y1, self.dst.add(i + n));
+                } else {
+                    let y0 = Self::apply(s, T::load(s, self.src.add(i)));
+                    T::store(s, y0, self.dst.add(i));
+                    let y1 = Self::apply(s, T::load(s, self.src.add(i + n)));
+                    T::store(s, y1, self.dst.add(i + n));
+                }
                 i += 2 * n;
             }
             while i + n <= self.len {
