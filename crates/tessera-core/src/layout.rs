@@ -294,7 +294,68 @@ impl Layout {
         }
     }
 
-    /// Copies the viewed elements out of `data` in row-major order.
+    /// The dims with size-1 dims dropped and each dim merged into the one before it where
+    /// the two step as one (`stride[d - 1] == shape[d] * stride[d]`): the same elements
+    /// in the same order, in fewer and longer runs (a permuted `[N, C, H, W]` summed over
+    /// `C` walks runs of `H * W`). At least one dim.
+    fn coalesced(&self) -> (Vec<usize>, Vec<usize>) {
+        let mut shape: Vec<usize> = Vec::with_capacity(self.rank().max(1));
+        let mut strides: Vec<usize> = Vec::with_capacity(self.rank().max(1));
+        for (&n, &st) in self.shape.iter().zip(&self.strides) {
+            if n == 1 {
+                continue;
+            }
+            match (shape.last_mut(), strides.last_mut()) {
+                (Some(ln), Some(ls)) if *ls == n * st => {
+                    *ln *= n;
+                    *ls = st;
+                }
+                _ => {
+                    shape.push(n);
+                    strides.push(st);
+                }
+            }
+        }
+        if shape.is_empty() {
+            shape.push(1);
+            strides.push(0);
+        }
+        (shape, strides)
+    }
+
+    /// Calls `f(start, stride, len)` for each run of the innermost coalesced dim, in
+    /// row-major order: the run is the elements `start + j * stride`, `j < len`.
+    fn for_each_run(&self, mut f: impl FnMut(usize, usize, usize)) {
+        if self.numel == 0 {
+            return;
+        }
+        let (shape, strides) = self.coalesced();
+        let rank = shape.len();
+        let (inner, inner_stride) = (shape[rank - 1], strides[rank - 1]);
+        let mut idx = vec![0usize; rank - 1];
+        let mut base = self.offset;
+        loop {
+            f(base, inner_stride, inner);
+            // Advance the outer multi-index like an odometer.
+            let mut d = rank - 1;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                base += strides[d];
+                if idx[d] < shape[d] {
+                    break;
+                }
+                base -= strides[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// Copies the viewed elements out of `data` in row-major order: one copy per run of
+    /// contiguous elements, a fill per broadcast run, a strided walk otherwise.
     pub fn gather<T: Copy>(&self, data: &[T]) -> Vec<T> {
         if let Some(r) = self.contiguous_range() {
             return data[r].to_vec();
@@ -307,7 +368,11 @@ impl Layout {
                 self.shape
             )
         });
-        self.for_each_index(|i| out.push(data[i]));
+        self.for_each_run(|at, stride, len| match stride {
+            1 => out.extend_from_slice(&data[at..at + len]),
+            0 => out.extend(std::iter::repeat_n(data[at], len)),
+            _ => out.extend(data[at..=at + (len - 1) * stride].iter().step_by(stride)),
+        });
         out
     }
 
@@ -360,9 +425,16 @@ impl Layout {
             return;
         }
         let mut k = 0;
-        self.for_each_index(|i| {
-            data[i] = values[k];
-            k += 1;
+        self.for_each_run(|at, stride, len| {
+            let v = &values[k..k + len];
+            if stride == 1 {
+                data[at..at + len].copy_from_slice(v);
+            } else {
+                for (j, &x) in v.iter().enumerate() {
+                    data[at + j * stride] = x;
+                }
+            }
+            k += len;
         });
     }
 
@@ -435,6 +507,54 @@ mod tests {
                 l.gather_into(&data, c * chunk, o);
             }
             assert_eq!(out, full, "chunk {chunk}");
+        }
+    }
+
+    /// Every element of `l` by its multi-index, the slow obvious way.
+    fn naive_gather(l: &Layout, data: &[i32]) -> Vec<i32> {
+        let mut out = vec![];
+        let n = l.numel();
+        for k in 0..n {
+            let (mut rem, mut at) = (k, l.offset());
+            for d in (0..l.rank()).rev() {
+                at += rem % l.shape()[d] * l.strides()[d];
+                rem /= l.shape()[d];
+            }
+            out.push(data[at]);
+        }
+        out
+    }
+
+    #[test]
+    fn gather_and_scatter_over_merged_runs_match_the_naive_walk() {
+        let data: Vec<i32> = (0..400).collect();
+        let cases = [
+            // permuted [2, 3, 4, 5] -> [3, 2, 4, 5]: runs of 20
+            Layout::new(vec![3, 2, 4, 5], vec![20, 60, 5, 1], 0),
+            // broadcast inner and outer dims, size-1 dims with odd strides
+            Layout::new(vec![2, 1, 3, 4], vec![0, 77, 4, 0], 5),
+            Layout::new(vec![1, 4, 1, 3], vec![9, 3, 1, 1], 2),
+            // a transpose: strided inner runs
+            Layout::new(vec![5, 6], vec![1, 5], 1),
+            // narrowed rows: contiguous runs that do not merge
+            Layout::new(vec![4, 3, 2], vec![30, 10, 1], 7),
+            // one element, rank 0, empty
+            Layout::new(vec![], vec![], 11),
+            Layout::new(vec![1, 1], vec![5, 5], 3),
+            Layout::new(vec![3, 0, 2], vec![2, 6, 1], 0),
+        ];
+        for l in &cases {
+            let want = naive_gather(l, &data);
+            assert_eq!(l.gather(&data), want, "{l:?}");
+            // Scatter the gathered values back into zeros: each viewed slot gets its
+            // value (broadcast slots are written repeatedly with the same one).
+            if !l.strides().contains(&0) {
+                let mut dst = vec![-1; 400];
+                l.scatter(&mut dst, &want);
+                let mut seen = vec![-1; 400];
+                l.for_each_index(|i| seen[i] = data[i]);
+                assert_eq!(dst, seen, "{l:?}");
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! A reused output buffer never shows its old values: the cache is filled with buffers of
 //! a poison value, then every driver that may take one (unary float and dtype-keeping ops,
-//! binary ops with every operand layout, the row ops) runs on inputs whose results cannot
+//! binary ops with every operand layout, the row ops, `where`) runs on inputs whose results cannot
 //! be the poison. One test in its own binary, so no other test takes the buffers.
 
 use tessera_core::{release_cached_buffers, DType, Tensor};
@@ -9,8 +9,9 @@ const POISON: f64 = 12345.0;
 
 /// An op run on the test's inputs.
 type Case<'a> = Box<dyn Fn() -> Tensor + 'a>;
-/// Large enough to go through the cache (2 MiB of f32).
-const N: usize = 1 << 19;
+/// Large enough to go through the cache (2 MiB of f32), and a mid size (256 KiB of f32)
+/// that takes a kept buffer too.
+const SIZES: [usize; 2] = [1 << 19, 1 << 16];
 
 /// Drops `count` storages of `n` poison values of `dtype` into the cache; returns their
 /// addresses.
@@ -41,12 +42,16 @@ fn assert_clean(what: &str, t: &Tensor) {
 #[test]
 fn reused_buffers_never_leak_old_values() {
     release_cached_buffers();
-    for dtype in [DType::F32, DType::F64] {
+    for (dtype, n) in [DType::F32, DType::F64]
+        .into_iter()
+        .flat_map(|d| SIZES.map(|n| (d, n)))
+    {
         // Inputs in [0, 1): no result below can be 12345.
-        let x = Tensor::linspace_dtype(0.0, 0.999, N, dtype);
-        let m = x.reshape([1024, N / 1024]);
-        let strided = m.t(); // [N/1024, 1024], not contiguous
-        let row = Tensor::linspace_dtype(0.0, 0.5, N / 1024, dtype);
+        let x = Tensor::linspace_dtype(0.0, 0.999, n, dtype);
+        let m = x.reshape([1024, n / 1024]);
+        let strided = m.t(); // [n/1024, 1024], not contiguous
+        let row = Tensor::linspace_dtype(0.0, 0.5, n / 1024, dtype);
+        let mask = x.gt(0.5);
 
         let cases: Vec<(&str, Case)> = vec![
             ("expm1 contiguous", Box::new(|| x.expm1())),
@@ -63,11 +68,12 @@ fn reused_buffers_never_leak_old_values() {
                 Box::new(|| strided.maximum(strided.contiguous())),
             ),
             ("softmax last dim", Box::new(|| m.softmax(-1))),
+            ("where with a value", Box::new(|| x.where_(&mask, 0.0))),
             ("log_softmax first dim", Box::new(|| m.log_softmax(0))),
         ];
         let mut reused = 0;
         for (what, run) in &cases {
-            let kept = poison_cache(N, dtype, 4);
+            let kept = poison_cache(n, dtype, 4);
             let y = run();
             if kept.contains(&data_ptr(&y)) {
                 reused += 1;
@@ -80,12 +86,12 @@ fn reused_buffers_never_leak_old_values() {
         // with a temporary, like `div` of a sum, may put the temporary there instead).
         assert!(
             reused >= cases.len() - 2,
-            "{dtype}: only {reused} of {} results reused a kept buffer",
+            "{dtype}, {n} elements: only {reused} of {} results reused a kept buffer",
             cases.len()
         );
     }
     // Zero-size and 0-dim results take no buffer and still come out right.
-    poison_cache(N, DType::F32, 2);
+    poison_cache(SIZES[0], DType::F32, 2);
     assert_eq!(Tensor::zeros(&[0, 5]).exp().shape(), &[0, 5]);
     assert_eq!(Tensor::zeros(&[]).expm1().item::<f32>(), 0.0);
     release_cached_buffers();

@@ -4,7 +4,7 @@
 //! - [`pool`]: the rayon pool ([`set_num_threads`]) and the parallel loops ops run their
 //!   kernels in. Work under [`PARALLEL_THRESHOLD`] elements stays on the calling thread.
 //! - [`Output`]: the buffer an op writes its result into. Large outputs get huge pages;
-//!   the elementwise drivers may reuse a dropped tensor's buffer (up to 256 MiB kept, see
+//!   the elementwise drivers may reuse a dropped tensor's buffer (from 128 KiB, up to 64 buffers and 256 MiB kept, see
 //!   [`release_cached_buffers`]), and only they, because they write every element; every
 //!   other caller gets zeroed memory.
 //! - [`scratch`]: working memory kept per thread between calls (linalg's factorizations),

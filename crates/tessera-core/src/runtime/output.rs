@@ -2,7 +2,8 @@
 //!
 //! Allocation policy (measured on the benchmark machines, see BENCHMARKS.md):
 //! - Outputs under 2 MiB come zeroed from the allocator (`calloc`), which reuses small
-//!   blocks well.
+//!   blocks well, unless a dropped tensor's buffer of nearly that size is kept (from
+//!   128 KiB, see below).
 //! - Outputs of 2 MiB and more ask Linux for transparent huge pages, as NumPy does: with
 //!   4 KiB pages, the page faults of a fresh 40 MB output cost more than computing `expm1`
 //!   on it.
@@ -17,7 +18,8 @@
 //!   (`y[i] = f(x[i])`); the test `reused_buffers_never_leak_old_values` poisons the cache
 //!   and runs every such driver, contiguous, strided, broadcast and empty. Everything else,
 //!   including every crate outside core, gets zeroed memory ([`Output::zeroed`]): a kept
-//!   buffer zeroed in parallel (cheaper than a fresh one's page faults), or a fresh one.
+//!   buffer zeroed (in parallel from 2 MiB; cheaper than a fresh one's page faults), or a
+//!   fresh one.
 
 use super::buffers;
 use super::pool::{chunk_len, on_foreign_worker, pool};
@@ -110,15 +112,17 @@ fn allocate<T: StorageElement>(op: &str, n: usize, reuse: bool) -> Vec<T> {
     let bytes = n
         .checked_mul(std::mem::size_of::<T>())
         .unwrap_or_else(|| oom());
+    if bytes >= buffers::MIN_BYTES {
+        if let Some(mut v) = buffers::take::<T>(n) {
+            if !reuse {
+                // Mapped and likely cached: zeroing it costs less than a fresh buffer's faults.
+                fill_default(&mut v);
+            }
+            return v;
+        }
+    }
     if bytes < HUGE_OUTPUT {
         return try_zeroed(n).unwrap_or_else(|| oom());
-    }
-    if let Some(mut v) = buffers::take::<T>(n) {
-        if !reuse {
-            // Mapped and likely cached: zeroing it costs less than a fresh buffer's faults.
-            fill_default(&mut v);
-        }
-        return v;
     }
     if bytes >= FRESH_PAGES {
         // Advised to use huge pages by `try_zeroed`.
@@ -143,10 +147,10 @@ fn allocate<T: StorageElement>(op: &str, n: usize, reuse: bool) -> Vec<T> {
     v
 }
 
-/// Sets every element to `T::default()`, across the pool.
+/// Sets every element to `T::default()`, across the pool when large.
 fn fill_default<T: StorageElement>(v: &mut [T]) {
     let zero = |chunk: &mut [T]| chunk.fill(T::default());
-    if on_foreign_worker() {
+    if on_foreign_worker() || std::mem::size_of_val(v) < HUGE_OUTPUT {
         zero(v);
     } else {
         let c = chunk_len(v.len());

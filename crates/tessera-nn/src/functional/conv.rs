@@ -464,7 +464,8 @@ pub(super) fn backward_kernel<T: Float + Default>(
             }
         }
     };
-    let mut dx = want_x.then(|| vec![T::ZERO; g.n * g.c * g.h * g.w]);
+    let mut dx =
+        want_x.then(|| Output::<T>::zeroed("conv2d backward", g.n * g.c * g.h * g.w).into_vec());
     let mut dw = vec![T::ZERO; if want_w { wlen } else { 0 }];
     if pairs == 0 || plane == 0 || hwo == 0 {
         return (dx, want_w.then(|| vec![T::ZERO; wlen]));
@@ -500,6 +501,29 @@ pub(super) fn backward_kernel<T: Float + Default>(
         }
     }
     (dx, want_w.then_some(dw))
+}
+
+/// The bias gradient: the sum of each output channel's planes of `gy` (`[N, O, Ho, Wo]`,
+/// contiguous), each plane summed in eight lanes (which the compiler vectorizes) and the
+/// planes in f64. Written out because `gy.sum_dim([0, 2, 3])` permutes and copies all of
+/// `gy` first.
+fn bias_grad<T: Float>(g: &Geom, gy: &[T]) -> Vec<T> {
+    let hwo = g.hwo();
+    let mut acc = vec![0.0f64; g.o];
+    if hwo > 0 {
+        for (i, plane) in gy.chunks_exact(hwo).enumerate() {
+            let mut lanes = [T::ZERO; 8];
+            let mut chunks = plane.chunks_exact(8);
+            for c in &mut chunks {
+                for (l, &v) in lanes.iter_mut().zip(c) {
+                    *l += v;
+                }
+            }
+            let rest: f64 = chunks.remainder().iter().map(|v| v.to_f64()).sum();
+            acc[i % g.o] += lanes.iter().map(|v| v.to_f64()).sum::<f64>() + rest;
+        }
+    }
+    acc.into_iter().map(T::from_f64).collect()
 }
 
 /// 2-D convolution (`F.conv2d(input, weight, bias, stride, padding, dilation, groups)`):
@@ -610,7 +634,10 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             });
             let mut grads = vec![wdx.or(dx), dw];
             if inp.len() == 3 {
-                grads.push(Some(gy.sum_dim([0, 2, 3], false)));
+                let db = float_dispatch!("conv2d backward", gy.dtype(), T => {
+                    Tensor::from_vec(gy.with_contiguous(|gs: &[T]| bias_grad(&g, gs)), &[g.o])
+                });
+                grads.push(Some(db));
             }
             grads
         },

@@ -34,18 +34,64 @@ fn rows_of(g: &Geom, (p0, p1): (usize, usize), mut f: impl FnMut(usize, usize, u
     }
 }
 
+/// `dst.copy_from_slice(src)` for the short runs of small images (rows of up to 64
+/// elements): blocks of 8 (or 4) of a size the compiler knows, the last block
+/// overlapping the one before it, instead of a call to `memmove` per run.
+#[inline]
+fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+    let n = dst.len();
+    assert_eq!(n, src.len());
+    if n > 64 {
+        return dst.copy_from_slice(src);
+    }
+    if n < 4 {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = v;
+        }
+        return;
+    }
+    let b = if n < 8 { 4 } else { 8 };
+    let mut i = 0;
+    while i + b <= n {
+        copy_block(&mut dst[i..i + b], &src[i..i + b]);
+        i += b;
+    }
+    if i < n {
+        copy_block(&mut dst[n - b..], &src[n - b..]);
+    }
+}
+
+/// Copies a block of 4 or 8 elements as an array of that size.
+#[inline(always)]
+fn copy_block<T: Copy>(d: &mut [T], s: &[T]) {
+    if d.len() == 8 {
+        let s: &[T; 8] = s.try_into().expect("8 elements");
+        let d: &mut [T; 8] = d.try_into().expect("8 elements");
+        *d = *s;
+    } else {
+        let s: &[T; 4] = s.try_into().expect("4 elements");
+        let d: &mut [T; 4] = d.try_into().expect("4 elements");
+        *d = *s;
+    }
+}
+
 /// Packs the windows of output positions `[p0, p1)` of one group of one image (`x`:
 /// `[cg, h, w]`) into `cols` (`[cg * kh * kw, p1 - p0]`, row-major), zeros where a
 /// window reads padding. Writes every element of `cols[.. ckk * (p1 - p0)]`.
 pub(super) fn im2col<T: Float>(g: &Geom, x: &[T], range: (usize, usize), cols: &mut [T]) {
     let len = range.1 - range.0;
     let plane = g.h * g.w;
+    let padded = g.pt > 0 || g.pl > 0;
     for c in 0..g.cg() {
         let xc = &x[c * plane..(c + 1) * plane];
         for ki in 0..g.kh {
             for kj in 0..g.kw {
                 let r = (c * g.kh + ki) * g.kw + kj;
                 let row = &mut cols[r * len..(r + 1) * len];
+                if padded {
+                    // One fill for the row rather than a call per padded run.
+                    row.fill(T::ZERO);
+                }
                 let offw = (kj * g.dw) as isize - g.pl as isize;
                 let (lo, hi) = valid_range(offw, g.sw, g.w, g.wo);
                 rows_of(g, range, |oh, a, b, at| {
@@ -53,16 +99,20 @@ pub(super) fn im2col<T: Float>(g: &Geom, x: &[T], range: (usize, usize), cols: &
                     let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
                     let (lo, hi) = (lo.clamp(a, b), hi.clamp(a, b));
                     if ih < 0 || ih >= g.h as isize || lo >= hi {
-                        dst.fill(T::ZERO);
+                        if !padded {
+                            dst.fill(T::ZERO);
+                        }
                         return;
                     }
-                    dst[..lo - a].fill(T::ZERO);
-                    dst[hi - a..].fill(T::ZERO);
+                    if !padded {
+                        dst[..lo - a].fill(T::ZERO);
+                        dst[hi - a..].fill(T::ZERO);
+                    }
                     let src = &xc[ih as usize * g.w..][..g.w];
                     let start = (lo as isize * g.sw as isize + offw) as usize;
                     let dst = &mut dst[lo - a..hi - a];
                     if g.sw == 1 {
-                        dst.copy_from_slice(&src[start..start + (hi - lo)]);
+                        copy_run(dst, &src[start..start + (hi - lo)]);
                     } else {
                         for (i, d) in dst.iter_mut().enumerate() {
                             *d = src[start + i * g.sw];
@@ -107,6 +157,19 @@ pub(super) fn col2im<T: Float>(g: &Geom, cols: &[T], range: (usize, usize), dx: 
                     }
                 });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn copy_run_copies_every_length() {
+        for n in 0..80 {
+            let src: Vec<u32> = (0..n as u32).map(|i| i * 3 + 1).collect();
+            let mut dst = vec![0u32; n];
+            super::copy_run(&mut dst, &src);
+            assert_eq!(dst, src, "length {n}");
         }
     }
 }

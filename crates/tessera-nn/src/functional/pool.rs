@@ -141,7 +141,7 @@ fn for_planes<T: Float>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T]) +
 /// kernel, or the output would be empty.
 pub fn max_pool2d(x: &Tensor, o: PoolOptions) -> Tensor {
     if is_grad_enabled() && x.requires_grad() {
-        return max_pool2d_with_indices(x, o).0;
+        return max_pool2d_node(x, o).0;
     }
     // No gradient: the values alone, without the indices the backward would need.
     let (h, w, ho, wo, np, shape) = max_geometry(x, &o);
@@ -199,7 +199,25 @@ fn max_plane_indices<T: Float>(
     o: &PoolOptions,
     (ho, wo): (usize, usize),
     ob: &mut [T],
-    ib: &mut [usize],
+    ib: &mut [i64],
+) {
+    let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) = (o.kernel, o.stride, o.padding, o.dilation);
+    if ph == 0 && pw == 0 && (ho - 1) * sh + (kh - 1) * dh < h && (wo - 1) * sw + (kw - 1) * dw < w
+    {
+        max_plane_indices_inside(xp, w, o, (ho, wo), ob, ib)
+    } else {
+        max_plane_indices_scan(xp, (h, w), o, (ho, wo), ob, ib)
+    }
+}
+
+/// [`max_plane_indices`] window by window, clipping each to the plane.
+fn max_plane_indices_scan<T: Float>(
+    xp: &[T],
+    (h, w): (usize, usize),
+    o: &PoolOptions,
+    (ho, wo): (usize, usize),
+    ob: &mut [T],
+    ib: &mut [i64],
 ) {
     let ((kh, kw), (sh, sw), (ph, pw), (dh, dw)) = (o.kernel, o.stride, o.padding, o.dilation);
     for oh in 0..ho {
@@ -225,7 +243,59 @@ fn max_plane_indices<T: Float>(
                 }
             }
             ob[oh * wo + ow] = best;
-            ib[oh * wo + ow] = at;
+            ib[oh * wo + ow] = at as i64;
+        }
+    }
+}
+
+/// [`max_plane_indices`] when every window lies inside the plane (no padding, as in
+/// most networks): no clipping, and per output row one pass per kernel tap (in the
+/// window's row-major order) over all the row's windows, a branch-free select the
+/// compiler vectorizes (a branch per element mispredicts on real activations). A tap
+/// replaces the running maximum when larger, or when NaN over a number, so the result
+/// and index are the first maximum or the first NaN, as the scalar scan's.
+fn max_plane_indices_inside<T: Float>(
+    xp: &[T],
+    w: usize,
+    o: &PoolOptions,
+    (ho, wo): (usize, usize),
+    ob: &mut [T],
+    ib: &mut [i64],
+) {
+    let ((kh, kw), (sh, sw), (dh, dw)) = (o.kernel, o.stride, o.dilation);
+    let span = (wo - 1) * sw + 1;
+    // One tap's inputs of a row of windows, copied to be read at unit stride.
+    let mut tap = vec![T::ZERO; wo];
+    for oh in 0..ho {
+        let (orow, irow) = (&mut ob[oh * wo..][..wo], &mut ib[oh * wo..][..wo]);
+        for i in 0..kh {
+            for j in 0..kw {
+                let first = (oh * sh + i * dh) * w + j * dw;
+                for (t, &v) in tap
+                    .iter_mut()
+                    .zip(xp[first..first + span].iter().step_by(sw))
+                {
+                    *t = v;
+                }
+                if i == 0 && j == 0 {
+                    orow.copy_from_slice(&tap);
+                    for (k, oi) in irow.iter_mut().enumerate() {
+                        *oi = (first + k * sw) as i64;
+                    }
+                    continue;
+                }
+                let (first, sw) = (first as i64, sw as i64);
+                let mut at = first;
+                for ((ov, oi), &v) in orow.iter_mut().zip(irow.iter_mut()).zip(&tap) {
+                    let b = *ov;
+                    // `v > b`, or `v` NaN, unless `b` is NaN already. Arithmetic rather
+                    // than a branch: the outcome is data-dependent.
+                    let take = ((v > b) | v.nan()) & !b.nan();
+                    *ov = if take { v } else { b };
+                    *oi += (take as i64) * (at - *oi);
+                    at += sw;
+                }
+            }
         }
     }
 }
@@ -288,21 +358,35 @@ fn max_plane<T: Float>(
 /// # Panics
 /// As [`max_pool2d`].
 pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
+    let (y, saved) = max_pool2d_node(x, o);
+    // The caller's indices are the backward's own unless a backward was recorded (then a
+    // copy, so writing to them cannot change the gradient).
+    let indices = if y.requires_grad() {
+        saved.deep_clone()
+    } else {
+        saved
+    };
+    (y, indices)
+}
+
+/// The maxima as one autograd node, and the flat indices (`[.., Ho, Wo]`, i64) that its
+/// backward scatters the gradient to.
+fn max_pool2d_node(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
     let op = "max_pool2d";
     let (h, w, ho, wo, np, shape) = max_geometry(x, &o);
     let xc = x.contiguous();
     let per = ho * wo;
-    let mut idx = vec![0usize; np * per];
+    let mut idx = Output::<i64>::zeroed(op, np * per).into_vec();
     let out = float_dispatch!(op, x.dtype(), T => {
         xc.with_contiguous(|xs: &[T]| {
             let mut out = Output::<T>::zeroed(op, np * per).into_vec();
             // Planes of values and of indices side by side.
-            let mut pairs: Vec<(&mut [T], &mut [usize])> = if per == 0 {
+            let mut pairs: Vec<(&mut [T], &mut [i64])> = if per == 0 {
                 Vec::new()
             } else {
                 out.chunks_mut(per).zip(idx.chunks_mut(per)).collect()
             };
-            let run = |p: usize, (ob, ib): &mut (&mut [T], &mut [usize])| {
+            let run = |p: usize, (ob, ib): &mut (&mut [T], &mut [i64])| {
                 max_plane_indices(&xs[p * h * w..][..h * w], (h, w), &o, (ho, wo), ob, ib)
             };
             if parallel(np * per) {
@@ -313,8 +397,8 @@ pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
             Tensor::from_vec(out, &shape)
         })
     });
-    let indices = Tensor::from_vec(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), &shape);
-    let idx = Arc::new(idx);
+    let indices = Tensor::from_vec(idx, &shape);
+    let saved = indices.clone();
     let in_shape = x.shape().to_vec();
     let y = custom_op(
         op,
@@ -324,12 +408,14 @@ pub fn max_pool2d_with_indices(x: &Tensor, o: PoolOptions) -> (Tensor, Tensor) {
         move |g, _, _| {
             let gc = g.contiguous();
             let dx = float_dispatch!("max_pool2d backward", g.dtype(), T => gc.with_contiguous(|gs: &[T]| {
-                let mut dx = vec![T::ZERO; np * h * w];
-                let per = ho * wo;
-                for_planes(&mut dx, h * w, |p, d| {
-                    for (k, &gv) in gs[p * per..(p + 1) * per].iter().enumerate() {
-                        d[idx[p * per + k]] += gv;
-                    }
+                let mut dx = Output::<T>::zeroed("max_pool2d backward", np * h * w).into_vec();
+                saved.with_contiguous(|idx: &[i64]| {
+                    for_planes(&mut dx, h * w, |p, d| {
+                        let (gp, ip) = (&gs[p * per..][..per], &idx[p * per..][..per]);
+                        for (&gv, &i) in gp.iter().zip(ip) {
+                            d[i as usize] += gv;
+                        }
+                    })
                 });
                 Tensor::from_vec(dx, &in_shape)
             }));
@@ -477,4 +563,61 @@ pub fn adaptive_avg_pool2d(x: &Tensor, out: (usize, usize)) -> Tensor {
             .collect()
     };
     window_average(op, x, axis(h, out.0), axis(w, out.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The row-pass path for windows inside the plane equals the window-by-window scan,
+    /// values and indices, on data full of ties, NaNs and infinities.
+    #[test]
+    fn inside_path_matches_the_scan() {
+        let (h, w) = (9, 11);
+        let pattern = [
+            1.0,
+            3.0,
+            3.0,
+            f32::NAN,
+            -2.0,
+            f32::NEG_INFINITY,
+            3.0,
+            0.0,
+            f32::NAN,
+            7.0,
+            7.0,
+            -0.0,
+        ];
+        let xp: Vec<f32> = (0..h * w)
+            .map(|i| pattern[(i * 5 + i / 7) % pattern.len()])
+            .collect();
+        let (mut nan_seen, mut number_seen) = (false, false);
+        for (k, s, d) in [
+            (2, 2, 1),
+            (3, 1, 1),
+            (2, 1, 2),
+            (3, 2, 2),
+            (1, 3, 1),
+            (4, 3, 1),
+        ] {
+            let o = PoolOptions::new(k).stride(s).dilation(d);
+            let ho = (h - d * (k - 1) - 1) / s + 1;
+            let wo = (w - d * (k - 1) - 1) / s + 1;
+            let (mut v1, mut i1) = (vec![0.0f32; ho * wo], vec![0i64; ho * wo]);
+            let (mut v2, mut i2) = (vec![0.0f32; ho * wo], vec![0i64; ho * wo]);
+            max_plane_indices_inside(&xp, w, &o, (ho, wo), &mut v1, &mut i1);
+            max_plane_indices_scan(&xp, (h, w), &o, (ho, wo), &mut v2, &mut i2);
+            assert_eq!(i1, i2, "indices, kernel {k} stride {s} dilation {d}");
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&v1),
+                bits(&v2),
+                "values, kernel {k} stride {s} dilation {d}"
+            );
+            nan_seen |= v1.iter().any(|x| x.is_nan());
+            number_seen |= v1.iter().any(|x| !x.is_nan());
+        }
+        // The data exercised both outcomes.
+        assert!(nan_seen && number_seen);
+    }
 }
