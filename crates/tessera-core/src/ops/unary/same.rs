@@ -54,13 +54,15 @@ unary_op! {
 }
 
 unary_op! {
-    /// `max(x, 0)` (`torch.relu`); NaN stays NaN, `-0.0` stays `-0.0`. Differentiable.
+    /// `max(x, 0)` (`torch.relu`); NaN stays NaN, `-0.0` stays `-0.0`. Differentiable,
+    /// with PyTorch's gradient: 0 where the output is `<= 0`, the incoming gradient
+    /// elsewhere (NaN outputs included).
     ///
     /// # Panics
     /// On bool tensors.
     fn relu, relu_, relu_out = Relu;
     same map |v: T| relu_of(v), bool: no;
-    saves Output, backward |g, x, y| g.where_(&y.gt(0.0), 0.0);
+    saves Output, backward |g, x, y| g.where_(&y.le(0.0).logical_not(), 0.0);
 }
 
 unary_op! {

@@ -88,6 +88,15 @@ fn special_values() {
 }
 
 #[test]
+fn relu_gradient_passes_through_nan_as_pytorchs() {
+    // torch.relu([nan, 1, -1, 0]).sum().backward() gives [1, 1, 0, 0].
+    let x = tensor!([f32::NAN, 1.0, -1.0, 0.0]);
+    x.requires_grad_(true);
+    x.relu().sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![1.0, 1.0, 0.0, 0.0]);
+}
+
+#[test]
 fn relu_keeps_negative_zero_and_sign_of_nan_is_zero() {
     // Regressions against torch: relu(-0.0) is -0.0, sign(NaN) is 0.
     let r = tensor!([-0.0, -1.0]).relu().to_vec::<f32>();
