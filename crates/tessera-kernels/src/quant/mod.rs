@@ -38,6 +38,7 @@
 //! rows (and optionally a range of column panels) it is given, [`qconv2d_nhwc`] a range of
 //! output pixels; callers split the work across their thread pool.
 
+mod add;
 mod conv;
 mod gemm;
 mod pack;
@@ -46,6 +47,7 @@ mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use add::{add_u8, QAddParams};
 pub use conv::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8};
 pub use gemm::{qgemm_u8i8, qgemm_u8i8_reference};
 pub use pack::{PackedWeightI8, WeightQuant, PANEL_COLS};

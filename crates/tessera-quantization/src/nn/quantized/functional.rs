@@ -8,6 +8,7 @@ pub use super::pool::{adaptive_avg_pool2d, max_pool2d};
 use super::layout::{act_qparams, check_out_qparams, from_nhwc};
 use crate::QTensor;
 use tessera_core::Tensor;
+use tessera_kernels::quant::{add_u8, QAddParams};
 
 /// The storage order shared by `a` (and `b`): `Some(true)` for channels-last 4-D,
 /// `Some(false)` for contiguous, `None` otherwise.
@@ -95,24 +96,16 @@ pub fn add(a: &QTensor, b: &QTensor, scale: f64, zero_point: i64, relu: bool) ->
         a.shape(),
         b.shape()
     );
-    let inv = 1.0f32 / scale as f32;
-    let pa = sa * -(za as f32);
-    let pb = sb * -(zb as f32);
+    let params = QAddParams {
+        a: (sa, za),
+        b: (sb, zb),
+        inv_out_scale: 1.0f32 / scale as f32,
+        out_zero_point: zero_point,
+        relu,
+        fma_len: 0,
+    };
     map_values(a, &[b], scale, zero_point, |v, out| {
-        let vec_end = out.len() / ATEN_QUINT8_VEC * ATEN_QUINT8_VEC;
-        for (i, o) in out.iter_mut().enumerate() {
-            let (qa, qb) = (v[0][i], v[1][i]);
-            let (da, db) = if i < vec_end {
-                ((qa as f32).mul_add(sa, pa), (qb as f32).mul_add(sb, pb))
-            } else {
-                ((qa as i32 - za) as f32 * sa, (qb as i32 - zb) as f32 * sb)
-            };
-            let mut c = da + db;
-            if relu {
-                c = c.max(0.0);
-            }
-            let r = (c * inv).round_ties_even() as i64 + zero_point;
-            *o = r.clamp(0, 255) as u8;
-        }
+        let fma_len = out.len() / ATEN_QUINT8_VEC * ATEN_QUINT8_VEC;
+        add_u8(v[0], v[1], out, &QAddParams { fma_len, ..params });
     })
 }
