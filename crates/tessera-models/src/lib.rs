@@ -21,7 +21,9 @@
 mod pretrained;
 mod resnet;
 mod small;
+mod strokes;
 
 pub use pretrained::{resnet18_pretrained, resnet34_pretrained, resnet50_pretrained, Weights};
 pub use resnet::{resnet18, resnet34, resnet50, BasicBlock, Bottleneck, ResNet};
 pub use small::{Mlp, SmallCnn};
+pub use strokes::synthetic_strokes;

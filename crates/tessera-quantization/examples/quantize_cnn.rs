@@ -28,34 +28,9 @@ use tessera_quantization::{
 
 const S: usize = 16;
 
-/// `n` images `[n, 1, S, S]` and their labels `[n]` (train_cnn's generator).
+/// `n` images `[n, 1, S, S]` and their labels `[n]` (`tessera_models::synthetic_strokes`).
 fn synthetic(n: usize, g: &mut Generator) -> (Tensor, Tensor) {
-    let mut px = vec![0f32; n * S * S];
-    let mut labels = vec![0i64; n];
-    for (i, label) in labels.iter_mut().enumerate() {
-        let class = g.next_below(4);
-        *label = class as i64;
-        let img = &mut px[i * S * S..(i + 1) * S * S];
-        for p in img.iter_mut() {
-            *p = (g.next_f64() as f32 - 0.5) * 0.6;
-        }
-        let (r, c) = (3 + g.next_below(S - 6), 3 + g.next_below(S - 6));
-        let v = 0.8 + g.next_f64() as f32;
-        for k in -3i64..=3 {
-            let (dr, dc) = match class {
-                0 => (0, k),
-                1 => (k, 0),
-                2 => (k, k),
-                _ => (k, -k),
-            };
-            let (rr, cc) = ((r as i64 + dr) as usize, (c as i64 + dc) as usize);
-            img[rr * S + cc] += v;
-        }
-    }
-    (
-        Tensor::from_vec(px, &[n, 1, S, S]),
-        Tensor::from_vec(labels, &[n]),
-    )
+    tessera_models::synthetic_strokes(n, S, g)
 }
 
 fn model() -> Sequential {
