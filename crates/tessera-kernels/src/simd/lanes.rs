@@ -33,6 +33,15 @@ pub(crate) trait Lanes: Simd {
     fn lookup16_u64s(self, table: &[u64; 16], a: Self::u64s) -> Self::u64s {
         map_u64(a, |v| table[(v & 15) as usize])
     }
+    /// `table[a & 15]` in each 32-bit lane (exact, so every backend agrees).
+    #[inline(always)]
+    fn lookup16_u32s(self, table: &[u32; 16], a: Self::u32s) -> Self::u32s {
+        let mut a = a;
+        for l in as_lanes_mut::<u32, _>(&mut a) {
+            *l = table[(*l & 15) as usize];
+        }
+        a
+    }
     /// `1 / a` in f32 precision: each lane rounded to f32, divided in f32 (IEEE, correctly
     /// rounded, so identical on every backend), widened back. Seeds Newton iterations.
     #[inline(always)]
@@ -114,6 +123,28 @@ mod x86 {
             })
         }
         #[inline(always)]
+        fn lookup16_u32s(self, table: &[u32; 16], a: Self::u32s) -> Self::u32s {
+            // Two one-register permutes (each reads the low 3 bits of the index), blended on
+            // bit 3 (shifted into the sign bit, which `blendv` reads).
+            // SAFETY: `table` holds 16 u32, two 256-bit vectors.
+            let (lo, hi): (pulp::u32x8, pulp::u32x8) = unsafe {
+                (
+                    (table.as_ptr() as *const pulp::u32x8).read_unaligned(),
+                    (table.as_ptr().add(8) as *const pulp::u32x8).read_unaligned(),
+                )
+            };
+            let avx = self.avx;
+            let avx2 = self.avx2;
+            let from_lo = avx2._mm256_permutevar8x32_epi32(pulp::cast(lo), pulp::cast(a));
+            let from_hi = avx2._mm256_permutevar8x32_epi32(pulp::cast(hi), pulp::cast(a));
+            let bit3 = avx2._mm256_slli_epi32::<28>(pulp::cast(a));
+            pulp::cast(avx._mm256_blendv_ps(
+                avx._mm256_castsi256_ps(from_lo),
+                avx._mm256_castsi256_ps(from_hi),
+                avx._mm256_castsi256_ps(bit3),
+            ))
+        }
+        #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x4::<52>(a)
         }
@@ -160,6 +191,17 @@ mod x86 {
                 pulp::cast(a),
                 pulp::cast(hi),
             ))
+        }
+        #[inline(always)]
+        fn lookup16_u32s(self, table: &[u32; 16], a: Self::u32s) -> Self::u32s {
+            // One permute: it reads only the low 4 bits of each index.
+            // SAFETY: `table` holds 16 u32, one 512-bit vector.
+            let t: pulp::u32x16 =
+                unsafe { (table.as_ptr() as *const pulp::u32x16).read_unaligned() };
+            pulp::cast(
+                self.avx512f
+                    ._mm512_permutexvar_epi32(pulp::cast(a), pulp::cast(t)),
+            )
         }
         #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {

@@ -6,4 +6,5 @@ pub(crate) mod exp;
 pub(crate) mod log;
 pub(crate) mod map;
 pub(crate) mod poly;
+pub(crate) mod sigmoid;
 pub(crate) mod v32;

@@ -131,6 +131,11 @@ impl<S: Lanes> Gv<S> {
         );
         Self::from_bits(s, b)
     }
+    /// `table[bits & 15]` in each lane (exact integer work).
+    #[inline(always)]
+    pub(crate) fn lookup16(s: S, table: &[u32; 16], bits: S::u32s) -> S::u32s {
+        s.lookup16_u32s(table, bits)
+    }
     /// The bits shifted left by `N` (integer work on the lanes).
     #[inline(always)]
     pub(crate) fn shl_bits<const N: u32>(s: S, b: S::u32s) -> S::u32s {
