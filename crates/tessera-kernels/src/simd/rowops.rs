@@ -82,21 +82,37 @@ impl<T: Elem> LanesOp for RowMax<T> {
         let mut check = 0.0f64;
         if T::IS_F32 {
             // f32 rows compare in f32 lanes (twice as many per vector, no widening).
+            // Four independent accumulators of each kind, so the loop is not bound by the
+            // latency of one chain of `max`, `min` and FMA (the maximum and minimum do not
+            // depend on the order; `chk` only tells whether it stayed 0).
             let (p, n) = (self.p as *const f32, S::F32_LANES);
-            let mut acc = s.splat_f32s(f32::NEG_INFINITY);
-            let mut low = s.splat_f32s(f32::INFINITY);
-            let (zero, mut chk) = (s.splat_f32s(0.0), s.splat_f32s(0.0));
+            let mut acc = [s.splat_f32s(f32::NEG_INFINITY); 4];
+            let mut low = [s.splat_f32s(f32::INFINITY); 4];
+            let (zero, mut chk) = (s.splat_f32s(0.0), [s.splat_f32s(0.0); 4]);
+            let mut step = |k: usize, v: S::f32s| {
+                acc[k] = s.max_f32s(acc[k], v);
+                low[k] = s.min_f32s(low[k], v);
+                chk[k] = s.mul_add_f32s(v, zero, chk[k]);
+            };
             // SAFETY: reads at indices < len.
             unsafe {
+                while i + 4 * n <= self.len {
+                    for k in 0..4 {
+                        prefetch_ahead(p.add(i + k * n), core::ptr::null_mut(), n);
+                        step(k, (p.add(i + k * n) as *const S::f32s).read_unaligned());
+                    }
+                    i += 4 * n;
+                }
                 while i + n <= self.len {
-                    prefetch_ahead(p.add(i), core::ptr::null_mut(), n);
-                    let v = (p.add(i) as *const S::f32s).read_unaligned();
-                    acc = s.max_f32s(acc, v);
-                    low = s.min_f32s(low, v);
-                    chk = s.mul_add_f32s(v, zero, chk);
+                    step(0, (p.add(i) as *const S::f32s).read_unaligned());
                     i += n;
                 }
             }
+            let (acc, low) = (
+                s.max_f32s(s.max_f32s(acc[0], acc[1]), s.max_f32s(acc[2], acc[3])),
+                s.min_f32s(s.min_f32s(low[0], low[1]), s.min_f32s(low[2], low[3])),
+            );
+            let chk = s.add_f32s(s.add_f32s(chk[0], chk[1]), s.add_f32s(chk[2], chk[3]));
             top = s.reduce_max_f32s(acc) as f64;
             bottom = s.reduce_min_f32s(low) as f64;
             check = s.reduce_sum_f32s(chk) as f64;
@@ -148,39 +164,62 @@ pub(crate) struct SumExp<T> {
 }
 
 impl<T: Elem> SumExp<T> {
-    /// One block of 8 elements at `src` (and `dst` if not null) into the partial sums.
+    /// One block of 8 elements at `src` (and `dst` if `STORE`) into the partial sums; the
+    /// range is in the const parameters, so the loops below carry no test per block.
     #[inline(always)]
-    unsafe fn block<S: Lanes>(&self, s: S, src: *const T, dst: *mut T, acc: &mut [S::f64s]) {
+    unsafe fn block<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
+        &self,
+        s: S,
+        src: *const T,
+        dst: *mut T,
+        acc: &mut [S::f64s],
+    ) {
         let n = S::F64_LANES;
         let m = Fv::splat(s, self.m);
+        let range = ExpRange {
+            finite: FINITE,
+            in_domain: IN_DOMAIN,
+        };
         for (j, a) in acc.iter_mut().enumerate() {
-            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, self.range);
-            if !dst.is_null() {
+            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, range);
+            if STORE {
                 T::store(s, e.v, dst.add(j * n));
             }
             *a = s.add_f64s(*a, e.v);
         }
     }
-}
 
-impl<T: Elem> LanesOp for SumExp<T> {
-    type Output = f64;
+    /// The sum (and the stores), for one range and one choice of output.
     #[inline(always)]
-    fn run<S: Lanes>(self, s: S) -> f64 {
+    fn sum<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
+        &self,
+        s: S,
+    ) -> f64 {
         let n = S::F64_LANES;
         let mut acc_store = [s.splat_f64s(0.0); BLOCK];
         let acc = &mut acc_store[..BLOCK / n];
         let mut i = 0;
+        let dst = |i: usize| {
+            if STORE {
+                // SAFETY (of the callers): `i` < len, inside `out`.
+                unsafe { self.out.add(i) }
+            } else {
+                core::ptr::null_mut()
+            }
+        };
         // SAFETY: accesses at indices < len, or in the padded stack buffers.
         unsafe {
+            // Two blocks per iteration, added in order: the same sums as one at a time.
+            while i + 2 * BLOCK <= self.len {
+                prefetch_ahead(core::ptr::null(), dst(i), 2 * BLOCK);
+                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(i), dst(i), acc);
+                let j = i + BLOCK;
+                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(j), dst(j), acc);
+                i += 2 * BLOCK;
+            }
             while i + BLOCK <= self.len {
-                let dst = if self.out.is_null() {
-                    self.out
-                } else {
-                    self.out.add(i)
-                };
-                prefetch_ahead(core::ptr::null(), dst, BLOCK);
-                self.block(s, self.p.add(i), dst, acc);
+                prefetch_ahead(core::ptr::null(), dst(i), BLOCK);
+                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(i), dst(i), acc);
                 i += BLOCK;
             }
             let rest = self.len - i;
@@ -190,17 +229,31 @@ impl<T: Elem> LanesOp for SumExp<T> {
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); BLOCK];
                 let mut obuf = [T::from_f64(0.0); BLOCK];
                 load_small(self.p.add(i), &mut buf, rest);
-                let range = ExpRange {
-                    in_domain: false,
-                    ..self.range
-                };
-                Self { range, ..self }.block(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
-                if !self.out.is_null() {
+                self.block::<S, FINITE, false, STORE>(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
+                if STORE {
                     store_small(&obuf, self.out.add(i), rest);
                 }
             }
         }
         combine_partial_sums(s, acc)
+    }
+}
+
+impl<T: Elem> LanesOp for SumExp<T> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> f64 {
+        let store = !self.out.is_null();
+        match (self.range.finite, self.range.in_domain, store) {
+            (true, true, true) => self.sum::<S, true, true, true>(s),
+            (true, true, false) => self.sum::<S, true, true, false>(s),
+            (true, false, true) => self.sum::<S, true, false, true>(s),
+            (true, false, false) => self.sum::<S, true, false, false>(s),
+            (false, true, true) => self.sum::<S, false, true, true>(s),
+            (false, true, false) => self.sum::<S, false, true, false>(s),
+            (false, false, true) => self.sum::<S, false, false, true>(s),
+            (false, false, false) => self.sum::<S, false, false, false>(s),
+        }
     }
 }
 
@@ -248,6 +301,10 @@ impl<T: Elem> LanesOp for Affine<T> {
                 let mul = Fv::splat(s, self.mul);
                 self.each(s, |v| (Fv::new(s, v) * mul).v)
             }
+        } else if self.mul == 1.0 {
+            // log_softmax's `(v - m) * 1 - ls`: the multiplication by 1 changes nothing.
+            let (sub, sub2) = (Fv::splat(s, self.sub), Fv::splat(s, self.sub2));
+            self.each(s, |v| ((Fv::new(s, v) - sub) - sub2).v)
         } else {
             self.each(s, |v| self.f(s, v))
         }
@@ -300,6 +357,13 @@ impl<T: Elem> Affine<T> {
         let mut i = 0;
         // SAFETY: accesses at indices < len, or in the stack buffer.
         unsafe {
+            while i + 4 * n <= self.len {
+                for k in 0..4 {
+                    let j = i + k * n;
+                    T::store(s, f(T::load(s, self.src.add(j))), self.dst.add(j));
+                }
+                i += 4 * n;
+            }
             while i + n <= self.len {
                 T::store(s, f(T::load(s, self.src.add(i))), self.dst.add(i));
                 i += n;
