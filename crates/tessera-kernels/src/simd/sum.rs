@@ -8,7 +8,6 @@
 
 use super::lanes::Lanes;
 use super::map::{load_small, Elem};
-use super::prefetch::prefetch_ahead;
 use super::rowops::{combine_partial_sums, BLOCK};
 use crate::dispatch::LanesOp;
 
@@ -36,8 +35,10 @@ unsafe fn leaf<T: Elem, S: Lanes>(s: S, p: *const T, len: usize) -> f64 {
         }
     };
     let mut i = 0;
+    // No software prefetch: this loop streams fast enough for the hardware prefetcher,
+    // and asking for each line 4 KiB ahead cut the sum of 10^7 f32 (40 MB, from memory) to
+    // about 60% of its speed (`prefetch_ahead` is for the slow elementwise loops).
     while i + BLOCK <= len {
-        prefetch_ahead(p.add(i), core::ptr::null_mut(), BLOCK);
         add_block(p.add(i));
         i += BLOCK;
     }
