@@ -1,5 +1,7 @@
 //! int8 kernels for quantized inference: a u8 x i8 -> i32 GEMM with FBGEMM's
-//! requantization, and a quantized 2-D convolution on NHWC u8 images built on it.
+//! requantization, a quantized 2-D convolution on NHWC u8 images built on it, and the
+//! per-element steps around them (per-tensor [`quantize_fbgemm`] and [`dequantize`], the
+//! quantized [`add_u8`]).
 //!
 //! These are the kernels behind PyTorch's `quantized::linear` and `quantized::conv2d` on the
 //! `fbgemm` engine, reproduced bit for bit:
@@ -42,6 +44,7 @@ mod add;
 mod conv;
 mod gemm;
 mod pack;
+mod quantize;
 mod requant;
 mod transpose;
 #[cfg(target_arch = "x86_64")]
@@ -51,6 +54,7 @@ pub use add::{add_u8, QAddParams};
 pub use conv::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8};
 pub use gemm::{qgemm_u8i8, qgemm_u8i8_reference};
 pub use pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
+pub use quantize::{dequantize, quantize_fbgemm, QuantInt};
 pub use requant::{QGemmParams, Requant};
 pub use transpose::transpose_u8;
 
