@@ -51,7 +51,7 @@ mod transpose;
 mod x86;
 
 pub use add::{add_u8, QAddParams};
-pub use conv::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8};
+pub use conv::{qconv2d_nhwc, qconv2d_nhwc_panels, Conv2dShape, PackedConvWeightI8};
 pub use gemm::{qgemm_u8i8, qgemm_u8i8_reference};
 pub use pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
 pub use quantize::{dequantize, quantize_fbgemm, QuantInt};
