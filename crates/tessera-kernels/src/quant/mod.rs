@@ -37,8 +37,9 @@
 //!
 //! # Threads
 //! Like every kernel in this crate, these are single-threaded: [`qgemm_u8i8`] computes the
-//! rows (and optionally a range of column panels) it is given, [`qconv2d_nhwc`] a range of
-//! output pixels; callers split the work across their thread pool.
+//! rows it is given, [`qconv2d_nhwc`] a range of output pixels and [`qconv2d_nhwc_panels`]
+//! a range of output pixels for a range of output-channel panels (the split to use when the
+//! weights are larger than the input); callers split the work across their thread pool.
 
 mod add;
 mod conv;
