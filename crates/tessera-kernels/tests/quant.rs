@@ -457,3 +457,67 @@ fn conv_kernel_larger_than_input_panics() {
     };
     s.output();
 }
+
+/// The output-channel split gives, column for column, the bytes of the whole convolution
+/// (more than one panel, a partial last panel; im2col and pointwise paths).
+#[test]
+fn panel_split_equals_the_whole_convolution() {
+    let mut rng = Lcg(11);
+    for (kernel, stride, padding) in [
+        ((3, 3), (1, 1), (1, 1)),
+        ((1, 1), (1, 1), (0, 0)),
+        ((3, 3), (2, 2), (0, 1)),
+    ] {
+        let s = Conv2dShape {
+            batch: 2,
+            in_channels: 12,
+            input: (7, 6),
+            out_channels: 80,
+            kernel,
+            stride,
+            padding,
+            dilation: (1, 1),
+            groups: 1,
+        };
+        let n = s.batch * s.input.0 * s.input.1 * s.in_channels;
+        let x: Vec<u8> = (0..n).map(|_| rng.below(256) as u8).collect();
+        let wlen = s.out_channels * s.in_channels * kernel.0 * kernel.1;
+        let wv: Vec<i8> = (0..wlen).map(|_| rng.below(256) as u8 as i8).collect();
+        let scales: Vec<f32> = (0..80).map(|j| 0.001 + j as f32 * 1e-4).collect();
+        let zps: Vec<i32> = (0..80).map(|j| j % 5 - 2).collect();
+        let w = PackedConvWeightI8::pack(
+            &wv,
+            80,
+            12,
+            kernel,
+            1,
+            WeightQuant::PerChannel {
+                scales: &scales,
+                zero_points: &zps,
+            },
+        );
+        let rq = w.requant(&QGemmParams {
+            a_scale: 0.02,
+            a_zero_point: 7,
+            bias: None,
+            out_scale: 0.3,
+            out_zero_point: 100,
+            relu: false,
+        });
+        let px = s.out_pixels();
+        let mut whole = vec![0u8; px * 80];
+        qconv2d_nhwc(&x, &s, &w, &rq, 0..px, &mut whole);
+        for panels in [0..1, 1..3, 2..3, 0..3] {
+            let (c0, c1) = (panels.start * PANEL_COLS, 80.min(panels.end * PANEL_COLS));
+            let mut part = vec![0u8; px * (c1 - c0)];
+            qconv2d_nhwc_panels(&x, &s, &w, &rq, 0..px, panels.clone(), &mut part);
+            for p in 0..px {
+                assert_eq!(
+                    part[p * (c1 - c0)..(p + 1) * (c1 - c0)],
+                    whole[p * 80 + c0..p * 80 + c1],
+                    "{kernel:?} {panels:?} pixel {p}"
+                );
+            }
+        }
+    }
+}

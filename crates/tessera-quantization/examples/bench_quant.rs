@@ -28,8 +28,50 @@ use tessera_nn::functional::{conv2d, linear, ConvOptions};
 use tessera_quantization::nn::quantized::{Conv2d, Linear};
 use tessera_quantization::{quantize_per_channel, quantize_per_tensor, QDType};
 
+/// The command-line choices: which cases run, and whether tessera's f32 side is timed.
+struct Args {
+    only: Option<String>,
+    f32: bool,
+    reps: Option<usize>,
+    threads: usize,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let a: Vec<String> = std::env::args().collect();
+        let only = a
+            .iter()
+            .position(|x| x == "--only")
+            .map(|i| a.get(i + 1).expect("--only needs a case name").clone());
+        let reps = a.iter().position(|x| x == "--reps").map(|i| {
+            a.get(i + 1)
+                .and_then(|n| n.parse().ok())
+                .expect("--reps needs a count")
+        });
+        let threads = a.iter().position(|x| x == "--threads").map_or(2, |i| {
+            a.get(i + 1)
+                .and_then(|n| n.parse().ok())
+                .expect("--threads needs a count")
+        });
+        Args {
+            only,
+            f32: !a.iter().any(|x| x == "--int8-only"),
+            reps,
+            threads,
+        }
+    }
+    /// The number of timed batches: `--reps`, else `default`.
+    fn reps(&self, default: usize) -> usize {
+        self.reps.unwrap_or(default).max(1)
+    }
+    fn runs(&self, case: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| case.contains(o.as_str()))
+    }
+}
+
 fn main() {
-    tessera_core::set_num_threads(2);
+    let args = Args::parse();
+    tessera_core::set_num_threads(args.threads);
     // (case, int8 seconds, f32 seconds)
     let mut rows: Vec<(String, f64, f64)> = vec![];
 
@@ -45,13 +87,19 @@ fn main() {
         QDType::QInt8,
     );
     let ql = Linear::new(&qw, Some(&b), 0.05, 128);
-    let t8 = common::median(20, 9, || {
-        ql.forward(&qx);
-    });
-    let t32 = common::median(10, 9, || {
-        linear(&x, &w, Some(&b));
-    });
-    rows.push(("linear_1024_b64".into(), t8, t32));
+    if args.runs("linear_1024_b64") {
+        let t8 = common::median(20, args.reps(9), || {
+            ql.forward(&qx);
+        });
+        let t32 = if args.f32 {
+            common::median(10, args.reps(9), || {
+                linear(&x, &w, Some(&b));
+            })
+        } else {
+            f64::NAN
+        };
+        rows.push(("linear_1024_b64".into(), t8, t32));
+    }
 
     let wc = Tensor::randn(&[64, 64, 3, 3]) * 0.05;
     let bc = Tensor::randn(&[64]) * 0.1;
@@ -65,6 +113,10 @@ fn main() {
     let o = ConvOptions::default().padding(1);
     let qc = Conv2d::new(&qwc, Some(&bc), o, 0.1, 128);
     for (batch, cl) in [(1usize, false), (8, false), (8, true)] {
+        let name = format!("conv3x3_64_b{batch}{}", if cl { "_cl" } else { "" });
+        if !args.runs(&name) {
+            continue;
+        }
         let x = Tensor::rand(&[batch, 64, 56, 56]);
         let mut qx = quantize_per_tensor(&x, 1.0 / 255.0, 0, QDType::QUInt8);
         if cl {
@@ -77,21 +129,23 @@ fn main() {
             qx = tessera_quantization::QTensor::from_int_repr_per_tensor(v, 1.0 / 255.0, 0);
         }
         let (iters, reps) = if batch == 1 { (10, 9) } else { (2, 7) };
+        let reps = args.reps(reps);
         let t8 = common::median(iters, reps, || {
             qc.forward(&qx);
         });
-        let t32 = if cl {
+        let t32 = if cl || !args.f32 {
             f64::NAN
         } else {
             common::median(iters, reps, || {
                 conv2d(&x, &wc, Some(&bc), o);
             })
         };
-        let name = format!("conv3x3_64_b{batch}{}", if cl { "_cl" } else { "" });
         rows.push((name, t8, t32));
     }
 
-    resnet18_rows(&mut rows);
+    if args.runs("resnet18_b1") || args.runs("resnet18_b8") {
+        resnet18_rows(&args, &mut rows);
+    }
 
     let py = if std::env::args().any(|a| a == "--no-python") {
         None
@@ -102,7 +156,7 @@ fn main() {
     print_rows(&rows, &py);
 }
 
-fn resnet18_rows(rows: &mut Vec<(String, f64, f64)>) {
+fn resnet18_rows(args: &Args, rows: &mut Vec<(String, f64, f64)>) {
     use tessera_nn::Module;
     use tessera_quantization::{convert, get_default_qconfig_mapping, models, prepare};
     let m = models::resnet18(1000);
@@ -115,16 +169,24 @@ fn resnet18_rows(rows: &mut Vec<(String, f64, f64)>) {
     }
     let q = convert(&prepared);
     for batch in [1usize, 8] {
+        let name = format!("resnet18_b{batch}");
+        if !args.runs(&name) {
+            continue;
+        }
         let x = Tensor::randn(&[batch, 3, 224, 224]);
-        let reps = if batch == 1 { 7 } else { 3 };
+        let reps = args.reps(if batch == 1 { 7 } else { 3 });
         let t8 = common::median(1, reps, || {
             q.forward(&x);
         });
-        let t32 = common::median(1, reps, || {
-            let _g = tessera_core::autograd::no_grad();
-            m.forward(&x);
-        });
-        rows.push((format!("resnet18_b{batch}"), t8, t32));
+        let t32 = if args.f32 {
+            common::median(1, reps, || {
+                let _g = tessera_core::autograd::no_grad();
+                m.forward(&x);
+            })
+        } else {
+            f64::NAN
+        };
+        rows.push((name, t8, t32));
     }
 }
 

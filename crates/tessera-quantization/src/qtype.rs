@@ -3,6 +3,7 @@
 
 use std::fmt;
 use tessera_core::{DType, StorageElement};
+use tessera_kernels::quant::QuantInt;
 
 /// A quantized dtype, PyTorch's `torch.quint8`, `torch.qint8` and `torch.qint32`.
 ///
@@ -151,7 +152,7 @@ impl fmt::Display for QScheme {
 /// The integer types that hold quantized values: `u8`, `i8`, `i32`.
 ///
 /// The generic quantize and dequantize loops are written once over this trait.
-pub trait QElement: StorageElement + Copy + Send + Sync {
+pub trait QElement: StorageElement + QuantInt + Copy + Send + Sync {
     /// The quantized dtype stored in this type.
     const QDTYPE: QDType;
     /// The value an `f64` already clamped to the type's range converts to.

@@ -28,10 +28,12 @@
 //!
 //! The tests compare both directions with PyTorch on committed data (`tests/data`).
 //! Hand-written loops: the rounding and NaN rules above are PyTorch's own, which no crate
-//! reproduces.
+//! reproduces. The per-tensor `quint8`/`qint8` quantize and every per-tensor dequantize run
+//! vectorized in `tessera_kernels::quant` (same bytes).
 
 use crate::qtype::QElement;
 use tessera_core::runtime::pool::par_zip;
+use tessera_kernels::quant::{dequantize, quantize_fbgemm};
 
 /// Quantizes one value with the reciprocal `inv` of the `f32` scale and the zero point
 /// `zp` (as `f32`); `nan` is the result for NaN.
@@ -51,31 +53,9 @@ pub(crate) fn inv_scale(scale: f64) -> f32 {
     1.0f32 / (scale as f32)
 }
 
-/// The largest `f32` below 2^31, FBGEMM's cap before the int32 conversion.
-const INT32_FLOAT_MAX: f32 = 2147483520.0;
-
-/// FBGEMM's AVX2 per-tensor quantize of one value (module docs): the capped, rounded
-/// value plus the zero point in wrapping int32, then clamped.
-#[inline(always)]
-pub(crate) fn quantize_val_fbgemm<T: QElement>(x: f32, inv: f32, zp: i32) -> T {
-    let v = x * inv;
-    // `_mm256_min_ps(v, cap)` returns the cap when `v` is NaN.
-    let v = if v < INT32_FLOAT_MAX {
-        v
-    } else {
-        INT32_FLOAT_MAX
-    };
-    // `_mm256_cvtps_epi32`: ties to even; out of range (only below -2^31 here) gives i32::MIN.
-    let r = if v >= -2147483648.0 {
-        v.round_ties_even() as i32
-    } else {
-        i32::MIN
-    };
-    let d = T::QDTYPE;
-    T::from_clamped((r.wrapping_add(zp) as f64).clamp(d.qmin() as f64, d.qmax() as f64))
-}
-
-/// Quantizes `x` into `out` with one scale and zero point (in parallel when large).
+/// Quantizes `x` into `out` with one scale and zero point (in parallel when large): FBGEMM's
+/// routine for `quint8` and `qint8` (`tessera_kernels::quant::quantize_fbgemm`, vectorized),
+/// ATen's `quantize_val` for `qint32`.
 pub(crate) fn quantize_slice_per_tensor<T: QElement>(
     x: &[f32],
     out: &mut [T],
@@ -85,9 +65,7 @@ pub(crate) fn quantize_slice_per_tensor<T: QElement>(
     let inv = inv_scale(scale);
     par_zip(x, out, |x, out| {
         if T::FBGEMM_PER_TENSOR {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = quantize_val_fbgemm(v, inv, zp as i32);
-            }
+            quantize_fbgemm(x, out, inv, zp as i32);
         } else {
             for (o, &v) in out.iter_mut().zip(x) {
                 *o = quantize_val(v, inv, zp as f32, T::NAN);
@@ -129,12 +107,7 @@ pub(crate) fn dequantize_slice_per_tensor<T: QElement>(
     scale: f64,
     zp: i64,
 ) {
-    let s = scale as f32;
-    par_zip(q, out, |q, out| {
-        for (o, &v) in out.iter_mut().zip(q) {
-            *o = (v.to_i64() as i32).wrapping_sub(zp as i32) as f32 * s;
-        }
-    });
+    par_zip(q, out, |q, out| dequantize(q, out, scale as f32, zp as i32));
 }
 
 /// Dequantizes the contiguous `q` of shape `[outer, channels, inner]` per channel.
@@ -182,9 +155,15 @@ mod tests {
         assert_eq!(quantize_val::<i32>(1e20, inv, 3.0, 0), i32::MAX);
         assert_eq!(quantize_val::<i32>(f32::NAN, inv, 3.0, i32::MIN), i32::MIN);
         // FBGEMM's path: NaN acts as the cap, which wraps with a large zero point
-        assert_eq!(quantize_val_fbgemm::<u8>(f32::NAN, inv, 3), 255);
-        assert_eq!(quantize_val_fbgemm::<u8>(f32::INFINITY, inv, 177), 0);
-        assert_eq!(quantize_val_fbgemm::<i8>(f32::NEG_INFINITY, inv, -125), 127);
-        assert_eq!(quantize_val_fbgemm::<i8>(f32::NEG_INFINITY, inv, 49), -128);
+        let fbgemm = |x: f32, zp: i64| {
+            let (mut u, mut s) = ([0u8], [0i8]);
+            quantize_slice_per_tensor(&[x], &mut u, 0.1, zp);
+            quantize_slice_per_tensor(&[x], &mut s, 0.1, zp - 128);
+            (u[0], s[0])
+        };
+        assert_eq!(fbgemm(f32::NAN, 3).0, 255);
+        assert_eq!(fbgemm(f32::INFINITY, 177).0, 0);
+        assert_eq!(fbgemm(f32::NEG_INFINITY, 3).1, 127); // zero point -125
+        assert_eq!(fbgemm(f32::NEG_INFINITY, 177).1, -128); // zero point 49
     }
 }

@@ -1,9 +1,12 @@
 //! Quantized 2-D convolution on NHWC u8 images: im2col (padding filled with the input zero
 //! point, so padded taps contribute exactly zero) into row blocks, then the u8 x i8 GEMM
-//! per group. A 1x1, stride-1, unpadded convolution reads the image in place.
+//! per group. A 1x1, stride-1, unpadded convolution reads the image in place. Without
+//! groups or horizontal dilation, the taps of one kernel row are one contiguous run of the
+//! image, copied at once (a 7x7 kernel over 3 channels copies 7 runs of 21 bytes per output
+//! pixel, not 49 of 3).
 
-use super::gemm::qgemm_u8i8;
-use super::pack::{PackedWeightI8, WeightQuant};
+use super::gemm::qgemm_panels;
+use super::pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
 use super::requant::{QGemmParams, Requant};
 use std::ops::Range;
 
@@ -267,13 +270,58 @@ pub fn qconv2d_nhwc(
     pixels: Range<usize>,
     out: &mut [u8],
 ) {
+    conv(input, shape, w, rq, pixels, None, out);
+}
+
+/// [`qconv2d_nhwc`] for the output channels of the weight panels `panels` only (channels
+/// `panels.start * PANEL_COLS .. min(out_channels, panels.end * PANEL_COLS)`, written as
+/// rows of that many bytes): the split for threads when the output has few pixels and the
+/// weights are large, so each thread reads its share of the weights once instead of all of
+/// them for its share of the pixels. Same bytes as [`qconv2d_nhwc`] in those columns.
+///
+/// # Panics
+/// As [`qconv2d_nhwc`], or if `groups > 1` or `panels` is not a range of the weight's
+/// panels.
+pub fn qconv2d_nhwc_panels(
+    input: &[u8],
+    shape: &Conv2dShape,
+    w: &PackedConvWeightI8,
+    rq: &[Requant],
+    pixels: Range<usize>,
+    panels: Range<usize>,
+    out: &mut [u8],
+) {
+    assert_eq!(
+        shape.groups, 1,
+        "qconv2d_nhwc_panels: only for groups=1, got {shape:?}"
+    );
+    conv(input, shape, w, rq, pixels, Some(panels), out);
+}
+
+/// [`qconv2d_nhwc`] (`panels == None`) and [`qconv2d_nhwc_panels`].
+fn conv(
+    input: &[u8],
+    shape: &Conv2dShape,
+    w: &PackedConvWeightI8,
+    rq: &[Requant],
+    pixels: Range<usize>,
+    panels: Option<Range<usize>>,
+    out: &mut [u8],
+) {
     let s = shape;
     let (oh, ow) = s.output();
     let (h, wd) = s.input;
     let c = s.in_channels;
-    let oc = s.out_channels;
+    let panels = panels.unwrap_or(0..w.group(0).panels());
+    // Output row length: every channel, or those of `panels` (groups == 1 then).
+    let oc = if panels == (0..w.group(0).panels()) {
+        s.out_channels
+    } else {
+        s.out_channels.min(panels.end * PANEL_COLS)
+            - (panels.start * PANEL_COLS).min(s.out_channels)
+    };
     assert!(
-        w.out_channels == oc
+        w.out_channels == s.out_channels
             && w.groups() == s.groups
             && w.in_per_group * s.groups == c
             && w.kernel == s.kernel
@@ -298,6 +346,14 @@ pub fn qconv2d_nhwc(
     );
     let groups = s.groups;
     let (cg, og) = (c / groups, oc / groups);
+    // The panels each group computes: all of them, or `panels` (then groups == 1).
+    let gp = |g: usize| {
+        if groups == 1 {
+            panels.clone()
+        } else {
+            0..w.group(g).panels()
+        }
+    };
     let (kh, kw) = s.kernel;
     let pointwise = s.kernel == (1, 1) && s.stride == (1, 1) && s.padding == (0, 0);
     if pointwise {
@@ -306,7 +362,7 @@ pub fn qconv2d_nhwc(
         let a = &input[pixels.start * c..pixels.end * c];
         for g in 0..groups {
             let out_g = &mut out[g * og..];
-            qgemm_u8i8(&a[g * cg..], m, c, w.group(g), &rq[g], out_g, oc);
+            qgemm_panels(&a[g * cg..], m, c, w.group(g), &rq[g], gp(g), out_g, oc);
         }
         return;
     }
@@ -324,13 +380,34 @@ pub fn qconv2d_nhwc(
             for g in 0..groups {
                 for ky in 0..kh {
                     let iy = (oy * s.stride.0 + ky * s.dilation.0) as isize - s.padding.0 as isize;
+                    let d0 = g * kg + ky * kw * cg;
+                    let taps = &mut row[d0..d0 + kw * cg];
+                    if iy < 0 || iy as usize >= h {
+                        taps.fill(zp);
+                        continue;
+                    }
+                    let line = (b * h + iy as usize) * wd;
+                    let x0 = (ox * s.stride.1) as isize - s.padding.1 as isize;
+                    if groups == 1 && s.dilation.1 == 1 {
+                        // The taps of one kernel row are consecutive input pixels, whose
+                        // channels are consecutive in NHWC: one copy for the whole run
+                        // inside the image, the zero point either side.
+                        let lo = (-x0).clamp(0, kw as isize) as usize;
+                        let hi = (wd as isize - x0).clamp(lo as isize, kw as isize) as usize;
+                        taps[..lo * cg].fill(zp);
+                        if hi > lo {
+                            let src = (line + (x0 + lo as isize) as usize) * c;
+                            taps[lo * cg..hi * cg]
+                                .copy_from_slice(&input[src..src + (hi - lo) * cg]);
+                        }
+                        taps[hi * cg..].fill(zp);
+                        continue;
+                    }
                     for kx in 0..kw {
-                        let ix =
-                            (ox * s.stride.1 + kx * s.dilation.1) as isize - s.padding.1 as isize;
-                        let d0 = g * kg + (ky * kw + kx) * cg;
-                        let dst = &mut row[d0..d0 + cg];
-                        if iy >= 0 && (iy as usize) < h && ix >= 0 && (ix as usize) < wd {
-                            let src = ((b * h + iy as usize) * wd + ix as usize) * c + g * cg;
+                        let ix = x0 + (kx * s.dilation.1) as isize;
+                        let dst = &mut taps[kx * cg..(kx + 1) * cg];
+                        if ix >= 0 && (ix as usize) < wd {
+                            let src = (line + ix as usize) * c + g * cg;
                             dst.copy_from_slice(&input[src..src + cg]);
                         } else {
                             dst.fill(zp);
@@ -342,12 +419,13 @@ pub fn qconv2d_nhwc(
         let m = p1 - p0;
         let o = &mut out[(p0 - pixels.start) * oc..(p1 - pixels.start) * oc];
         for g in 0..groups {
-            qgemm_u8i8(
+            qgemm_panels(
                 &buf[g * kg..],
                 m,
                 ktot,
                 w.group(g),
                 &rq[g],
+                gp(g),
                 &mut o[g * og..],
                 oc,
             );

@@ -48,7 +48,36 @@ pub fn qgemm_u8i8(
 ) {
     let (n, k) = (w.n(), w.k());
     check(a.len(), m, lda, k, out.len(), ldc, n, rq);
-    if m == 0 || n == 0 {
+    qgemm_panels(a, m, lda, w, rq, 0..w.panels(), out, ldc);
+}
+
+/// [`qgemm_u8i8`] for the output columns of the weight panels `panels` only: column
+/// `panels.start * PANEL_COLS` of the product is column 0 of `out`, each row having
+/// `min(n, panels.end * PANEL_COLS) - panels.start * PANEL_COLS` bytes at stride `ldc`.
+///
+/// # Panics
+/// As [`qgemm_u8i8`], or if `panels` is not a range of `w`'s panels.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn qgemm_panels(
+    a: &[u8],
+    m: usize,
+    lda: usize,
+    w: &PackedWeightI8,
+    rq: &Requant,
+    panels: std::ops::Range<usize>,
+    out: &mut [u8],
+    ldc: usize,
+) {
+    let (n, k) = (w.n(), w.k());
+    assert!(
+        panels.start <= panels.end && panels.end <= w.panels(),
+        "qgemm_u8i8: panels {panels:?} of {}",
+        w.panels()
+    );
+    let c0 = panels.start * PANEL_COLS;
+    let ncols = n.min(panels.end * PANEL_COLS).saturating_sub(c0);
+    check(a.len(), m, lda, k, out.len(), ldc, ncols, rq);
+    if m == 0 || ncols == 0 {
         return;
     }
     let path = path();
@@ -65,9 +94,8 @@ pub fn qgemm_u8i8(
     let mut tbuf = Vec::new();
     let mut tile = [0i32; MR * PANEL_COLS];
     let bp = block_panels(kp);
-    let panels = w.panels();
     let tiles = m.div_ceil(MR);
-    for p0 in (0..panels).step_by(bp) {
+    for p0 in (panels.start..panels.end).step_by(bp) {
         for t in 0..tiles {
             let rows = MR.min(m - t * MR);
             let (at, ld) = if rows == MR && kp == k {
@@ -81,14 +109,14 @@ pub fn qgemm_u8i8(
                 }
                 (&tbuf[..], kp)
             };
-            for p in p0..panels.min(p0 + bp) {
+            for p in p0..panels.end.min(p0 + bp) {
                 micro_kernel(path, at, ld, w.panel(p), kp, &mut tile);
                 let j0 = p * PANEL_COLS;
                 let cols = PANEL_COLS.min(n - j0);
                 for r in 0..rows {
                     let i = t * MR + r;
                     let acc = &tile[r * PANEL_COLS..(r + 1) * PANEL_COLS];
-                    let o = &mut out[i * ldc + j0..i * ldc + j0 + cols];
+                    let o = &mut out[i * ldc + j0 - c0..i * ldc + j0 - c0 + cols];
                     requant_row(path, rq, acc, row_off[i], j0, o);
                 }
             }

@@ -1,5 +1,7 @@
 //! int8 kernels for quantized inference: a u8 x i8 -> i32 GEMM with FBGEMM's
-//! requantization, and a quantized 2-D convolution on NHWC u8 images built on it.
+//! requantization, a quantized 2-D convolution on NHWC u8 images built on it, and the
+//! per-element steps around them (per-tensor [`quantize_fbgemm`] and [`dequantize`], the
+//! quantized [`add_u8`]).
 //!
 //! These are the kernels behind PyTorch's `quantized::linear` and `quantized::conv2d` on the
 //! `fbgemm` engine, reproduced bit for bit:
@@ -35,22 +37,25 @@
 //!
 //! # Threads
 //! Like every kernel in this crate, these are single-threaded: [`qgemm_u8i8`] computes the
-//! rows (and optionally a range of column panels) it is given, [`qconv2d_nhwc`] a range of
-//! output pixels; callers split the work across their thread pool.
+//! rows it is given, [`qconv2d_nhwc`] a range of output pixels and [`qconv2d_nhwc_panels`]
+//! a range of output pixels for a range of output-channel panels (the split to use when the
+//! weights are larger than the input); callers split the work across their thread pool.
 
 mod add;
 mod conv;
 mod gemm;
 mod pack;
+mod quantize;
 mod requant;
 mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub use add::{add_u8, QAddParams};
-pub use conv::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8};
+pub use conv::{qconv2d_nhwc, qconv2d_nhwc_panels, Conv2dShape, PackedConvWeightI8};
 pub use gemm::{qgemm_u8i8, qgemm_u8i8_reference};
 pub use pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
+pub use quantize::{dequantize, quantize_fbgemm, QuantInt};
 pub use requant::{QGemmParams, Requant};
 pub use transpose::transpose_u8;
 

@@ -167,8 +167,8 @@ impl PackedWeightI8 {
         let len = self.kp * PANEL_COLS;
         &self.data[p * len..(p + 1) * len]
     }
-    /// Number of panels.
-    pub(crate) fn panels(&self) -> usize {
+    /// Number of panels of [`PANEL_COLS`] output channels (the last one zero-padded).
+    pub fn panels(&self) -> usize {
         self.n.div_ceil(PANEL_COLS)
     }
 }

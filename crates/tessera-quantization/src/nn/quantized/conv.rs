@@ -3,8 +3,12 @@
 use super::layout::{act_qparams, check_out_qparams, from_nhwc, par_rows, with_nhwc};
 use super::linear::{bias_vec, pack_weight};
 use crate::QTensor;
+use rayon::prelude::*;
+use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::Tensor;
-use tessera_kernels::quant::{qconv2d_nhwc, Conv2dShape, PackedConvWeightI8, QGemmParams};
+use tessera_kernels::quant::{
+    qconv2d_nhwc, qconv2d_nhwc_panels, Conv2dShape, PackedConvWeightI8, QGemmParams, PANEL_COLS,
+};
 use tessera_nn::functional::{ConvOptions, Padding};
 
 /// The explicit `(h, w)` padding of `o` for a `kernel` (`"same"` only when it is
@@ -84,7 +88,9 @@ impl PackedConv2d {
 /// `relu`): `x` is a 4-D `quint8` per-tensor tensor `[N, C, H, W]` (any layout); the
 /// result is `quint8` with the given qparams, channels-last, equal bit for bit to
 /// PyTorch's fbgemm engine (but see `tessera_kernels::quant::qconv2d_nhwc` on depthwise
-/// convolutions with 8-bit activations). Threaded over the output pixels.
+/// convolutions with 8-bit activations). Threaded over the output pixels, or over the
+/// output channels when the weights outweigh the (im2col'd) input, as in the last stages of
+/// a ResNet at batch 1.
 ///
 /// # Panics
 /// If `x` is not 4-D per-tensor `quint8`, its channels do not match the weight, the kernel
@@ -130,6 +136,38 @@ pub fn conv2d(x: &QTensor, w: &PackedConv2d, scale: f64, zero_point: i64, relu: 
     let mut out = vec![0u8; shape.out_pixels() * oc];
     let macs_per_pixel = ws[1] * ws[2] * ws[3] * oc;
     with_nhwc(op, x, |input| {
+        let panels = w.packed.group(0).panels();
+        let threads = usable_threads();
+        // Few output pixels and large weights (ResNet's last stages at batch 1): split the
+        // output channels, so each thread reads its part of the weights once, rather than
+        // the pixels, which makes every thread read all of them.
+        let weight_bytes = panels * PANEL_COLS * macs_per_pixel / oc;
+        let input_bytes = shape.out_pixels() * macs_per_pixel / oc;
+        if o.groups == 1 && threads > 1 && panels >= threads && weight_bytes > input_bytes {
+            let per = panels.div_ceil(threads);
+            let parts: Vec<(usize, Vec<u8>)> = pool().install(|| {
+                (0..panels)
+                    .step_by(per)
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|p0| {
+                        let p1 = panels.min(p0 + per);
+                        let (c0, c1) = (p0 * PANEL_COLS, oc.min(p1 * PANEL_COLS));
+                        let mut part = vec![0u8; shape.out_pixels() * (c1 - c0)];
+                        let all = 0..shape.out_pixels();
+                        qconv2d_nhwc_panels(input, &shape, &w.packed, &rq, all, p0..p1, &mut part);
+                        (c0, part)
+                    })
+                    .collect()
+            });
+            for (c0, part) in parts {
+                let cols = part.len() / shape.out_pixels().max(1);
+                for (dst, src) in out.chunks_mut(oc).zip(part.chunks(cols.max(1))) {
+                    dst[c0..c0 + cols].copy_from_slice(src);
+                }
+            }
+            return;
+        }
         par_rows(&mut out, oc, 1, macs_per_pixel, |p0, chunk| {
             let p1 = p0 + chunk.len() / oc;
             qconv2d_nhwc(input, &shape, &w.packed, &rq, p0..p1, chunk);

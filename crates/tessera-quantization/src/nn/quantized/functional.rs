@@ -5,7 +5,7 @@ pub use super::conv::conv2d;
 pub use super::linear::linear;
 pub use super::pool::{adaptive_avg_pool2d, max_pool2d};
 
-use super::layout::{act_qparams, check_out_qparams, from_nhwc};
+use super::layout::{act_qparams, check_out_qparams, from_nhwc, par_rows};
 use crate::QTensor;
 use tessera_core::Tensor;
 use tessera_kernels::quant::{add_u8, QAddParams};
@@ -22,28 +22,41 @@ fn dense_order(a: &QTensor) -> Option<bool> {
     }
 }
 
-/// Maps the u8 values of `x` through `f` (in storage order, keeping a channels-last
-/// layout), giving a tensor with `scale` and `zero_point`.
+/// Maps the u8 values of `x` (and of `other`, same shape) through `f` in storage order,
+/// keeping a channels-last layout, giving a tensor with `scale` and `zero_point`. Dense
+/// inputs are read in place; `f(offset, x, other, out)` gets chunks of whole 64-byte blocks
+/// (`offset` the chunk's first element; `other` empty when there is none), split across
+/// the thread pool when large.
 fn map_values(
     x: &QTensor,
-    others: &[&QTensor],
+    other: Option<&QTensor>,
     scale: f64,
     zero_point: i64,
-    f: impl Fn(&[&[u8]], &mut [u8]),
+    f: impl Fn(usize, &[u8], &[u8], &mut [u8]) + Sync,
 ) -> QTensor {
-    let cl = dense_order(x) == Some(true) && others.iter().all(|o| dense_order(o) == Some(true));
-    let read = |t: &QTensor| -> Vec<u8> {
+    let cl = dense_order(x) == Some(true) && other.is_none_or(|o| dense_order(o) == Some(true));
+    let storage_order = |t: &QTensor| {
         if cl {
-            t.values().permute([0, 2, 3, 1]).to_vec()
+            t.values().permute([0, 2, 3, 1])
         } else {
-            t.values().to_vec()
+            t.values().clone()
         }
     };
-    let mut inputs = vec![read(x)];
-    inputs.extend(others.iter().map(|o| read(o)));
-    let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();
     let mut out = vec![0u8; x.numel()];
-    f(&refs, &mut out);
+    let a = storage_order(x);
+    a.with_contiguous(|a: &[u8]| {
+        let mut run = |b: &[u8]| {
+            par_rows(&mut out, 1, 64, 4, |p0, chunk| {
+                let r = p0..p0 + chunk.len();
+                let b = if b.is_empty() { b } else { &b[r.clone()] };
+                f(p0, &a[r], b, chunk)
+            })
+        };
+        match other {
+            Some(o) => storage_order(o).with_contiguous(|b: &[u8]| run(b)),
+            None => run(&[]),
+        }
+    });
     if cl {
         let s = x.shape();
         from_nhwc(out, [s[0], s[1], s[2], s[3]], scale, zero_point)
@@ -59,8 +72,8 @@ fn map_values(
 /// If `x` is not per-tensor `quint8`.
 pub fn relu(x: &QTensor) -> QTensor {
     let (_, zp) = act_qparams("quantized relu", x);
-    map_values(x, &[], x.q_scale(), x.q_zero_point(), |v, out| {
-        for (o, &q) in out.iter_mut().zip(v[0]) {
+    map_values(x, None, x.q_scale(), x.q_zero_point(), |_, v, _, out| {
+        for (o, &q) in out.iter_mut().zip(v) {
             *o = q.max(zp as u8);
         }
     })
@@ -104,8 +117,9 @@ pub fn add(a: &QTensor, b: &QTensor, scale: f64, zero_point: i64, relu: bool) ->
         relu,
         fma_len: 0,
     };
-    map_values(a, &[b], scale, zero_point, |v, out| {
-        let fma_len = out.len() / ATEN_QUINT8_VEC * ATEN_QUINT8_VEC;
-        add_u8(v[0], v[1], out, &QAddParams { fma_len, ..params });
+    let fma_end = a.numel() / ATEN_QUINT8_VEC * ATEN_QUINT8_VEC;
+    map_values(a, Some(b), scale, zero_point, |offset, x, y, out| {
+        let fma_len = fma_end.saturating_sub(offset).min(out.len());
+        add_u8(x, y, out, &QAddParams { fma_len, ..params });
     })
 }
