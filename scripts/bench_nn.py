@@ -59,6 +59,21 @@ def main():
         F.cross_entropy(cnn(xb), yb).backward()
         opt.step()
     print(f"cnn_train_step {median(20, 9, step)} nan")
+    lin = torch.nn.Linear(1024, 1024)
+    xl = torch.randn(64, 1024)
+
+    def lf():
+        with torch.no_grad():
+            lin(xl)
+    print(f"linear_fwd {median(20, 9, lf)} nan")
+    gl = torch.randn(64, 1024)
+    xl.requires_grad_(True)
+
+    def lfb():
+        (lin(xl) * gl).sum().backward()
+        xl.grad = None
+        lin.zero_grad()
+    print(f"linear_fwd_bwd {median(10, 9, lfb)} nan")
 
 
 main()

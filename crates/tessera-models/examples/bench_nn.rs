@@ -6,7 +6,9 @@
 //! - `conv3x3_fwd_bwd`: the same forward plus the backward of `sum(y * g)` into the
 //!   input and the weight;
 //! - `cnn_train_step`: one training step of the example's `SmallCnn` (batch 64 of
-//!   `1 x 16 x 16`): forward, cross entropy, backward, Adam step.
+//!   `1 x 16 x 16`): forward, cross entropy, backward, Adam step;
+//! - `linear_fwd` / `linear_fwd_bwd`: `nn.Linear(1024, 1024)` on `[64, 1024]`, and the
+//!   same plus the backward of `sum(y * g)` into the input, the weight and the bias.
 //!
 //! Inputs are random of the same shapes on both sides (speed does not depend on the
 //! values away from denormals). Run:
@@ -20,7 +22,7 @@ use tessera_core::{autograd::no_grad, Tensor};
 use tessera_models::{resnet18, SmallCnn};
 use tessera_nn::functional::{conv2d, cross_entropy, ConvOptions};
 use tessera_nn::optim::{Adam, Optimizer};
-use tessera_nn::Module;
+use tessera_nn::{Linear, Module};
 
 fn main() {
     tessera_core::set_num_threads(2);
@@ -68,6 +70,25 @@ fn main() {
             opt.zero_grad();
             cross_entropy(&cnn.forward(&xb), &yb, &Default::default()).backward();
             opt.step();
+        }),
+    ));
+    let lin = Linear::new(1024, 1024, true);
+    let xl = Tensor::randn(&[64, 1024]);
+    rows.push((
+        "linear_fwd".into(),
+        common::median(20, 9, || {
+            let _g = no_grad();
+            lin.forward(&xl);
+        }),
+    ));
+    let gl = Tensor::randn(&[64, 1024]);
+    xl.requires_grad_(true);
+    rows.push((
+        "linear_fwd_bwd".into(),
+        common::median(10, 9, || {
+            (&lin.forward(&xl) * &gl).sum().backward();
+            xl.zero_grad();
+            lin.zero_grad();
         }),
     ));
     let py = if std::env::args().any(|a| a == "--no-python") {

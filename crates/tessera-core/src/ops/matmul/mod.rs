@@ -16,7 +16,7 @@ use crate::{dispatch, result_type, DType, Operand, Tensor};
 mod kernels;
 mod split;
 
-use kernels::{gemm_block, int_block, small_block};
+use kernels::{gemm_block, gemm_block_via_t, int_block, small_block, via_transposed_dst};
 
 /// Products of at most this many multiply-adds (`m * n * k`) run a plain loop on the
 /// calling thread: below it, gemm's dispatch and packing and a wake-up of the pool cost
@@ -64,9 +64,19 @@ impl Plan {
             blocks: 1,
         };
         // Column blocks only where gemm runs its general path for both the whole product
-        // and every block: more than 64 rows and blocks of at least 64 columns.
-        if float && threads > 1 && nb < 4 * threads && entry >= PARALLEL_PRODUCT && m > 64 {
-            let width = n.div_ceil(4 * threads).next_multiple_of(COLUMN_BLOCK);
+        // and every block: its small-matrix path takes products with at most 64 rows and
+        // 64 columns, so blocks of at least 64 columns for more than 64 rows, of at least
+        // 128 for fewer (`nn.Linear` on a batch of 64); one row is its matrix-vector path.
+        if float && threads > 1 && nb < 4 * threads && entry >= PARALLEL_PRODUCT && m > 1 {
+            let narrowest = if m > 64 {
+                COLUMN_BLOCK
+            } else {
+                2 * COLUMN_BLOCK
+            };
+            let width = n
+                .div_ceil(4 * threads)
+                .next_multiple_of(COLUMN_BLOCK)
+                .max(narrowest);
             let blocks = n / width;
             if blocks > 1 {
                 return Plan {
@@ -132,6 +142,26 @@ fn batched<T: crate::ops::arith::Arith>(
         out.as_mut_slice().fill(T::default());
         return out.into_vec();
     }
+    // A transposed rhs goes through column-major blocks (see `via_transposed_dst`),
+    // where gemm reads a column-major lhs in place; a row-major one would be repacked
+    // by every block, so it is copied column-major once here.
+    let a_cols;
+    let a = if T::DTYPE.is_float()
+        && m.saturating_mul(n).saturating_mul(k) > SMALL_PRODUCT
+        && a.strides()[a.dim() - 1] == 1
+        && via_transposed_dst(
+            m,
+            n,
+            (
+                b.strides()[b.dim() - 2] as isize,
+                b.strides()[b.dim() - 1] as isize,
+            ),
+        ) {
+        a_cols = a.mt().contiguous().mt();
+        &a_cols
+    } else {
+        a
+    };
     let mut a_shape = batch.to_vec();
     a_shape.extend([m, k]);
     let mut b_shape = batch.to_vec();
@@ -183,6 +213,11 @@ fn batched<T: crate::ops::arith::Arith>(
         if entry <= SMALL_PRODUCT {
             return small_block(m, n, k, whole(), da, (oa, sa.0, sa.1), db, (ob, sb.0, sb.1));
         }
+        let kernel = if via_transposed_dst(m, w, (sb.0 as isize, sb.1 as isize)) {
+            gemm_block_via_t
+        } else {
+            gemm_block
+        };
         // SAFETY: `la` and `lb` are broadcasts of `a`'s and `b`'s layouts, whose extents
         // (computed with checked arithmetic by `Layout`) were checked against their
         // storages' fixed lengths when the tensors were made (`Tensor::from_storage`,
@@ -193,7 +228,7 @@ fn batched<T: crate::ops::arith::Arith>(
         // stride `n` from `i * m * n + j0`, lies inside `out` (`j0 + w <= n`), and only
         // this item writes it (items cover disjoint entries or column blocks).
         unsafe {
-            gemm_block(
+            kernel(
                 (m, w, k),
                 dst.get().add(i * m * n + j0),
                 n as isize,
@@ -398,6 +433,9 @@ mod tests {
             (1, 300, 129, 300, 2),
             (2, 70, 300, 90, 3),
             (1, 65, 2048, 64, 4),
+            // Few rows (`nn.Linear` on a batch): blocks of at least 128 columns.
+            (1, 64, 1024, 1024, 2),
+            (1, 2, 600, 300, 2),
         ] {
             let p = Plan::new(nb, (m, n, k), true, threads);
             assert!(
@@ -405,6 +443,7 @@ mod tests {
                 "{nb} x {m}x{k} @ {k}x{n} on {threads} threads: {p:?}"
             );
             assert_eq!(p.width % COLUMN_BLOCK, 0);
+            assert!(m > 64 || p.width >= 2 * COLUMN_BLOCK, "{p:?}");
             assert!(
                 n - (p.blocks - 1) * p.width >= p.width,
                 "last block too narrow: {p:?}"
@@ -415,10 +454,11 @@ mod tests {
             );
             assert_eq!(p.items(nb), nb * p.blocks);
         }
-        // Narrow products, few rows, integers, one thread, many entries: whole entries.
+        // Narrow products, one row, integers, one thread, many entries: whole entries.
         for &(nb, m, n, k, float, threads) in &[
             (1, 512, 100, 512, true, 2),
-            (1, 64, 4096, 4096, true, 2),
+            (1, 64, 200, 4096, true, 2),
+            (1, 1, 4096, 4096, true, 2),
             (1, 512, 512, 512, false, 2),
             (1, 512, 512, 512, true, 1),
             (64, 32, 32, 32, true, 2),
@@ -451,6 +491,14 @@ mod tests {
             ),
             // Broadcast batches: [2, 1] against [3] entries, each large enough to split.
             (Tensor::randn(&[2, 1, 70, 90]), Tensor::randn(&[3, 90, 200])),
+            // Few rows: blocks of 128 columns, and a transposed rhs through a column-major
+            // block (`nn.Linear`'s `x @ w.t()`), with `k` over gemm's depth block.
+            (Tensor::randn(&[64, 1100]), Tensor::randn(&[700, 1100]).t()),
+            (Tensor::randn(&[5, 90]), Tensor::randn(&[300, 90]).t()),
+            (
+                Tensor::randn(&[2, 33, 40]),
+                Tensor::randn(&[2, 300, 40]).transpose(1, 2),
+            ),
             // Many small entries (whole-entry items), one operand broadcast.
             (Tensor::randn(&[64, 32, 32]), Tensor::randn(&[32, 32])),
             (
