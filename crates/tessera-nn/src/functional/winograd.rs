@@ -215,6 +215,9 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
     scratch::give_back(u);
 }
 
+/// Tiles per block of the transforms' array steps.
+const L: usize = 8;
+
 /// A task's tiles as runs along tile rows: (image, tile row, first tile column, count,
 /// index of the run's first tile in the task).
 type Run = (usize, usize, usize, usize, usize);
@@ -281,17 +284,20 @@ fn input_tiles(t: InputTiles<'_>) {
                 let lo = (-first).max(0) as usize;
                 let hi = ((g.w as isize - first).max(0) as usize).min(2 * (cnt + 1));
                 let col = |j: usize| (first + j as isize) as usize;
-                // even j = 2k and odd j = 2k + 1 in lo..hi
-                for (half_row, k0, k1, odd) in [
-                    (&mut *ev, lo.div_ceil(2), hi.div_ceil(2), 0),
-                    (&mut *od, lo / 2, hi / 2, 1),
-                ] {
-                    if k0 < k1 {
-                        let s = src[col(2 * k0 + odd)..].iter().step_by(2);
-                        for (e, &val) in half_row[k0..k1].iter_mut().zip(s) {
-                            *e = val;
-                        }
-                    }
+                // even j = 2k for k in ke0..ke1, odd j = 2k + 1 for k in ko0..ko1; both
+                // for k in k0..k1, copied as pairs of columns; the rest one by one
+                let (ke0, ke1, ko0, ko1) = (lo.div_ceil(2), hi.div_ceil(2), lo / 2, hi / 2);
+                let (k0, k1) = (ke0, ko1.max(ke0));
+                let pairs = src[col(2 * k0).min(g.w)..].chunks_exact(2);
+                for ((e, od), pair) in ev[k0..k1].iter_mut().zip(&mut od[k0..k1]).zip(pairs) {
+                    *e = pair[0];
+                    *od = pair[1];
+                }
+                for k in (ke0..ke1).filter(|k| !(k0..k1).contains(k)) {
+                    ev[k] = src[col(2 * k)];
+                }
+                for k in (ko0..ko1).filter(|k| !(k0..k1).contains(k)) {
+                    od[k] = src[col(2 * k + 1)];
                 }
             }
             let l = 2 * half;
@@ -312,7 +318,34 @@ fn input_tiles(t: InputTiles<'_>) {
                 let (rest, v3) = v[base(0)..base(3) + cnt].split_at_mut(base(3) - base(0));
                 let (rest, v2) = rest.split_at_mut(base(2) - base(0));
                 let (v0, v1) = rest.split_at_mut(base(1) - base(0));
-                for k in 0..cnt {
+                // blocks of L tiles as arrays (so the steps are whole vectors), then
+                // the rest one by one
+                let body = cnt / L * L;
+                for ((((w0, w1), w2), w3), ((a0, a1), (b0, b1))) in v0[..body]
+                    .chunks_exact_mut(L)
+                    .zip(v1.chunks_exact_mut(L))
+                    .zip(v2.chunks_exact_mut(L))
+                    .zip(v3.chunks_exact_mut(L))
+                    .zip(
+                        e0.chunks_exact(L)
+                            .zip(e1.chunks_exact(L))
+                            .zip(o0.chunks_exact(L).zip(o1.chunks_exact(L))),
+                    )
+                {
+                    let (a0, a1, b0, b1): ([f32; L], [f32; L], [f32; L], [f32; L]) = (
+                        a0.try_into().unwrap(),
+                        a1.try_into().unwrap(),
+                        b0.try_into().unwrap(),
+                        b1.try_into().unwrap(),
+                    );
+                    for l in 0..L {
+                        w0[l] = a0[l] - a1[l];
+                        w1[l] = b0[l] + a1[l];
+                        w2[l] = a1[l] - b0[l];
+                        w3[l] = b0[l] - b1[l];
+                    }
+                }
+                for k in body..cnt {
                     v0[k] = e0[k] - e1[k];
                     v1[k] = o0[k] + e1[k];
                     v2[k] = e1[k] - o0[k];
@@ -404,7 +437,32 @@ fn output_row<const MINUS: bool>(orow: &mut [f32], pqs: [&[&[f32]]; 3], bias: f3
     let [p0, p1, p2, p3] = [p[0], p[1], p[2], p[3]].map(|r| &r[..full]);
     let [q0, q1, q2, q3] = [q[0], q[1], q[2], q[3]].map(|r| &r[..full]);
     let [s0, s1, s2, s3] = [s[0], s[1], s[2], s[3]].map(|r| &r[..full]);
-    for (k, y) in orow[..2 * full].chunks_exact_mut(2).enumerate() {
+    // blocks of L tiles as arrays (so the steps are whole vectors), then the rest
+    let body = full / L * L;
+    for (kb, y) in orow[..2 * body].chunks_exact_mut(2 * L).enumerate() {
+        let r = |v: &[f32]| -> [f32; L] { v[kb * L..][..L].try_into().unwrap() };
+        let (p, q, s) = (
+            [r(p0), r(p1), r(p2), r(p3)],
+            [r(q0), r(q1), r(q2), r(q3)],
+            [r(s0), r(s1), r(s2), r(s3)],
+        );
+        let a: [[f32; L]; 4] = std::array::from_fn(|j| {
+            std::array::from_fn(|l| {
+                if MINUS {
+                    p[j][l] - q[j][l] - s[j][l]
+                } else {
+                    p[j][l] + q[j][l] + s[j][l]
+                }
+            })
+        });
+        let y: &mut [f32; 2 * L] = y.try_into().unwrap();
+        for l in 0..L {
+            y[2 * l] = a[0][l] + a[1][l] + a[2][l] + bias;
+            y[2 * l + 1] = a[1][l] - a[2][l] - a[3][l] + bias;
+        }
+    }
+    for (k, y) in orow[2 * body..2 * full].chunks_exact_mut(2).enumerate() {
+        let k = body + k;
         let (a0, a1, a2, a3) = if MINUS {
             (
                 p0[k] - q0[k] - s0[k],
