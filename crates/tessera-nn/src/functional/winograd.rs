@@ -33,34 +33,73 @@ const MIN_TILES: usize = 96;
 /// Bytes of transformed inputs and products per task.
 const TASK_BYTES: usize = 1 << 20;
 
-/// `U[ξ][o][c] = (G g Gᵀ)[ξ]` for every kernel `g = w[o][c]`.
+/// `U[ξ][o][c] = (G g Gᵀ)[ξ]` for every kernel `g = w[o][c]`, in a buffer from core's
+/// scratch (kept between calls, so a large layer's transform does not fault its pages in
+/// every time; give it back when done).
 fn weights(g: &Geom, w: &[f32]) -> Vec<f32> {
-    let (o, c) = (g.o, g.c);
-    let mut u = vec![0.0f32; 16 * o * c];
-    for oc in 0..o * c {
-        let k = &w[oc * 9..oc * 9 + 9];
-        // G k: 4x3
-        let mut gk = [[0.0f32; 3]; 4];
-        for j in 0..3 {
-            let (a, b, d) = (k[j], k[3 + j], k[6 + j]);
-            gk[0][j] = a;
-            gk[1][j] = 0.5 * (a + b + d);
-            gk[2][j] = 0.5 * (a - b + d);
-            gk[3][j] = d;
+    let mut u = scratch::take(16 * g.o * g.c);
+    pulp::Arch::new().dispatch(KernelTiles { w, u: &mut u });
+    u
+}
+
+/// The kernel transform, for [`pulp::Arch::dispatch`].
+struct KernelTiles<'a> {
+    /// `[O * C, 3, 3]`.
+    w: &'a [f32],
+    /// `[16, O * C]`.
+    u: &'a mut [f32],
+}
+
+impl pulp::WithSimd for KernelTiles<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        kernel_tiles(self)
+    }
+}
+
+/// `U = G g Gᵀ`, [`KB`] kernels at a time, each step over the kernels apart (so it
+/// vectorizes across them), and stored as runs of `KB` along `o * c`.
+#[inline(always)]
+fn kernel_tiles(t: KernelTiles<'_>) {
+    const KB: usize = 16;
+    let KernelTiles { w, u } = t;
+    let oc = w.len() / 9;
+    assert_eq!(u.len(), 16 * oc);
+    for (blk, ws) in w.chunks(9 * KB).enumerate() {
+        // k[e][l]: element e of kernel l of the block (zeros past its end)
+        let mut k = [[0.0f32; KB]; 9];
+        for (l, kk) in ws.chunks_exact(9).enumerate() {
+            for e in 0..9 {
+                k[e][l] = kk[e];
+            }
         }
+        // G k: 4x3
+        let mut gk = [[[0.0f32; KB]; 3]; 4];
+        for j in 0..3 {
+            for l in 0..KB {
+                let (a, b, d) = (k[j][l], k[3 + j][l], k[6 + j][l]);
+                gk[0][j][l] = a;
+                gk[1][j][l] = 0.5 * (a + b + d);
+                gk[2][j][l] = 0.5 * (a - b + d);
+                gk[3][j][l] = d;
+            }
+        }
+        // (G k) Gᵀ
+        let (at, nb) = (blk * KB, ws.len() / 9);
         for (i, r) in gk.iter().enumerate() {
-            let row = [
-                r[0],
-                0.5 * (r[0] + r[1] + r[2]),
-                0.5 * (r[0] - r[1] + r[2]),
-                r[2],
-            ];
-            for (j, &v) in row.iter().enumerate() {
-                u[(i * 4 + j) * o * c + oc] = v;
+            let mut row = [[0.0f32; KB]; 4];
+            for l in 0..KB {
+                row[0][l] = r[0][l];
+                row[1][l] = 0.5 * (r[0][l] + r[1][l] + r[2][l]);
+                row[2][l] = 0.5 * (r[0][l] - r[1][l] + r[2][l]);
+                row[3][l] = r[2][l];
+            }
+            for (j, vals) in row.iter().enumerate() {
+                u[(i * 4 + j) * oc + at..][..nb].copy_from_slice(&vals[..nb]);
             }
         }
     }
-    u
 }
 
 /// A thread's working buffers (from core's scratch, given back on drop): the
@@ -121,13 +160,10 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
     let ntasks = total.div_ceil(tc);
     assert_eq!(out.len(), g.n * o * g.ho * g.wo);
     let (optr, olen) = (OutPtr(out.as_mut_ptr()), out.len());
-    let plane = g.h * g.w;
     let task = |t: usize, bufs: &mut Bufs| {
         let (t0, t1) = (t * tc, ((t + 1) * tc).min(total));
         let nt = t1 - t0;
-        // The task's tiles as runs along tile rows: (image, tile row, first tile
-        // column, count, index of the run's first tile in the task).
-        let mut runs = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
         let mut tile = t0;
         while tile < t1 {
             let (n, ty, tx) = (tile / per_img, tile % per_img / tw, tile % tw);
@@ -135,66 +171,16 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
             runs.push((n, ty, tx, cnt, tile - t0));
             tile += cnt;
         }
-        // V[ξ][c][t] = (Bᵀ d B)[ξ] of the input tile of flat tile t0 + t. Per input
-        // row of a run: its even and odd padded columns apart (so every later step
-        // reads unit strides and vectorizes), then Bᵀ's row combinations, then B's
-        // column ones: tile k's columns 2k..2k+4 are even[k], odd[k], even[k+1],
-        // odd[k+1].
         let half = tw + 1;
         let (v, m, rows) = bufs.get(16 * c * nt, 16 * o * nt, 16 * half);
-        for ci in 0..c {
-            for &(n, ty, tx0, cnt, at) in &runs {
-                let xp = &x[(n * c + ci) * plane..][..plane];
-                let (d, t) = rows.split_at_mut(8 * half);
-                for (i, de) in d.chunks_mut(2 * half).enumerate() {
-                    de.fill(0.0);
-                    let r = (2 * ty + i) as isize - g.pt as isize;
-                    if r < 0 || r >= g.h as isize {
-                        continue;
-                    }
-                    let src = &xp[r as usize * g.w..][..g.w];
-                    let (ev, od) = de.split_at_mut(half);
-                    // padded column q = 2 * tx0 + j is input column q - pl
-                    for j in 0..2 * (cnt + 1) {
-                        let col = (2 * tx0 + j) as isize - g.pl as isize;
-                        if col >= 0 && col < g.w as isize {
-                            let val = src[col as usize];
-                            if j % 2 == 0 {
-                                ev[j / 2] = val;
-                            } else {
-                                od[j / 2] = val;
-                            }
-                        }
-                    }
-                }
-                let l = 2 * half;
-                let (d0, d1, d2, d3) = (&d[..l], &d[l..2 * l], &d[2 * l..3 * l], &d[3 * l..4 * l]);
-                let (ta, tb) = t.split_at_mut(2 * l);
-                let (t0r, t1r) = ta.split_at_mut(l);
-                let (t2r, t3r) = tb.split_at_mut(l);
-                for j in 0..l {
-                    t0r[j] = d0[j] - d2[j];
-                    t1r[j] = d1[j] + d2[j];
-                    t2r[j] = d2[j] - d1[j];
-                    t3r[j] = d1[j] - d3[j];
-                }
-                for (i, tr) in [&*t0r, &*t1r, &*t2r, &*t3r].into_iter().enumerate() {
-                    let (ev, od) = tr.split_at(half);
-                    let (e0, e1, o0, o1) =
-                        (&ev[..cnt], &ev[1..cnt + 1], &od[..cnt], &od[1..cnt + 1]);
-                    let base = |j: usize| ((i * 4 + j) * c + ci) * nt + at;
-                    let (rest, v3) = v[base(0)..base(3) + cnt].split_at_mut(base(3) - base(0));
-                    let (rest, v2) = rest.split_at_mut(base(2) - base(0));
-                    let (v0, v1) = rest.split_at_mut(base(1) - base(0));
-                    for k in 0..cnt {
-                        v0[k] = e0[k] - e1[k];
-                        v1[k] = o0[k] + e1[k];
-                        v2[k] = e1[k] - o0[k];
-                        v3[k] = o0[k] - o1[k];
-                    }
-                }
-            }
-        }
+        pulp::Arch::new().dispatch(InputTiles {
+            g,
+            x,
+            runs: &runs,
+            nt,
+            v: &mut *v,
+            rows,
+        });
         // M[ξ] = U[ξ] V[ξ]: [o x c] [c x nt]
         for xi in 0..16 {
             matmul(
@@ -206,71 +192,15 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
                 1,
             );
         }
-        // Y = Aᵀ M A, plus the bias, into the output, run by run.
-        for oi in 0..o {
-            let bias = b.map_or(0.0, |b| b[oi]);
-            let es: [&[f32]; 16] = std::array::from_fn(|xi| &m[(xi * o + oi) * nt..][..nt]);
-            for &(n, ty, tx0, cnt, at) in &runs {
-                let e: [&[f32]; 16] = std::array::from_fn(|xi| &es[xi][at..at + cnt]);
-                let wlen = (2 * cnt).min(g.wo - 2 * tx0);
-                for i in 0..2 {
-                    let oh = 2 * ty + i;
-                    if oh >= g.ho {
-                        break;
-                    }
-                    let first = ((n * o + oi) * g.ho + oh) * g.wo + 2 * tx0;
-                    assert!(first + wlen <= olen);
-                    // SAFETY: output row `oh` of channel `oi`, image `n`, columns of
-                    // this run's tiles only, which no other task has (the tasks' tile
-                    // ranges are disjoint); inside the output (asserted), which outlives
-                    // the tasks.
-                    let orow =
-                        unsafe { std::slice::from_raw_parts_mut(optr.get().add(first), wlen) };
-                    // row i of Aᵀ: (1, 1, 1, 0) or (0, 1, -1, -1)
-                    let (r0, r1, r2) = if i == 0 { (0, 4, 8) } else { (4, 8, 12) };
-                    let (p0, p1, p2, p3) = (e[r0], e[r0 + 1], e[r0 + 2], e[r0 + 3]);
-                    let (q0, q1, q2, q3) = (e[r1], e[r1 + 1], e[r1 + 2], e[r1 + 3]);
-                    let (s0, s1, s2, s3) = (e[r2], e[r2 + 1], e[r2 + 2], e[r2 + 3]);
-                    let full = wlen / 2;
-                    for k in 0..full {
-                        let (a0, a1, a2, a3) = if i == 0 {
-                            (
-                                p0[k] + q0[k] + s0[k],
-                                p1[k] + q1[k] + s1[k],
-                                p2[k] + q2[k] + s2[k],
-                                p3[k] + q3[k] + s3[k],
-                            )
-                        } else {
-                            (
-                                p0[k] - q0[k] - s0[k],
-                                p1[k] - q1[k] - s1[k],
-                                p2[k] - q2[k] - s2[k],
-                                p3[k] - q3[k] - s3[k],
-                            )
-                        };
-                        orow[2 * k] = a0 + a1 + a2 + bias;
-                        orow[2 * k + 1] = a1 - a2 - a3 + bias;
-                    }
-                    if wlen % 2 == 1 {
-                        let k = full;
-                        let (a0, a1, a2) = if i == 0 {
-                            (
-                                p0[k] + q0[k] + s0[k],
-                                p1[k] + q1[k] + s1[k],
-                                p2[k] + q2[k] + s2[k],
-                            )
-                        } else {
-                            (
-                                p0[k] - q0[k] - s0[k],
-                                p1[k] - q1[k] - s1[k],
-                                p2[k] - q2[k] - s2[k],
-                            )
-                        };
-                        orow[2 * k] = a0 + a1 + a2 + bias;
-                    }
-                }
-            }
-        }
+        pulp::Arch::new().dispatch(OutputTiles {
+            g,
+            m,
+            b,
+            runs: &runs,
+            nt,
+            out: optr,
+            olen,
+        });
     };
     if threads > 1 && ntasks > 1 {
         pool().install(|| {
@@ -281,6 +211,278 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
     } else {
         let mut b = Bufs::default();
         (0..ntasks).for_each(|t| task(t, &mut b));
+    }
+    scratch::give_back(u);
+}
+
+/// Tiles per block of the transforms' array steps.
+const L: usize = 8;
+
+/// A task's tiles as runs along tile rows: (image, tile row, first tile column, count,
+/// index of the run's first tile in the task).
+type Run = (usize, usize, usize, usize, usize);
+
+// The transforms run under the CPU's SIMD features through `pulp`'s dispatch (as the
+// quantized kernels do): their loops are plain Rust over unit strides, which LLVM turns
+// into AVX-512 or AVX2 code there but only into SSE2 for the baseline target. They only
+// add, subtract and copy, in the same order on every backend, so the bits do not depend
+// on the backend.
+
+/// The input transform of a task's tiles, for [`pulp::Arch::dispatch`].
+struct InputTiles<'a> {
+    g: &'a Geom,
+    x: &'a [f32],
+    runs: &'a [Run],
+    /// Tiles in the task.
+    nt: usize,
+    /// `V[ξ][c][t]`, `16 * c * nt` elements.
+    v: &'a mut [f32],
+    /// Padded input rows, `16 * (tw + 1)` elements.
+    rows: &'a mut [f32],
+}
+
+impl pulp::WithSimd for InputTiles<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        input_tiles(self)
+    }
+}
+
+/// `V[ξ][c][t] = (Bᵀ d B)[ξ]` of the input tile of the task's tile `t`. Per input row of a
+/// run: its even and odd padded columns apart (so every later step reads unit strides),
+/// then Bᵀ's row combinations, then B's column ones: tile k's columns 2k..2k+4 are
+/// even[k], odd[k], even[k+1], odd[k+1].
+#[inline(always)]
+fn input_tiles(t: InputTiles<'_>) {
+    let InputTiles {
+        g,
+        x,
+        runs,
+        nt,
+        v,
+        rows,
+    } = t;
+    let c = g.c;
+    let plane = g.h * g.w;
+    let half = g.wo.div_ceil(2) + 1;
+    for ci in 0..c {
+        for &(n, ty, tx0, cnt, at) in runs {
+            let xp = &x[(n * c + ci) * plane..][..plane];
+            let (d, t) = rows.split_at_mut(8 * half);
+            for (i, de) in d.chunks_mut(2 * half).enumerate() {
+                de.fill(0.0);
+                let r = (2 * ty + i) as isize - g.pt as isize;
+                if r < 0 || r >= g.h as isize {
+                    continue;
+                }
+                let src = &xp[r as usize * g.w..][..g.w];
+                let (ev, od) = de.split_at_mut(half);
+                // padded column 2 * tx0 + j (j < 2 * (cnt + 1)) is input column
+                // first + j; the columns inside the input are j in lo..hi
+                let first = (2 * tx0) as isize - g.pl as isize;
+                let lo = (-first).max(0) as usize;
+                let hi = ((g.w as isize - first).max(0) as usize).min(2 * (cnt + 1));
+                let col = |j: usize| (first + j as isize) as usize;
+                // even j = 2k for k in ke0..ke1, odd j = 2k + 1 for k in ko0..ko1; both
+                // for k in k0..k1, copied as pairs of columns; the rest one by one
+                let (ke0, ke1, ko0, ko1) = (lo.div_ceil(2), hi.div_ceil(2), lo / 2, hi / 2);
+                let (k0, k1) = (ke0, ko1.max(ke0));
+                let pairs = src[col(2 * k0).min(g.w)..].chunks_exact(2);
+                for ((e, od), pair) in ev[k0..k1].iter_mut().zip(&mut od[k0..k1]).zip(pairs) {
+                    *e = pair[0];
+                    *od = pair[1];
+                }
+                for k in (ke0..ke1).filter(|k| !(k0..k1).contains(k)) {
+                    ev[k] = src[col(2 * k)];
+                }
+                for k in (ko0..ko1).filter(|k| !(k0..k1).contains(k)) {
+                    od[k] = src[col(2 * k + 1)];
+                }
+            }
+            let l = 2 * half;
+            let (d0, d1, d2, d3) = (&d[..l], &d[l..2 * l], &d[2 * l..3 * l], &d[3 * l..4 * l]);
+            let (ta, tb) = t.split_at_mut(2 * l);
+            let (t0r, t1r) = ta.split_at_mut(l);
+            let (t2r, t3r) = tb.split_at_mut(l);
+            for j in 0..l {
+                t0r[j] = d0[j] - d2[j];
+                t1r[j] = d1[j] + d2[j];
+                t2r[j] = d2[j] - d1[j];
+                t3r[j] = d1[j] - d3[j];
+            }
+            for (i, tr) in [&*t0r, &*t1r, &*t2r, &*t3r].into_iter().enumerate() {
+                let (ev, od) = tr.split_at(half);
+                let (e0, e1, o0, o1) = (&ev[..cnt], &ev[1..cnt + 1], &od[..cnt], &od[1..cnt + 1]);
+                let base = |j: usize| ((i * 4 + j) * c + ci) * nt + at;
+                let (rest, v3) = v[base(0)..base(3) + cnt].split_at_mut(base(3) - base(0));
+                let (rest, v2) = rest.split_at_mut(base(2) - base(0));
+                let (v0, v1) = rest.split_at_mut(base(1) - base(0));
+                // blocks of L tiles as arrays (so the steps are whole vectors), then
+                // the rest one by one
+                let body = cnt / L * L;
+                for ((((w0, w1), w2), w3), ((a0, a1), (b0, b1))) in v0[..body]
+                    .chunks_exact_mut(L)
+                    .zip(v1.chunks_exact_mut(L))
+                    .zip(v2.chunks_exact_mut(L))
+                    .zip(v3.chunks_exact_mut(L))
+                    .zip(
+                        e0.chunks_exact(L)
+                            .zip(e1.chunks_exact(L))
+                            .zip(o0.chunks_exact(L).zip(o1.chunks_exact(L))),
+                    )
+                {
+                    let (a0, a1, b0, b1): ([f32; L], [f32; L], [f32; L], [f32; L]) = (
+                        a0.try_into().unwrap(),
+                        a1.try_into().unwrap(),
+                        b0.try_into().unwrap(),
+                        b1.try_into().unwrap(),
+                    );
+                    for l in 0..L {
+                        w0[l] = a0[l] - a1[l];
+                        w1[l] = b0[l] + a1[l];
+                        w2[l] = a1[l] - b0[l];
+                        w3[l] = b0[l] - b1[l];
+                    }
+                }
+                for k in body..cnt {
+                    v0[k] = e0[k] - e1[k];
+                    v1[k] = o0[k] + e1[k];
+                    v2[k] = e1[k] - o0[k];
+                    v3[k] = o0[k] - o1[k];
+                }
+            }
+        }
+    }
+}
+
+/// The output transform of a task's tiles, for [`pulp::Arch::dispatch`].
+struct OutputTiles<'a> {
+    g: &'a Geom,
+    /// `M[ξ][o][t]`, `16 * o * nt` elements.
+    m: &'a [f32],
+    b: Option<&'a [f32]>,
+    runs: &'a [Run],
+    /// Tiles in the task.
+    nt: usize,
+    out: OutPtr,
+    /// Elements of the output.
+    olen: usize,
+}
+
+impl pulp::WithSimd for OutputTiles<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        output_tiles(self)
+    }
+}
+
+/// `Y = Aᵀ M A`, plus the bias, into the output, run by run.
+#[inline(always)]
+fn output_tiles(t: OutputTiles<'_>) {
+    let OutputTiles {
+        g,
+        m,
+        b,
+        runs,
+        nt,
+        out,
+        olen,
+    } = t;
+    let o = g.o;
+    for oi in 0..o {
+        let bias = b.map_or(0.0, |b| b[oi]);
+        let es: [&[f32]; 16] = std::array::from_fn(|xi| &m[(xi * o + oi) * nt..][..nt]);
+        for &(n, ty, tx0, cnt, at) in runs {
+            let e: [&[f32]; 16] = std::array::from_fn(|xi| &es[xi][at..at + cnt]);
+            let wlen = (2 * cnt).min(g.wo - 2 * tx0);
+            for i in 0..2 {
+                let oh = 2 * ty + i;
+                if oh >= g.ho {
+                    break;
+                }
+                let first = ((n * o + oi) * g.ho + oh) * g.wo + 2 * tx0;
+                assert!(first + wlen <= olen);
+                // SAFETY: output row `oh` of channel `oi`, image `n`, columns of this
+                // run's tiles only, which no other task has (the tasks' tile ranges are
+                // disjoint); inside the output (asserted), which outlives the tasks.
+                let orow = unsafe { std::slice::from_raw_parts_mut(out.get().add(first), wlen) };
+                // row i of Aᵀ: (1, 1, 1, 0) or (0, 1, -1, -1)
+                if i == 0 {
+                    output_row::<false>(orow, [&e[0..4], &e[4..8], &e[8..12]], bias);
+                } else {
+                    output_row::<true>(orow, [&e[4..8], &e[8..12], &e[12..16]], bias);
+                }
+            }
+        }
+    }
+}
+
+/// One output row of a run's tiles: `a = p + q + s` (`p - q - s` if `MINUS`) over the
+/// rows `p, q, s` of `M`, then `(a0 + a1 + a2, a1 - a2 - a3)` plus the bias per tile
+/// (only the first if `orow` ends inside the tile).
+#[inline(always)]
+fn output_row<const MINUS: bool>(orow: &mut [f32], pqs: [&[&[f32]]; 3], bias: f32) {
+    let wlen = orow.len();
+    let full = wlen / 2;
+    let [p, q, s] = pqs;
+    let a = |j: usize, k: usize| {
+        if MINUS {
+            p[j][k] - q[j][k] - s[j][k]
+        } else {
+            p[j][k] + q[j][k] + s[j][k]
+        }
+    };
+    let [p0, p1, p2, p3] = [p[0], p[1], p[2], p[3]].map(|r| &r[..full]);
+    let [q0, q1, q2, q3] = [q[0], q[1], q[2], q[3]].map(|r| &r[..full]);
+    let [s0, s1, s2, s3] = [s[0], s[1], s[2], s[3]].map(|r| &r[..full]);
+    // blocks of L tiles as arrays (so the steps are whole vectors), then the rest
+    let body = full / L * L;
+    for (kb, y) in orow[..2 * body].chunks_exact_mut(2 * L).enumerate() {
+        let r = |v: &[f32]| -> [f32; L] { v[kb * L..][..L].try_into().unwrap() };
+        let (p, q, s) = (
+            [r(p0), r(p1), r(p2), r(p3)],
+            [r(q0), r(q1), r(q2), r(q3)],
+            [r(s0), r(s1), r(s2), r(s3)],
+        );
+        let a: [[f32; L]; 4] = std::array::from_fn(|j| {
+            std::array::from_fn(|l| {
+                if MINUS {
+                    p[j][l] - q[j][l] - s[j][l]
+                } else {
+                    p[j][l] + q[j][l] + s[j][l]
+                }
+            })
+        });
+        let y: &mut [f32; 2 * L] = y.try_into().unwrap();
+        for l in 0..L {
+            y[2 * l] = a[0][l] + a[1][l] + a[2][l] + bias;
+            y[2 * l + 1] = a[1][l] - a[2][l] - a[3][l] + bias;
+        }
+    }
+    for (k, y) in orow[2 * body..2 * full].chunks_exact_mut(2).enumerate() {
+        let k = body + k;
+        let (a0, a1, a2, a3) = if MINUS {
+            (
+                p0[k] - q0[k] - s0[k],
+                p1[k] - q1[k] - s1[k],
+                p2[k] - q2[k] - s2[k],
+                p3[k] - q3[k] - s3[k],
+            )
+        } else {
+            (
+                p0[k] + q0[k] + s0[k],
+                p1[k] + q1[k] + s1[k],
+                p2[k] + q2[k] + s2[k],
+                p3[k] + q3[k] + s3[k],
+            )
+        };
+        y[0] = a0 + a1 + a2 + bias;
+        y[1] = a1 - a2 - a3 + bias;
+    }
+    if wlen % 2 == 1 {
+        orow[2 * full] = a(0, full) + a(1, full) + a(2, full) + bias;
     }
 }
 
