@@ -22,6 +22,36 @@ pub(super) unsafe fn gemm_block<T: 'static + Copy + Default>(
     (rrs, rcs): (isize, isize),
     one: T,
 ) {
+    // SAFETY: the caller's contract, with column stride 1.
+    unsafe {
+        gemm_strided(
+            (m, n, k),
+            dst,
+            (1, dst_rs),
+            lhs,
+            (lrs, lcs),
+            rhs,
+            (rrs, rcs),
+            one,
+        )
+    }
+}
+
+/// [`gemm_block`] with any destination strides `(dst_cs, dst_rs)`.
+///
+/// # Safety
+/// As [`gemm_block`], for the destination addressed with both strides.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_strided<T: 'static + Copy + Default>(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut T,
+    (dst_cs, dst_rs): (isize, isize),
+    lhs: *const T,
+    (lrs, lcs): (isize, isize),
+    rhs: *const T,
+    (rrs, rcs): (isize, isize),
+    one: T,
+) {
     // SAFETY: the caller's contract; `read_dst = false` (with `alpha = 0`) makes gemm
     // write every element of the block without reading it.
     unsafe {
@@ -30,7 +60,7 @@ pub(super) unsafe fn gemm_block<T: 'static + Copy + Default>(
             n,
             k,
             dst,
-            1,
+            dst_cs,
             dst_rs,
             false,
             lhs,
@@ -86,28 +116,17 @@ pub(super) unsafe fn gemm_block_via_t<T: 'static + Copy + Default>(
 ) {
     crate::runtime::scratch::with(m * n, |tmp: &mut [T]| {
         // SAFETY: the caller's contract for the operands; `tmp` holds the `m x n`
-        // column-major block (column stride `m`), which gemm writes without reading.
+        // column-major block (column stride `m`, row stride 1), which only this call uses.
         unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
+            gemm_strided(
+                (m, n, k),
                 tmp.as_mut_ptr(),
-                m as isize,
-                1,
-                false,
+                (m as isize, 1),
                 lhs,
-                lcs,
-                lrs,
+                (lrs, lcs),
                 rhs,
-                rcs,
-                rrs,
-                T::default(),
+                (rrs, rcs),
                 one,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
             )
         }
         for i in 0..m {
