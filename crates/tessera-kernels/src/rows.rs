@@ -20,6 +20,12 @@ fn row_max<T: Elem>(row: &[T]) -> RowStats {
 
 /// `sum(exp(row - m))`; `range` says what the exponentials may skip.
 fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: f64, range: ExpRange) -> f64 {
+    // `SumExp` reads `len` elements at `p` and writes as many at `out`.
+    assert!(
+        out.as_ref().is_none_or(|o| o.len() == row.len()),
+        "sum_exp: an output of another length than the row's {}",
+        row.len()
+    );
     let out = out.map_or(core::ptr::null_mut(), |o| o.as_mut_ptr());
     dispatch(SumExp {
         p: row.as_ptr(),

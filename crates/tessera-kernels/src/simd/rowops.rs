@@ -166,6 +166,10 @@ pub(crate) struct SumExp<T> {
 impl<T: Elem> SumExp<T> {
     /// One block of 8 elements at `src` (and `dst` if `STORE`) into the partial sums; the
     /// range is in the const parameters, so the loops below carry no test per block.
+    ///
+    /// # Safety
+    /// `src` must address `BLOCK` readable elements and, if `STORE`, `dst` as many writable
+    /// ones that nothing else accesses during the call.
     #[inline(always)]
     unsafe fn block<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
         &self,
@@ -199,15 +203,17 @@ impl<T: Elem> SumExp<T> {
         let mut acc_store = [s.splat_f64s(0.0); BLOCK];
         let acc = &mut acc_store[..BLOCK / n];
         let mut i = 0;
+        // Only an address (safe to form); the writes through it are the block calls' below.
         let dst = |i: usize| {
             if STORE {
-                // SAFETY (of the callers): `i` < len, inside `out`.
-                unsafe { self.out.add(i) }
+                self.out.wrapping_add(i)
             } else {
                 core::ptr::null_mut()
             }
         };
-        // SAFETY: accesses at indices < len, or in the padded stack buffers.
+        // SAFETY: reads of `p` and writes of `out` at indices < len, which both hold
+        // (`rows::sum_exp` builds this from slices and asserts that their lengths agree),
+        // or in the padded stack buffers.
         unsafe {
             // Two blocks per iteration, added in order: the same sums as one at a time.
             while i + 2 * BLOCK <= self.len {
