@@ -16,11 +16,17 @@
 //! `u + ul = h (1 + w)`, `w = m + tl_j` (the product `m tl_j`, below 2^-29.5, is dropped), is
 //! an exact pair (an FMA and its residual; `h - u` is exact by Sterbenz), so `2^-64 (u + ul)`
 //! is `z` to about 2^-27.5 relative in all (the polynomial, the roundings of `r` and `w`,
-//! the dropped product). `1 + z = dh + dl` by Fast2Sum, `q0 = 1 / dh` (one IEEE division)
-//! and `e = 1 - q0 (dh + dl)` by two FMAs (the first exact), `|e| < 2^-22`; then
+//! the dropped product). `dh = 1 + zh` rounded (`zh = 2^-64 u`, 0 below 2^-126), `q0 = 1 / dh` (one IEEE division) and
+//! `e = 1 - q0 (1 + z)` as `(1 - q0) - q0 zh` (the subtraction exact by Sterbenz, `q0`
+//! being in [1/2, 1]; one rounding in the FMA) minus `2^-64 ul q0`: `|e| < 2^-22`, to about
+//! 2^-46 absolute (no Fast2Sum pair for `1 + z` is needed); then
 //! - `x >= 0`: `1 / (1 + z) = q0 (1 + e)` (the dropped `e^2` is below 2^-44);
 //! - `x < 0`: `z / (1 + z) = 2^-64 (u + ul) q0 (1 + e)`, the large product `u q0` exact
 //!   inside the last FMA.
+//!
+//! Both signs run the second form, with `2^64 + 0` in place of `u + ul` for `x >= 0` (exact
+//! scalings of `q0 (1 + e)`, but for the rounding of `q0 e`, below 2^-46): the multiply
+//! pipes, which bound this kernel's speed, run 15 multiplications and FMAs per vector.
 //!
 //! Each result is rounded once (twice for subnormal results: to 24 bits, then to the
 //! subnormal spacing) after an error of about 2^-27.5 relative: about 0.6 ULP at worst for
@@ -44,6 +50,8 @@ const L16L: f32 = f32::from_bits(0x3605_fdf4);
 const SHIFT: f32 = 12_582_912.0;
 /// 2^-64.
 const TWO_M64: f32 = f32::from_bits((127 - 64) << 23);
+/// 2^64.
+const TWO_P64: f32 = f32::from_bits((127 + 64) << 23);
 /// `e^r - 1 = r + r^2 P(r)` on `|r| <= 0.0217` (just above ln2/32): degree-1 minimax `P`
 /// for the absolute error (a linear program on 4001 Chebyshev points, `scipy`), 2^-29.2
 /// with the coefficients rounded to f32 (Taylor's 1/2, 1/6: 2^-26.7).
@@ -108,20 +116,22 @@ const H_BITS: [u32; 16] = {
     h
 };
 
-/// f32 `sigmoid`. The integer steps (the clamp, `2^-64 U`, the sign and NaN tests) run on
-/// the bits so that the floating-point pipes keep the FMAs.
+/// f32 `sigmoid`. The clamp and the sign and NaN tests run on the bits (the NaN test on
+/// the bits of `-|x|` that the clamp needs anyway).
 #[inline(always)]
 pub(crate) fn sigmoid_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
     let s = x.s;
     let xb = x.bits();
-    // -|x|, clamped at -104 (as signed integers, a larger negative float is a larger
+    // -|x| as bits; NaN lanes (and only they) lie above -inf's bits as unsigned integers.
+    let nb = s.or_u32s(xb, s.splat_u32s(SIGN));
+    let is_nan = s.greater_than_u32s(nb, s.splat_u32s(SIGN | INF_BITS));
+    // -|x| clamped at -104 (as signed integers, a larger negative float is a larger
     // integer; NaN lanes are restored at the end).
     let a = Gv::from_bits(
         s,
-        s.transmute_u32s_i32s(s.min_i32s(
-            s.transmute_i32s_u32s(s.or_u32s(xb, s.splat_u32s(SIGN))),
-            s.splat_i32s(NEG_104_BITS as i32),
-        )),
+        s.transmute_u32s_i32s(
+            s.min_i32s(s.transmute_i32s_u32s(nb), s.splat_i32s(NEG_104_BITS as i32)),
+        ),
     );
     let t = a.fma(a.c(INV_LN2_16), a.c(SHIFT));
     let kf = t - SHIFT;
@@ -141,7 +151,8 @@ pub(crate) fn sigmoid_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
     // 2^64 z = u + ul exactly (u rounded, ul its error: h - u is exact by Sterbenz).
     let u = h.fma(w, h);
     let ul = h.fma(w, h - u);
-    // zh = 2^-64 u for normal results, else below 2^-126 (where 1 + z is 1 anyway).
+    // zh = 2^-64 u for normal results, else 0 (where 1 + z is 1 anyway): integer work,
+    // which leaves the multiply pipes to the FMAs.
     let zh = Gv::from_bits(
         s,
         s.transmute_u32s_i32s(s.max_i32s(
@@ -149,19 +160,20 @@ pub(crate) fn sigmoid_lanes<S: Lanes>(x: Gv<S>) -> Gv<S> {
             s.splat_i32s(0),
         )),
     );
-    // 1 + z = dh + dl (Fast2Sum: 1 >= zh).
     let dh = zh + 1.0;
-    let dl = ul.fma(x.c(TWO_M64), zh - (dh - 1.0));
     let q0 = x.c(1.0) / dh;
-    let e = (-q0).fma(dh, x.c(1.0));
-    let e = (-q0).fma(dl, e);
-    let pos = q0.fma(e, q0);
-    // z / (1 + z) = 2^-64 (u + ul) q0 (1 + e); `u q0` is exact inside the last FMA.
-    let neg = u.fma(q0, (u * q0).fma(e, ul * q0)) * TWO_M64;
+    // e = 1 - q0 (1 + z): `1 - q0` is exact (Sterbenz: q0 in [1/2, 1]), the FMA rounds
+    // once, and the last term is 2^-64 ul q0.
+    let p = ul * q0;
+    let e = (-q0).fma(zh, x.c(1.0) - q0);
+    let e = p.fma(x.c(-TWO_M64), e);
+    // The numerator scaled by 2^64, `nh + nl`: `u + ul` for x < 0, `2^64 + 0` for x >= 0;
+    // the result is 2^-64 (nh + nl) q0 (1 + e), the large product `nh q0` exact inside the
+    // last FMA (for x >= 0 every step below is q0 (1 + e) scaled by 2^64, exactly).
     let is_neg = s.less_than_i32s(s.transmute_i32s_u32s(xb), s.splat_i32s(0));
-    let y = Gv::new(s, s.select_f32s(is_neg, neg.v, pos.v));
-    // NaN: |x| above +inf's bits.
-    let is_nan = s.greater_than_u32s(s.and_u32s(xb, s.splat_u32s(!SIGN)), s.splat_u32s(INF_BITS));
+    let nh = Gv::new(s, s.select_f32s(is_neg, u.v, x.c(TWO_P64).v));
+    let pl = Gv::new(s, s.select_f32s(is_neg, p.v, x.c(0.0).v));
+    let y = nh.fma(q0, (nh * q0).fma(e, pl)) * TWO_M64;
     Gv::new(s, s.select_f32s(is_nan, x.v, y.v))
 }
 
@@ -178,6 +190,7 @@ mod tests {
         assert!((L16H as f64 - ln2 / 16.0).abs() < 2f64.powi(-16));
         assert_eq!(L16L, (ln2 / 16.0 - L16H as f64) as f32);
         assert_eq!(TWO_M64 as f64, 2f64.powi(-64));
+        assert_eq!(TWO_P64 as f64, 2f64.powi(64));
         for j in 0..16 {
             // f64's powf is far more accurate than the f32 rounding checked here.
             let exact = 2f64.powf(j as f64 / 16.0);
