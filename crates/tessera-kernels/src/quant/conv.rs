@@ -246,9 +246,11 @@ impl PackedConvWeightI8 {
 /// Output pixels per im2col block.
 const BLOCK_PIXELS: usize = 128;
 
-/// The size a block of zero-point-padded input rows is kept near (in L2 while the GEMM
-/// passes over it).
-const BLOCK_BYTES: usize = 256 << 10;
+/// The size a block of zero-point-padded input rows is kept under: in L2 while the GEMM
+/// passes over it, and below glibc's initial mmap threshold (128 KiB), so the allocator
+/// reuses the block's memory from call to call instead of mapping (and faulting in) fresh
+/// pages each time.
+const BLOCK_BYTES: usize = 96 << 10;
 
 /// The quantized convolution of the NHWC u8 image `input` (`[batch, h, w, in_channels]`),
 /// output pixels `pixels` (indices into `batch * out_h * out_w`, row-major), written to

@@ -177,8 +177,11 @@ pub(crate) fn gemm_rows<F: Fn(usize) -> usize>(
                     seg_len: a.seg_len,
                 }
             } else {
-                tbuf.clear();
-                tbuf.resize(MR * kp, 0u8);
+                // Zeroed once: the bytes past k of each row stay zero, rows past `rows`
+                // are never read (the offsets repeat the last row).
+                if tbuf.is_empty() {
+                    tbuf = vec![0u8; MR * kp];
+                }
                 for r in 0..rows {
                     let mut d = r * kp;
                     for run in a.runs(t * MR + r) {
