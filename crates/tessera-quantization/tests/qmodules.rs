@@ -265,3 +265,42 @@ fn contiguous_and_channels_last_inputs_give_the_same_conv() {
     tessera_core::set_num_threads(2);
     assert_eq!(a.int_repr().to_vec::<u8>(), c.int_repr().to_vec::<u8>());
 }
+
+#[test]
+fn output_feature_splits_equal_one_thread() {
+    // Few rows and large weights: Linear and Conv2d split their output channels across
+    // threads (a partial last panel, 3-D input, a nonzero weight zero point for the row
+    // offsets); one thread splits nothing.
+    let x = Tensor::rand(&[2, 3, 300]);
+    let q = tessera_quantization::quantize_per_tensor(&x, 1.0 / 255.0, 9, QDType::QUInt8);
+    let w = tessera_quantization::quantize_per_tensor(
+        &(Tensor::randn(&[500, 300]) * 0.05),
+        0.002,
+        3,
+        QDType::QInt8,
+    );
+    let b = Tensor::randn(&[500]);
+    let lin = Linear::new(&w, Some(&b), 0.1, 120);
+    let xc = Tensor::rand(&[1, 64, 5, 5]);
+    let qc = tessera_quantization::quantize_per_tensor(&xc, 1.0 / 255.0, 0, QDType::QUInt8);
+    let wc = tessera_quantization::quantize_per_tensor(
+        &(Tensor::randn(&[100, 64, 3, 3]) * 0.05),
+        0.002,
+        0,
+        QDType::QInt8,
+    );
+    let conv = Conv2d::new(&wc, None, ConvOptions::default().padding(1), 0.05, 100);
+    let run = || {
+        (
+            lin.forward(&q).int_repr().to_vec::<u8>(),
+            conv.forward(&qc).int_repr().contiguous().to_vec::<u8>(),
+        )
+    };
+    tessera_core::set_num_threads(2);
+    let two = run();
+    tessera_core::set_num_threads(1);
+    let one = run();
+    tessera_core::set_num_threads(2);
+    assert_eq!(two.0, one.0, "Linear");
+    assert_eq!(two.1, one.1, "Conv2d");
+}

@@ -1,11 +1,12 @@
-//! Quantized 2-D convolution on NHWC u8 images: im2col (padding filled with the input zero
-//! point, so padded taps contribute exactly zero) into row blocks, then the u8 x i8 GEMM
-//! per group. A 1x1, stride-1, unpadded convolution reads the image in place. Without
-//! groups or horizontal dilation, the taps of one kernel row are one contiguous run of the
-//! image, copied at once (a 7x7 kernel over 3 channels copies 7 runs of 21 bytes per output
-//! pixel, not 49 of 3).
+//! Quantized 2-D convolution on NHWC u8 images through the u8 x i8 GEMM. With one group
+//! and no horizontal dilation the taps of one kernel row are one contiguous run of the
+//! image (`kw * c` bytes), so the GEMM reads each output pixel's `kh` runs in place: from
+//! the image itself without padding, else from blocks of input rows copied once with the
+//! padding filled with the input zero point (padded taps then contribute exactly zero).
+//! Groups and horizontal dilation take im2col into row blocks; a 1x1, stride-1, unpadded
+//! convolution reads the image in place as a plain matrix.
 
-use super::gemm::qgemm_panels;
+use super::gemm::{gemm_rows, qgemm_u8i8_panels, ARows};
 use super::pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
 use super::requant::{QGemmParams, Requant};
 use std::ops::Range;
@@ -245,6 +246,12 @@ impl PackedConvWeightI8 {
 /// Output pixels per im2col block.
 const BLOCK_PIXELS: usize = 128;
 
+/// The size a block of zero-point-padded input rows is kept under: in L2 while the GEMM
+/// passes over it, and below glibc's initial mmap threshold (128 KiB), so the allocator
+/// reuses the block's memory from call to call instead of mapping (and faulting in) fresh
+/// pages each time.
+const BLOCK_BYTES: usize = 96 << 10;
+
 /// The quantized convolution of the NHWC u8 image `input` (`[batch, h, w, in_channels]`),
 /// output pixels `pixels` (indices into `batch * out_h * out_w`, row-major), written to
 /// `out` as NHWC rows of `out_channels` bytes (`out.len() == pixels.len() * out_channels`).
@@ -362,8 +369,12 @@ fn conv(
         let a = &input[pixels.start * c..pixels.end * c];
         for g in 0..groups {
             let out_g = &mut out[g * og..];
-            qgemm_panels(&a[g * cg..], m, c, w.group(g), &rq[g], gp(g), out_g, oc);
+            qgemm_u8i8_panels(&a[g * cg..], m, c, w.group(g), &rq[g], gp(g), out_g, oc);
         }
+        return;
+    }
+    if groups == 1 && s.dilation.1 == 1 && kh > 0 && kw > 0 {
+        direct(input, s, w.group(0), &rq[0], pixels, panels, out, oc);
         return;
     }
     let kg = kh * kw * cg;
@@ -388,21 +399,6 @@ fn conv(
                     }
                     let line = (b * h + iy as usize) * wd;
                     let x0 = (ox * s.stride.1) as isize - s.padding.1 as isize;
-                    if groups == 1 && s.dilation.1 == 1 {
-                        // The taps of one kernel row are consecutive input pixels, whose
-                        // channels are consecutive in NHWC: one copy for the whole run
-                        // inside the image, the zero point either side.
-                        let lo = (-x0).clamp(0, kw as isize) as usize;
-                        let hi = (wd as isize - x0).clamp(lo as isize, kw as isize) as usize;
-                        taps[..lo * cg].fill(zp);
-                        if hi > lo {
-                            let src = (line + (x0 + lo as isize) as usize) * c;
-                            taps[lo * cg..hi * cg]
-                                .copy_from_slice(&input[src..src + (hi - lo) * cg]);
-                        }
-                        taps[hi * cg..].fill(zp);
-                        continue;
-                    }
                     for kx in 0..kw {
                         let ix = x0 + (kx * s.dilation.1) as isize;
                         let dst = &mut taps[kx * cg..(kx + 1) * cg];
@@ -419,7 +415,7 @@ fn conv(
         let m = p1 - p0;
         let o = &mut out[(p0 - pixels.start) * oc..(p1 - pixels.start) * oc];
         for g in 0..groups {
-            qgemm_panels(
+            qgemm_u8i8_panels(
                 &buf[g * kg..],
                 m,
                 ktot,
@@ -430,6 +426,95 @@ fn conv(
                 oc,
             );
         }
+        p0 = p1;
+    }
+}
+
+/// The convolution without im2col, for one group and no horizontal dilation: the taps of
+/// kernel row `ky` for output pixel `(oy, ox)` are `kw * c` consecutive bytes of input row
+/// `oy * sh + ky * dh - ph` (NHWC), so the GEMM reads each pixel's `kh` runs in place
+/// ([`ARows`]). Without padding they are read from `input`; with padding, from blocks of
+/// input rows copied with `pw` zero-point pixels either side and zero-point rows above and
+/// below (one copy of the input, where im2col writes `kh * kw` of them).
+#[allow(clippy::too_many_arguments)]
+fn direct(
+    input: &[u8],
+    s: &Conv2dShape,
+    w: &PackedWeightI8,
+    rq: &Requant,
+    pixels: Range<usize>,
+    panels: Range<usize>,
+    out: &mut [u8],
+    oc: usize,
+) {
+    let (oh, ow) = s.output();
+    let (h, wd) = s.input;
+    let c = s.in_channels;
+    let (kh, kw) = s.kernel;
+    let (sh, sw) = s.stride;
+    let dh = s.dilation.0;
+    let (ph, pw) = s.padding;
+    let seg_len = kw * c;
+    let plane = oh * ow;
+    if (ph, pw) == (0, 0) {
+        let rows = ARows {
+            data: input,
+            m: pixels.len(),
+            start: |i: usize| {
+                let p = pixels.start + i;
+                let (b, oy, ox) = (p / plane, p % plane / ow, p % ow);
+                ((b * h + oy * sh) * wd + ox * sw) * c
+            },
+            segs: kh,
+            seg_stride: dh * wd * c,
+            seg_len,
+        };
+        gemm_rows(&rows, w, rq, panels, out, oc);
+        return;
+    }
+    let zp = rq.a_zp as u8;
+    let row_bytes = (wd + 2 * pw) * c;
+    let span = (kh - 1) * dh + 1;
+    // Output rows per block: (per - 1) * sh + span padded rows of about BLOCK_BYTES.
+    let per = ((BLOCK_BYTES / row_bytes.max(1)).saturating_sub(span) / sh + 1).max(1);
+    let mut buf = Vec::new();
+    let mut p0 = pixels.start;
+    while p0 < pixels.end {
+        let (b, oy0) = (p0 / plane, p0 % plane / ow);
+        let oy1 = oh.min(oy0 + per);
+        let p1 = pixels.end.min(b * plane + oy1 * ow);
+        // Padded rows py0..py1 (input row py - ph), every byte written below.
+        let py0 = oy0 * sh;
+        let py1 = (oy1 - 1) * sh + span;
+        let len = (py1 - py0) * row_bytes;
+        if buf.len() < len {
+            buf.resize(len, 0u8);
+        }
+        for (py, row) in (py0..py1).zip(buf[..len].chunks_exact_mut(row_bytes)) {
+            match usize::try_from(py as isize - ph as isize) {
+                Ok(iy) if iy < h => {
+                    let src = (b * h + iy) * wd * c;
+                    row[..pw * c].fill(zp);
+                    row[pw * c..(pw + wd) * c].copy_from_slice(&input[src..src + wd * c]);
+                    row[(pw + wd) * c..].fill(zp);
+                }
+                _ => row.fill(zp),
+            }
+        }
+        let rows = ARows {
+            data: &buf[..len],
+            m: p1 - p0,
+            start: |i: usize| {
+                let q = p0 + i - b * plane;
+                let (oy, ox) = (q / ow, q % ow);
+                (oy * sh - py0) * row_bytes + ox * sw * c
+            },
+            segs: kh,
+            seg_stride: dh * row_bytes,
+            seg_len,
+        };
+        let o = &mut out[(p0 - pixels.start) * oc..(p1 - pixels.start) * oc];
+        gemm_rows(&rows, w, rq, panels.clone(), o, oc);
         p0 = p1;
     }
 }

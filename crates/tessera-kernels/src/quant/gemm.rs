@@ -1,5 +1,8 @@
-//! The u8 x i8 -> i32 GEMM driver: packs the activation rows, runs a micro-kernel per
-//! [`MR`] rows x [`PANEL_COLS`] columns, and requantizes each tile to u8.
+//! The u8 x i8 -> i32 GEMM driver: runs a micro-kernel per [`MR`] rows x [`PANEL_COLS`]
+//! columns and requantizes each tile to u8 (in the VNNI kernel's epilogue, else from an i32
+//! tile). The activation rows are read in place ([`ARows`]: a row may be several runs of
+//! bytes, as a convolution's taps are); only rows whose runs are not whole groups of 4
+//! bytes are copied, one tile at a time.
 
 use super::pack::{PackedWeightI8, PANEL_COLS};
 use super::requant::Requant;
@@ -48,17 +51,20 @@ pub fn qgemm_u8i8(
 ) {
     let (n, k) = (w.n(), w.k());
     check(a.len(), m, lda, k, out.len(), ldc, n, rq);
-    qgemm_panels(a, m, lda, w, rq, 0..w.panels(), out, ldc);
+    qgemm_u8i8_panels(a, m, lda, w, rq, 0..w.panels(), out, ldc);
 }
 
 /// [`qgemm_u8i8`] for the output columns of the weight panels `panels` only: column
 /// `panels.start * PANEL_COLS` of the product is column 0 of `out`, each row having
 /// `min(n, panels.end * PANEL_COLS) - panels.start * PANEL_COLS` bytes at stride `ldc`.
+/// The split for threads when the weights outweigh the activations (few rows): each thread
+/// reads its share of the weights (which then stays in its cache from call to call)
+/// instead of all of them. Same bytes as [`qgemm_u8i8`] in those columns.
 ///
 /// # Panics
 /// As [`qgemm_u8i8`], or if `panels` is not a range of `w`'s panels.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn qgemm_panels(
+pub fn qgemm_u8i8_panels(
     a: &[u8],
     m: usize,
     lda: usize,
@@ -68,15 +74,77 @@ pub(crate) fn qgemm_panels(
     out: &mut [u8],
     ldc: usize,
 ) {
-    let (n, k) = (w.n(), w.k());
+    let rows = ARows {
+        data: a,
+        m,
+        start: |i| i * lda,
+        segs: 1,
+        seg_stride: 0,
+        seg_len: w.k(),
+    };
+    check_a(a.len(), m, lda, w.k());
+    gemm_rows(&rows, w, rq, panels, out, ldc);
+}
+
+/// The activation rows of a GEMM as the micro-kernels read them, in place: row `i < m` is
+/// the concatenation of `segs` runs of `seg_len` bytes of `data`, the `s`-th starting at
+/// `start(i) + s * seg_stride`. A row-major matrix is one run per row (`start(i) = i * lda`);
+/// a convolution over a (padded) NHWC image is, per output pixel, one run of `kw * c`
+/// bytes per kernel row, so it needs no im2col copy.
+pub(crate) struct ARows<'a, F: Fn(usize) -> usize> {
+    pub data: &'a [u8],
+    pub m: usize,
+    pub start: F,
+    pub segs: usize,
+    pub seg_stride: usize,
+    pub seg_len: usize,
+}
+
+impl<F: Fn(usize) -> usize> ARows<'_, F> {
+    /// Row `i`'s runs.
+    fn runs(&self, i: usize) -> impl Iterator<Item = &[u8]> + '_ {
+        let s0 = (self.start)(i);
+        (0..self.segs).map(move |s| {
+            let o = s0 + s * self.seg_stride;
+            &self.data[o..o + self.seg_len]
+        })
+    }
+}
+
+/// [`qgemm_u8i8_panels`] on [`ARows`]: `out[i * ldc + j - c0] = requant(sum_k row_i[k] w[j, k])`
+/// for the columns `j` of `panels` (`c0` its first column).
+///
+/// # Panics
+/// If a row's runs are out of `a.data`, `segs * seg_len != w.k()`, `panels` is not a range
+/// of `w`'s panels, or `out` is too short.
+pub(crate) fn gemm_rows<F: Fn(usize) -> usize>(
+    a: &ARows<'_, F>,
+    w: &PackedWeightI8,
+    rq: &Requant,
+    panels: std::ops::Range<usize>,
+    out: &mut [u8],
+    ldc: usize,
+) {
+    let (n, k, m) = (w.n(), w.k(), a.m);
     assert!(
         panels.start <= panels.end && panels.end <= w.panels(),
         "qgemm_u8i8: panels {panels:?} of {}",
         w.panels()
     );
+    assert_eq!(
+        a.segs * a.seg_len,
+        k,
+        "qgemm_u8i8: rows of {} x {} bytes for k={k}",
+        a.segs,
+        a.seg_len
+    );
     let c0 = panels.start * PANEL_COLS;
     let ncols = n.min(panels.end * PANEL_COLS).saturating_sub(c0);
-    check(a.len(), m, lda, k, out.len(), ldc, ncols, rq);
+    check_out(out.len(), m, ldc, ncols, rq);
+    assert!(
+        rq.multiplier.len() >= c0 + ncols,
+        "qgemm_u8i8: the Requant is for another weight"
+    );
     if m == 0 || ncols == 0 {
         return;
     }
@@ -84,43 +152,142 @@ pub(crate) fn qgemm_panels(
     let kp = w.kp();
     let row_off: Vec<i32> = if rq.row_offsets {
         (0..m)
-            .map(|i| a[i * lda..i * lda + k].iter().map(|&v| v as i32).sum())
+            .map(|i| a.runs(i).flatten().map(|&v| v as i32).sum())
             .collect()
     } else {
         vec![0; m]
     };
-    // Whole tiles of rows with k a multiple of 4 are read in place; a partial last tile or
-    // a k with a tail is copied into `tbuf` (MR rows of kp bytes, zero-padded).
+    // Runs of whole groups of 4 bytes are read in place (a partial tile repeats its last
+    // row, whose products are dropped); otherwise each tile of rows is copied into `tbuf`
+    // (MR rows of kp bytes, zero-padded).
+    let direct = a.seg_len.is_multiple_of(4);
     let mut tbuf = Vec::new();
-    let mut tile = [0i32; MR * PANEL_COLS];
     let bp = block_panels(kp);
     let tiles = m.div_ceil(MR);
     for p0 in (panels.start..panels.end).step_by(bp) {
         for t in 0..tiles {
             let rows = MR.min(m - t * MR);
-            let (at, ld) = if rows == MR && kp == k {
-                (&a[t * MR * lda..(t * MR + MR - 1) * lda + kp], lda)
+            let last = t * MR + rows - 1;
+            let at = if direct {
+                Tile {
+                    data: a.data,
+                    offs: std::array::from_fn(|r| (a.start)((t * MR + r).min(last))),
+                    segs: a.segs,
+                    seg_stride: a.seg_stride,
+                    seg_len: a.seg_len,
+                }
             } else {
-                tbuf.clear();
-                tbuf.resize(MR * kp, 0u8);
-                for r in 0..rows {
-                    let i = t * MR + r;
-                    tbuf[r * kp..r * kp + k].copy_from_slice(&a[i * lda..i * lda + k]);
+                // Zeroed once: the bytes past k of each row stay zero, rows past `rows`
+                // are never read (the offsets repeat the last row).
+                if tbuf.is_empty() {
+                    tbuf = vec![0u8; MR * kp];
                 }
-                (&tbuf[..], kp)
+                for r in 0..rows {
+                    let mut d = r * kp;
+                    for run in a.runs(t * MR + r) {
+                        tbuf[d..d + run.len()].copy_from_slice(run);
+                        d += run.len();
+                    }
+                }
+                Tile {
+                    data: &tbuf,
+                    offs: std::array::from_fn(|r| r.min(rows - 1) * kp),
+                    segs: 1,
+                    seg_stride: 0,
+                    seg_len: kp,
+                }
             };
+            at.check(kp);
+            let first = t * MR;
             for p in p0..panels.end.min(p0 + bp) {
-                micro_kernel(path, at, ld, w.panel(p), kp, &mut tile);
                 let j0 = p * PANEL_COLS;
-                let cols = PANEL_COLS.min(n - j0);
-                for r in 0..rows {
-                    let i = t * MR + r;
-                    let acc = &tile[r * PANEL_COLS..(r + 1) * PANEL_COLS];
-                    let o = &mut out[i * ldc + j0 - c0..i * ldc + j0 - c0 + cols];
-                    requant_row(path, rq, acc, row_off[i], j0, o);
-                }
+                let o = RqOut {
+                    rq,
+                    j0,
+                    cols: PANEL_COLS.min(n - j0),
+                    rows,
+                    row_off: &row_off[first..first + rows],
+                    offs: std::array::from_fn(|r| (first + r.min(rows - 1)) * ldc + j0 - c0),
+                };
+                tile_requant(path, &at, w.panel(p), &o, out);
             }
         }
+    }
+}
+
+/// Where a tile's requantized rows go: row `r < rows` of the tile (row offset
+/// `row_off[r]`), weight columns `j0..j0 + cols`, to `out[offs[r]..offs[r] + cols]`.
+pub(crate) struct RqOut<'a> {
+    pub rq: &'a Requant,
+    pub j0: usize,
+    pub cols: usize,
+    pub rows: usize,
+    pub row_off: &'a [i32],
+    pub offs: [usize; MR],
+}
+
+impl RqOut<'_> {
+    /// Asserts what the requantizing stores rely on: at most `MR` rows and `PANEL_COLS`
+    /// columns, each row's bytes inside `out`, and the requantization vectors reaching
+    /// past column `j0 + PANEL_COLS` (they are padded to whole panels).
+    pub(crate) fn check(&self, out_len: usize) {
+        let rq = self.rq;
+        let end = self.j0 + PANEL_COLS;
+        assert!(
+            (1..=MR).contains(&self.rows)
+                && self.cols <= PANEL_COLS
+                && self.row_off.len() >= self.rows
+                && self.offs[..self.rows]
+                    .iter()
+                    .all(|&o| o + self.cols <= out_len)
+                && rq.multiplier.len() >= end
+                && rq.bias_term.len() >= end
+                && rq.a_zp_col.len() >= end
+                && rq.w_zp.len() >= end,
+            "int8 micro-kernel: output rows out of bounds"
+        );
+    }
+}
+
+/// The product of the tile `a` with the weight panel `b`, requantized into `out` as `o`
+/// says: fused into the VNNI kernel's epilogue, else through an i32 tile.
+fn tile_requant(path: Path, a: &Tile<'_>, b: &[i8], o: &RqOut<'_>, out: &mut [u8]) {
+    o.check(out.len());
+    #[cfg(target_arch = "x86_64")]
+    if path == Path::Vnni {
+        return super::x86::kernel_vnni(a, b, o, out);
+    }
+    let mut tile = [0i32; MR * PANEL_COLS];
+    micro_kernel(path, a, b, &mut tile);
+    for r in 0..o.rows {
+        let acc = &tile[r * PANEL_COLS..(r + 1) * PANEL_COLS];
+        let dst = &mut out[o.offs[r]..o.offs[r] + o.cols];
+        requant_row(path, o.rq, acc, o.row_off[r], o.j0, dst);
+    }
+}
+
+/// `MR` rows of activations for a micro-kernel: row `r`'s `segs * seg_len` bytes are
+/// `segs` runs of `seg_len` bytes (a multiple of 4), the `s`-th at
+/// `data[offs[r] + s * seg_stride..]`.
+pub(crate) struct Tile<'a> {
+    pub data: &'a [u8],
+    pub offs: [usize; MR],
+    pub segs: usize,
+    pub seg_stride: usize,
+    pub seg_len: usize,
+}
+
+impl Tile<'_> {
+    /// Asserts what the micro-kernels rely on: the runs hold `kp` bytes in groups of 4 and
+    /// lie inside `data`.
+    pub(crate) fn check(&self, kp: usize) {
+        let end = self.segs.saturating_sub(1) * self.seg_stride + self.seg_len;
+        assert!(
+            self.segs * self.seg_len == kp
+                && self.seg_len.is_multiple_of(4)
+                && self.offs.iter().all(|&o| o + end <= self.data.len()),
+            "int8 micro-kernel: activation runs out of bounds"
+        );
     }
 }
 
@@ -135,14 +302,25 @@ fn check(
     n: usize,
     rq: &Requant,
 ) {
+    check_a(a_len, m, lda, k);
+    check_out(o_len, m, ldc, n, rq);
+}
+
+/// `m` rows of `k` activations at stride `lda` fit in `a_len` bytes.
+fn check_a(a_len: usize, m: usize, lda: usize, k: usize) {
     assert!(
-        lda >= k && ldc >= n,
-        "qgemm_u8i8: lda={lda} < k={k} or ldc={ldc} < n={n}"
+        lda >= k && (m == 0 || a_len >= (m - 1) * lda + k),
+        "qgemm_u8i8: activations of length {a_len} too short for m={m} rows of k={k} at \
+         lda={lda}"
     );
+}
+
+/// `m` output rows of `n` bytes at stride `ldc` fit in `o_len` bytes, and `rq` has `n`
+/// channels.
+fn check_out(o_len: usize, m: usize, ldc: usize, n: usize, rq: &Requant) {
     assert!(
-        m == 0 || (a_len >= (m - 1) * lda + k && o_len >= (m - 1) * ldc + n),
-        "qgemm_u8i8: activations of length {a_len} or output of length {o_len} too short for \
-         m={m} rows (k={k}, lda={lda}, n={n}, ldc={ldc})"
+        ldc >= n && (m == 0 || o_len >= (m - 1) * ldc + n),
+        "qgemm_u8i8: output of length {o_len} too short for m={m} rows of n={n} at ldc={ldc}"
     );
     assert!(
         rq.multiplier.len() >= n,
@@ -150,37 +328,34 @@ fn check(
     );
 }
 
-/// `tile[r][c] = sum_k a[r * lda + k] * b[c, k]` (wrapping i32) for `MR` rows of `a`
-/// (each with `kp` readable bytes: `a.len() >= (MR - 1) * lda + kp`) and one weight panel.
-fn micro_kernel(
-    path: Path,
-    a: &[u8],
-    lda: usize,
-    b: &[i8],
-    kp: usize,
-    tile: &mut [i32; MR * PANEL_COLS],
-) {
-    assert!(a.len() >= (MR - 1) * lda + kp && b.len() >= kp * PANEL_COLS && kp.is_multiple_of(4));
+/// `tile[r][c] = sum_k row_r[k] * b[c, k]` (wrapping i32) for the `MR` rows of `a` and one
+/// weight panel `b` of `kp * PANEL_COLS` bytes, on the paths without a fused epilogue.
+fn micro_kernel(path: Path, a: &Tile<'_>, b: &[i8], tile: &mut [i32; MR * PANEL_COLS]) {
+    let kp = a.segs * a.seg_len;
+    a.check(kp);
+    assert!(b.len() >= kp * PANEL_COLS);
     match path {
         #[cfg(target_arch = "x86_64")]
-        Path::Vnni => super::x86::kernel_vnni(a, lda, b, kp, tile),
-        #[cfg(target_arch = "x86_64")]
-        Path::Avx2 => super::x86::kernel_avx2(a, lda, b, kp, tile),
-        Path::Scalar => kernel_scalar(a, lda, b, kp, tile),
+        Path::Avx2 => super::x86::kernel_avx2(a, b, tile),
+        _ => kernel_scalar(a, b, tile),
     }
 }
 
-fn kernel_scalar(a: &[u8], lda: usize, b: &[i8], kp: usize, tile: &mut [i32; MR * PANEL_COLS]) {
+fn kernel_scalar(a: &Tile<'_>, b: &[i8], tile: &mut [i32; MR * PANEL_COLS]) {
     tile.fill(0);
-    for q in 0..kp / 4 {
-        let bq = &b[q * PANEL_COLS * 4..(q + 1) * PANEL_COLS * 4];
-        for r in 0..MR {
-            let ar = &a[r * lda + 4 * q..r * lda + 4 * q + 4];
-            let trow = &mut tile[r * PANEL_COLS..(r + 1) * PANEL_COLS];
-            for (c, t) in trow.iter_mut().enumerate() {
-                let bc = &bq[c * 4..c * 4 + 4];
-                let dot: i32 = (0..4).map(|x| ar[x] as i32 * bc[x] as i32).sum();
-                *t = t.wrapping_add(dot);
+    let sq = a.seg_len / 4;
+    for s in 0..a.segs {
+        for q in 0..sq {
+            let bq = &b[(s * sq + q) * PANEL_COLS * 4..(s * sq + q + 1) * PANEL_COLS * 4];
+            for r in 0..MR {
+                let o = a.offs[r] + s * a.seg_stride + 4 * q;
+                let ar = &a.data[o..o + 4];
+                let trow = &mut tile[r * PANEL_COLS..(r + 1) * PANEL_COLS];
+                for (c, t) in trow.iter_mut().enumerate() {
+                    let bc = &bq[c * 4..c * 4 + 4];
+                    let dot: i32 = (0..4).map(|x| ar[x] as i32 * bc[x] as i32).sum();
+                    *t = t.wrapping_add(dot);
+                }
             }
         }
     }
@@ -189,10 +364,8 @@ fn kernel_scalar(a: &[u8], lda: usize, b: &[i8], kp: usize, tile: &mut [i32; MR 
 fn requant_row(path: Path, rq: &Requant, acc: &[i32], row_off: i32, j0: usize, out: &mut [u8]) {
     match path {
         #[cfg(target_arch = "x86_64")]
-        Path::Vnni => super::x86::requant_row_avx512(rq, acc, row_off, j0, out),
-        #[cfg(target_arch = "x86_64")]
         Path::Avx2 => super::x86::requant_row_avx2(rq, acc, row_off, j0, out),
-        Path::Scalar => rq.row_scalar(&acc[..out.len()], row_off, j0, out),
+        _ => rq.row_scalar(&acc[..out.len()], row_off, j0, out),
     }
 }
 

@@ -37,8 +37,8 @@
 //!
 //! # Threads
 //! Like every kernel in this crate, these are single-threaded: [`qgemm_u8i8`] computes the
-//! rows it is given, [`qconv2d_nhwc`] a range of output pixels and [`qconv2d_nhwc_panels`]
-//! a range of output pixels for a range of output-channel panels (the split to use when the
+//! rows it is given, [`qconv2d_nhwc`] a range of output pixels, and [`qgemm_u8i8_panels`]
+//! and [`qconv2d_nhwc_panels`] a range of output-channel panels (the split to use when the
 //! weights are larger than the input); callers split the work across their thread pool.
 
 mod add;
@@ -53,7 +53,7 @@ mod x86;
 
 pub use add::{add_u8, QAddParams};
 pub use conv::{qconv2d_nhwc, qconv2d_nhwc_panels, Conv2dShape, PackedConvWeightI8};
-pub use gemm::{qgemm_u8i8, qgemm_u8i8_reference};
+pub use gemm::{qgemm_u8i8, qgemm_u8i8_panels, qgemm_u8i8_reference};
 pub use pack::{PackedWeightI8, WeightQuant, PANEL_COLS};
 pub use quantize::{dequantize, quantize_fbgemm, QuantInt};
 pub use requant::{QGemmParams, Requant};

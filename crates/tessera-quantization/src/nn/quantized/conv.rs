@@ -1,10 +1,10 @@
 //! Quantized 2-D convolution: [`PackedConv2d`] (`quantized::conv2d_prepack`) and the op.
 
-use super::layout::{act_qparams, check_out_qparams, from_nhwc, par_rows, with_nhwc};
+use super::layout::{act_qparams, check_out_qparams, from_nhwc, par_panels, par_rows, with_nhwc};
 use super::linear::{bias_vec, pack_weight};
 use crate::QTensor;
-use rayon::prelude::*;
-use tessera_core::runtime::pool::{pool, usable_threads};
+use tessera_core::runtime::pool::usable_threads;
+use tessera_core::runtime::Output;
 use tessera_core::Tensor;
 use tessera_kernels::quant::{
     qconv2d_nhwc, qconv2d_nhwc_panels, Conv2dShape, PackedConvWeightI8, QGemmParams, PANEL_COLS,
@@ -133,7 +133,9 @@ pub fn conv2d(x: &QTensor, w: &PackedConv2d, scale: f64, zero_point: i64, relu: 
         relu,
     });
     let oc = shape.out_channels;
-    let mut out = vec![0u8; shape.out_pixels() * oc];
+    // Zeroed memory that may be a dropped tensor's buffer (no page faults from call to call).
+    let mut buf = Output::<u8>::zeroed(op, shape.out_pixels() * oc);
+    let out = buf.as_mut_slice();
     let macs_per_pixel = ws[1] * ws[2] * ws[3] * oc;
     with_nhwc(op, x, |input| {
         let panels = w.packed.group(0).panels();
@@ -144,34 +146,16 @@ pub fn conv2d(x: &QTensor, w: &PackedConv2d, scale: f64, zero_point: i64, relu: 
         let weight_bytes = panels * PANEL_COLS * macs_per_pixel / oc;
         let input_bytes = shape.out_pixels() * macs_per_pixel / oc;
         if o.groups == 1 && threads > 1 && panels >= threads && weight_bytes > input_bytes {
-            let per = panels.div_ceil(threads);
-            let parts: Vec<(usize, Vec<u8>)> = pool().install(|| {
-                (0..panels)
-                    .step_by(per)
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .map(|p0| {
-                        let p1 = panels.min(p0 + per);
-                        let (c0, c1) = (p0 * PANEL_COLS, oc.min(p1 * PANEL_COLS));
-                        let mut part = vec![0u8; shape.out_pixels() * (c1 - c0)];
-                        let all = 0..shape.out_pixels();
-                        qconv2d_nhwc_panels(input, &shape, &w.packed, &rq, all, p0..p1, &mut part);
-                        (c0, part)
-                    })
-                    .collect()
+            let all = 0..shape.out_pixels();
+            par_panels(out, oc, panels, threads, |ps, part| {
+                qconv2d_nhwc_panels(input, &shape, &w.packed, &rq, all.clone(), ps, part);
             });
-            for (c0, part) in parts {
-                let cols = part.len() / shape.out_pixels().max(1);
-                for (dst, src) in out.chunks_mut(oc).zip(part.chunks(cols.max(1))) {
-                    dst[c0..c0 + cols].copy_from_slice(src);
-                }
-            }
             return;
         }
-        par_rows(&mut out, oc, 1, macs_per_pixel, |p0, chunk| {
+        par_rows(out, oc, 1, macs_per_pixel, |p0, chunk| {
             let p1 = p0 + chunk.len() / oc;
             qconv2d_nhwc(input, &shape, &w.packed, &rq, p0..p1, chunk);
         });
     });
-    from_nhwc(out, [shape.batch, oc, oh, ow], scale, zero_point)
+    from_nhwc(buf.into_vec(), [shape.batch, oc, oh, ow], scale, zero_point)
 }

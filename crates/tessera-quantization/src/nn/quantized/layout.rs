@@ -3,10 +3,11 @@
 
 use crate::{QDType, QParams, QTensor};
 use rayon::prelude::*;
+use std::ops::Range;
 use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::runtime::scratch;
 use tessera_core::Tensor;
-use tessera_kernels::quant::transpose_u8;
+use tessera_kernels::quant::{transpose_u8, PANEL_COLS};
 
 /// `(scale as f32, zero_point)` of a per-tensor `quint8` activation.
 ///
@@ -114,6 +115,43 @@ pub(crate) fn par_rows(
             .enumerate()
             .for_each(|(i, c)| f(i * per, c))
     });
+}
+
+/// `f(panels, part)` over `threads` ranges of the `panels` weight panels, across the pool,
+/// each writing the output columns of its panels for all `rows` rows into `part`
+/// (`[rows, cols]`, `cols` the columns of those panels below `row_len`); the parts are then
+/// copied into the rows of `out` (`rows * row_len` bytes). The split for few rows and
+/// large weights: each thread reads only its share of the weights, which stays in its
+/// cache from call to call.
+pub(crate) fn par_panels(
+    out: &mut [u8],
+    row_len: usize,
+    panels: usize,
+    threads: usize,
+    f: impl Fn(Range<usize>, &mut [u8]) + Sync,
+) {
+    let rows = out.len().checked_div(row_len).unwrap_or(0);
+    let per = panels.div_ceil(threads.max(1)).max(1);
+    let parts: Vec<(usize, Vec<u8>)> = pool().install(|| {
+        (0..panels)
+            .step_by(per)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|p0| {
+                let p1 = panels.min(p0 + per);
+                let (c0, c1) = (p0 * PANEL_COLS, row_len.min(p1 * PANEL_COLS));
+                let mut part = vec![0u8; rows * (c1 - c0)];
+                f(p0..p1, &mut part);
+                (c0, part)
+            })
+            .collect()
+    });
+    for (c0, part) in parts {
+        let cols = part.len() / rows.max(1);
+        for (dst, src) in out.chunks_mut(row_len).zip(part.chunks(cols.max(1))) {
+            dst[c0..c0 + cols].copy_from_slice(src);
+        }
+    }
 }
 
 #[cfg(test)]

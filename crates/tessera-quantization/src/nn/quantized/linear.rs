@@ -1,9 +1,12 @@
 //! Quantized linear: [`PackedLinear`] (`quantized::linear_prepack`) and the op.
 
-use super::layout::{act_qparams, check_out_qparams, par_rows};
+use super::layout::{act_qparams, check_out_qparams, par_panels, par_rows};
 use crate::{QDType, QParams, QTensor};
+use tessera_core::runtime::pool::usable_threads;
 use tessera_core::{DType, Tensor};
-use tessera_kernels::quant::{qgemm_u8i8, PackedWeightI8, QGemmParams, Requant, WeightQuant};
+use tessera_kernels::quant::{
+    qgemm_u8i8, qgemm_u8i8_panels, PackedWeightI8, QGemmParams, Requant, WeightQuant,
+};
 
 /// A `qint8` weight `[out_features, in_features]` (per tensor, or per channel along axis
 /// 0) and an optional f32 bias, packed for the int8 GEMM (PyTorch's
@@ -130,7 +133,8 @@ impl PackedLinear {
 /// `torch.ops.quantized.linear(x, packed, scale, zero_point)` (and `linear_relu` when
 /// `relu`): `x` is `quint8` per tensor, shape `[..., in_features]`; the result is `quint8`
 /// with the given qparams, shape `[..., out_features]`, equal bit for bit to PyTorch's
-/// fbgemm engine. Threaded over the rows.
+/// fbgemm engine. Threaded over the rows, or over the output features when there are fewer
+/// rows than features (a small batch), so each thread reads only its part of the weights.
 ///
 /// # Panics
 /// If `x` is not per-tensor `quint8`, its last dim is not `in_features`, or the output
@@ -163,6 +167,18 @@ pub fn linear(x: &QTensor, w: &PackedLinear, scale: f64, zero_point: i64, relu: 
     );
     let mut out = vec![0u8; m * n];
     x.values().with_contiguous(|a: &[u8]| {
+        let panels = w.packed.panels();
+        let threads = usable_threads();
+        // Fewer rows than output features (a small batch): split the output features, so
+        // each thread reads its part of the weights (kept in its cache from call to call)
+        // rather than all of them.
+        if threads > 1 && panels >= threads && n > m && m * k * n >= threads << 17 {
+            par_panels(&mut out, n, panels, threads, |ps, part| {
+                let cols = part.len() / m;
+                qgemm_u8i8_panels(a, m, k, &w.packed, &rq, ps, part, cols);
+            });
+            return;
+        }
         par_rows(&mut out, n, 8, k * n, |r0, chunk| {
             let rows = chunk.len() / n;
             qgemm_u8i8(&a[r0 * k..], rows, k, &w.packed, &rq, chunk, n);
