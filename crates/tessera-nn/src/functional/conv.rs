@@ -11,7 +11,7 @@
 
 use super::gemm::{matmul, Dst, Mat};
 use super::im2col::{col2im, im2col};
-use super::winograd;
+use super::{winograd, winograd_grad};
 use crate::{float_dispatch, Float};
 use rayon::prelude::*;
 use tessera_core::autograd::{custom_op, Saves};
@@ -548,9 +548,10 @@ fn bias_grad<T: Float>(g: &Geom, gy: &[T]) -> Vec<T> {
 /// PyTorch within 2e-5 relative + 2e-5 absolute in f32 and 1e-11 relative + 1e-12
 /// absolute in f64, for the output and all three gradients. f32 3x3 convolutions with
 /// stride 1, one group, at least 16 channels each way and enough 2x2 output blocks take
-/// Winograd's F(2x2, 3x3) instead (forward and input gradient): its transforms add a few
-/// roundings per output, within `1e-6 * 9 * C` of the exact sum for unit-scale data
-/// (checked against the direct path in f64), and the ResNet-18 logits test covers it.
+/// Winograd's F(2x2, 3x3) instead (forward, input gradient and weight gradient): its
+/// transforms add a few roundings per output, within `1e-6 * 9 * C` of the exact sum
+/// for unit-scale data (`1e-6 * N * H_out * W_out` for the weight gradient; checked
+/// against the direct path in f64), and the ResNet-18 logits test covers it.
 ///
 /// # Panics
 /// If the input or weight is not 4-D, their dtypes differ or are not float, the channels
@@ -611,17 +612,31 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             let (want_x, want_w) = (inp[0].requires_grad(), inp[1].requires_grad());
             let gy = gy.contiguous();
             let (xc, wc) = (inp[0].contiguous(), inp[1].contiguous());
-            // The input gradient by Winograd where its convolution takes that path.
-            let wdx = (want_x && gy.dtype() == DType::F32)
+            // The input gradient by Winograd where its convolution takes that path, the
+            // weight gradient where the forward did.
+            let f32s = gy.dtype() == DType::F32;
+            let wdx = (want_x && f32s)
                 .then(|| {
                     wc.with_contiguous(|ws: &[f32]| {
-                        gy.with_contiguous(|gs: &[f32]| winograd::input_grad(&g, ws, gs))
+                        gy.with_contiguous(|gs: &[f32]| winograd_grad::input_grad(&g, ws, gs))
                     })
                 })
                 .flatten()
                 .map(|v| Tensor::from_vec(v, inp[0].shape()));
+            let wdw = (want_w && f32s)
+                .then(|| {
+                    xc.with_contiguous(|xs: &[f32]| {
+                        gy.with_contiguous(|gs: &[f32]| winograd_grad::weight_grad(&g, xs, gs))
+                    })
+                })
+                .flatten()
+                .map(|v| Tensor::from_vec(v, inp[1].shape()));
             let want_x = want_x && wdx.is_none();
-            let (dx, dw) = float_dispatch!("conv2d backward", gy.dtype(), T => {
+            let want_w = want_w && wdw.is_none();
+            let (dx, dw) = if !want_x && !want_w {
+                (None, None)
+            } else {
+                float_dispatch!("conv2d backward", gy.dtype(), T => {
                 let (dx, dw) = xc.with_contiguous(|xs: &[T]| {
                     wc.with_contiguous(|ws: &[T]| {
                         gy.with_contiguous(|gs: &[T]| backward_kernel(&g, xs, ws, gs, want_x, want_w))
@@ -631,8 +646,9 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
                     dx.map(|v| Tensor::from_vec(v, inp[0].shape())),
                     dw.map(|v| Tensor::from_vec(v, inp[1].shape())),
                 )
-            });
-            let mut grads = vec![wdx.or(dx), dw];
+                })
+            };
+            let mut grads = vec![wdx.or(dx), wdw.or(dw)];
             if inp.len() == 3 {
                 let db = float_dispatch!("conv2d backward", gy.dtype(), T => {
                     Tensor::from_vec(gy.with_contiguous(|gs: &[T]| bias_grad(&g, gs)), &[g.o])
