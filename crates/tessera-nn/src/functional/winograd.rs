@@ -545,7 +545,7 @@ mod tests {
                 let b = rng.randn(&[o], DType::F64);
                 let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
                 let (x64, w64, b64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), b.to_vec::<f64>());
-                let want = forward_kernel(&g, &x64, &w64, bias.then_some(&b64[..]));
+                let want = forward_kernel(&g, &x64, &w64, bias.then_some(&b64[..]), None);
                 let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
                 let (x32, w32, b32) = (f(&x64), f(&w64), f(&b64));
                 let mut got = vec![f32::NAN; want.len()];

@@ -274,7 +274,7 @@ mod tests {
             let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
             let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
             let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
-            let want = backward_kernel(&g, &x64, &w64, &gy64, true, false)
+            let want = backward_kernel(&g, (&x64, None), &w64, &gy64, true, false)
                 .0
                 .unwrap();
             let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
@@ -306,7 +306,7 @@ mod tests {
                 let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
                 let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
                 let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
-                let want = backward_kernel(&g, &x64, &w64, &gy64, false, true)
+                let want = backward_kernel(&g, (&x64, None), &w64, &gy64, false, true)
                     .1
                     .unwrap();
                 let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
