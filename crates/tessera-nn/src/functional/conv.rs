@@ -7,15 +7,17 @@
 //! KiB) and spreads the tiles over the pool, each a single-threaded gemm into its block
 //! of the output; a pointwise (1x1, stride 1) convolution reads the input in place. The
 //! backward spreads (image, group) pairs, each walking its tiles through one buffer.
+//! A small convolution whose weight needs a gradient packs all its columns once, before
+//! the forward, and keeps them for the weight gradient.
 //! im2col lives in `im2col.rs`; the products are gemm's.
 
 use super::gemm::{matmul, Dst, Mat};
 use super::im2col::{col2im, im2col};
-use super::winograd;
+use super::{winograd, winograd_grad};
 use crate::{float_dispatch, Float};
 use rayon::prelude::*;
-use tessera_core::autograd::{custom_op, Saves};
-use tessera_core::runtime::pool::{pool, usable_threads};
+use tessera_core::autograd::{custom_op, is_grad_enabled, Saves};
+use tessera_core::runtime::pool::{parallel, pool, usable_threads};
 use tessera_core::runtime::{scratch, Output};
 use tessera_core::{DType, Tensor};
 
@@ -293,17 +295,26 @@ impl<T: Float> Drop for Cols<T> {
     }
 }
 
-/// The columns `[p0, p1)` of one group of one image as a `[ckk, p1 - p0]` matrix: the
-/// input itself for a pointwise convolution, else im2col into `cols`.
+/// The columns `[p0, p1)` of (image, group) pair `pair` (input `xg`) as a
+/// `[ckk, p1 - p0]` matrix: the input itself for a pointwise convolution, else the
+/// pair's block of `pre` (all pairs' columns, from [`all_columns`]) when given, else
+/// im2col into `cols`.
 fn columns<'a, T: Float + Default>(
     g: &Geom,
-    xg: &'a [T],
+    (xg, pre, pair): (&'a [T], Option<&'a [T]>, usize),
     (p0, p1): (usize, usize),
     cols: &'a mut Cols<T>,
 ) -> Mat<'a, T> {
     if g.pointwise() {
         Mat {
             data: &xg[p0..],
+            rs: g.hwo(),
+            cs: 1,
+        }
+    } else if let Some(pre) = pre {
+        let per = g.ckk() * g.hwo();
+        Mat {
+            data: &pre[pair * per..(pair + 1) * per][p0..],
             rs: g.hwo(),
             cs: 1,
         }
@@ -314,11 +325,48 @@ fn columns<'a, T: Float + Default>(
     }
 }
 
+/// Most bytes of columns a convolution keeps from its forward for its weight gradient
+/// (see [`all_columns`]); larger ones are packed again tile by tile.
+const KEEP_BYTES: usize = 16 << 20;
+
+/// Whether a convolution keeps its columns for the backward: not pointwise (its input
+/// is its columns), and all of them within [`KEEP_BYTES`].
+fn keeps_columns(g: &Geom, elem: usize) -> bool {
+    !g.pointwise() && g.n * g.g * g.ckk() * g.hwo() * elem <= KEEP_BYTES
+}
+
+/// The im2col columns of every (image, group) pair, `[N * groups, ckk, Ho * Wo]`: built
+/// once by the forward and read again by the weight gradient (small convolutions,
+/// where packing costs as much as the products), across the pool when large.
+pub(super) fn all_columns<T: Float + Default>(g: &Geom, x: &[T]) -> Vec<T> {
+    let (per, plane) = (g.ckk() * g.hwo(), g.cg() * g.h * g.w);
+    let mut cols = vec![T::ZERO; g.n * g.g * per];
+    if per == 0 {
+        return cols;
+    }
+    let run = |i: usize, c: &mut [T]| im2col(g, &x[i * plane..][..plane], (0, g.hwo()), c);
+    if usable_threads() > 1 && parallel(cols.len()) {
+        pool().install(|| {
+            cols.par_chunks_mut(per)
+                .enumerate()
+                .for_each(|(i, c)| run(i, c))
+        });
+    } else {
+        cols.chunks_mut(per)
+            .enumerate()
+            .for_each(|(i, c)| run(i, c));
+    }
+    cols
+}
+
+/// The forward into a new `[N, O, Ho, Wo]` buffer; `pre`: the columns from
+/// [`all_columns`], if built.
 pub(super) fn forward_kernel<T: Float + Default>(
     g: &Geom,
     x: &[T],
     w: &[T],
     b: Option<&[T]>,
+    pre: Option<&[T]>,
 ) -> Vec<T> {
     let threads = usable_threads();
     let hwo = g.hwo();
@@ -343,7 +391,7 @@ pub(super) fn forward_kernel<T: Float + Default>(
             return;
         }
         let xg = &x[(n * g.c + gi * g.cg()) * g.h * g.w..][..g.cg() * g.h * g.w];
-        let colm = columns(g, xg, (p0, p1), cols);
+        let colm = columns(g, (xg, pre, n * g.g + gi), (p0, p1), cols);
         let first = (n * g.o + gi * og + o0) * hwo + p0;
         let len = (o1 - o0 - 1) * hwo + (p1 - p0);
         assert!(first + len <= total);
@@ -389,9 +437,10 @@ pub(super) fn forward_kernel<T: Float + Default>(
 /// (image, group) pairs, each walking its column tiles: im2col, the weight gradient's
 /// product into the thread's partial sum, the input gradient's product and col2im,
 /// all in one cached buffer. With fewer pairs than threads, the threads go inside gemm.
+/// `pre`: the forward's columns (from [`all_columns`]), if kept.
 pub(super) fn backward_kernel<T: Float + Default>(
     g: &Geom,
-    x: &[T],
+    (x, pre): (&[T], Option<&[T]>),
     w: &[T],
     gy: &[T],
     want_x: bool,
@@ -435,7 +484,7 @@ pub(super) fn backward_kernel<T: Float + Default>(
                 cs: 1,
             };
             if want_w {
-                let colm = columns(g, xg, (p0, p1), cols);
+                let colm = columns(g, (xg, pre, i), (p0, p1), cols);
                 let colt = Mat {
                     data: colm.data,
                     rs: colm.cs,
@@ -548,9 +597,10 @@ fn bias_grad<T: Float>(g: &Geom, gy: &[T]) -> Vec<T> {
 /// PyTorch within 2e-5 relative + 2e-5 absolute in f32 and 1e-11 relative + 1e-12
 /// absolute in f64, for the output and all three gradients. f32 3x3 convolutions with
 /// stride 1, one group, at least 16 channels each way and enough 2x2 output blocks take
-/// Winograd's F(2x2, 3x3) instead (forward and input gradient): its transforms add a few
-/// roundings per output, within `1e-6 * 9 * C` of the exact sum for unit-scale data
-/// (checked against the direct path in f64), and the ResNet-18 logits test covers it.
+/// Winograd's F(2x2, 3x3) instead (forward, input gradient and weight gradient): its
+/// transforms add a few roundings per output, within `1e-6 * 9 * C` of the exact sum
+/// for unit-scale data (`1e-6 * N * H_out * W_out` for the weight gradient; checked
+/// against the direct path in f64), and the ResNet-18 logits test covers it.
 ///
 /// # Panics
 /// If the input or weight is not 4-D, their dtypes differ or are not float, the channels
@@ -572,8 +622,22 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
     let wc = weight.contiguous();
     let bc = bias.map(Tensor::contiguous);
     let shape = [g.n, g.o, g.ho, g.wo];
+    let wino = x.dtype() == DType::F32 && winograd::applies(&g, usable_threads());
+    // The columns, built once for the forward and the weight gradient when small.
+    let cols = (!wino
+        && is_grad_enabled()
+        && weight.requires_grad()
+        && keeps_columns(&g, x.dtype().size_in_bytes()))
+    .then(|| {
+        float_dispatch!("conv2d", x.dtype(), T => {
+            let cols = xc.with_contiguous(|xs: &[T]| all_columns(&g, xs));
+            let len = cols.len();
+            Tensor::from_vec(cols, &[len])
+        })
+    });
+    let fcols = cols.clone();
     let forward = || {
-        if x.dtype() == DType::F32 && winograd::applies(&g, usable_threads()) {
+        if wino {
             let out = xc.with_contiguous(|xs: &[f32]| {
                 wc.with_contiguous(|ws: &[f32]| {
                     let mut out = Output::<f32>::zeroed("conv2d", g.n * g.o * g.hwo()).into_vec();
@@ -589,10 +653,14 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             return Tensor::from_vec(out, &shape);
         }
         float_dispatch!("conv2d", x.dtype(), T => {
-            let out = xc.with_contiguous(|xs: &[T]| {
-                wc.with_contiguous(|ws: &[T]| match &bc {
-                    Some(b) => b.with_contiguous(|bs: &[T]| forward_kernel(&g, xs, ws, Some(bs))),
-                    None => forward_kernel(&g, xs, ws, None),
+            let out = with_columns(&fcols, |pre: Option<&[T]>| {
+                xc.with_contiguous(|xs: &[T]| {
+                    wc.with_contiguous(|ws: &[T]| match &bc {
+                        Some(b) => {
+                            b.with_contiguous(|bs: &[T]| forward_kernel(&g, xs, ws, Some(bs), pre))
+                        }
+                        None => forward_kernel(&g, xs, ws, None, pre),
+                    })
                 })
             });
             Tensor::from_vec(out, &shape)
@@ -611,28 +679,47 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             let (want_x, want_w) = (inp[0].requires_grad(), inp[1].requires_grad());
             let gy = gy.contiguous();
             let (xc, wc) = (inp[0].contiguous(), inp[1].contiguous());
-            // The input gradient by Winograd where its convolution takes that path.
-            let wdx = (want_x && gy.dtype() == DType::F32)
+            // The input gradient by Winograd where its convolution takes that path, the
+            // weight gradient where the forward did.
+            let f32s = gy.dtype() == DType::F32;
+            let wdx = (want_x && f32s)
                 .then(|| {
                     wc.with_contiguous(|ws: &[f32]| {
-                        gy.with_contiguous(|gs: &[f32]| winograd::input_grad(&g, ws, gs))
+                        gy.with_contiguous(|gs: &[f32]| winograd_grad::input_grad(&g, ws, gs))
                     })
                 })
                 .flatten()
                 .map(|v| Tensor::from_vec(v, inp[0].shape()));
+            let wdw = (want_w && f32s)
+                .then(|| {
+                    xc.with_contiguous(|xs: &[f32]| {
+                        gy.with_contiguous(|gs: &[f32]| winograd_grad::weight_grad(&g, xs, gs))
+                    })
+                })
+                .flatten()
+                .map(|v| Tensor::from_vec(v, inp[1].shape()));
             let want_x = want_x && wdx.is_none();
-            let (dx, dw) = float_dispatch!("conv2d backward", gy.dtype(), T => {
-                let (dx, dw) = xc.with_contiguous(|xs: &[T]| {
-                    wc.with_contiguous(|ws: &[T]| {
-                        gy.with_contiguous(|gs: &[T]| backward_kernel(&g, xs, ws, gs, want_x, want_w))
+            let want_w = want_w && wdw.is_none();
+            let (dx, dw) = if !want_x && !want_w {
+                (None, None)
+            } else {
+                float_dispatch!("conv2d backward", gy.dtype(), T => {
+                let (dx, dw) = with_columns(&cols, |pre: Option<&[T]>| {
+                    xc.with_contiguous(|xs: &[T]| {
+                        wc.with_contiguous(|ws: &[T]| {
+                            gy.with_contiguous(|gs: &[T]| {
+                                backward_kernel(&g, (xs, pre), ws, gs, want_x, want_w)
+                            })
+                        })
                     })
                 });
                 (
                     dx.map(|v| Tensor::from_vec(v, inp[0].shape())),
                     dw.map(|v| Tensor::from_vec(v, inp[1].shape())),
                 )
-            });
-            let mut grads = vec![wdx.or(dx), dw];
+                })
+            };
+            let mut grads = vec![wdx.or(dx), wdw.or(dw)];
             if inp.len() == 3 {
                 let db = float_dispatch!("conv2d backward", gy.dtype(), T => {
                     Tensor::from_vec(gy.with_contiguous(|gs: &[T]| bias_grad(&g, gs)), &[g.o])
@@ -642,6 +729,14 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             grads
         },
     )
+}
+
+/// `f` of the kept columns' elements, if any.
+fn with_columns<T: Float, R>(cols: &Option<Tensor>, f: impl FnOnce(Option<&[T]>) -> R) -> R {
+    match cols {
+        Some(c) => c.with_contiguous(|s: &[T]| f(Some(s))),
+        None => f(None),
+    }
 }
 
 /// 1-D convolution (`F.conv1d`): input `[N, C, L]`, weight `[O, C / groups, k]`, bias

@@ -79,6 +79,9 @@ fn copy_block<T: Copy>(d: &mut [T], s: &[T]) {
 /// `[cg, h, w]`) into `cols` (`[cg * kh * kw, p1 - p0]`, row-major), zeros where a
 /// window reads padding. Writes every element of `cols[.. ckk * (p1 - p0)]`.
 pub(super) fn im2col<T: Float>(g: &Geom, x: &[T], range: (usize, usize), cols: &mut [T]) {
+    if g.sw == 1 && g.dw == 1 && range == (0, g.ho * g.wo) {
+        return im2col_unit(g, x, cols);
+    }
     let len = range.1 - range.0;
     let plane = g.h * g.w;
     let padded = g.pt > 0 || g.pl > 0;
@@ -124,9 +127,45 @@ pub(super) fn im2col<T: Float>(g: &Geom, x: &[T], range: (usize, usize), cols: &
     }
 }
 
+/// [`im2col`] of all output positions with unit stride and dilation along rows (most
+/// small convolutions): per kernel tap and output row, the zeros of the padding at its
+/// two ends and one copy between them, each element written once.
+fn im2col_unit<T: Float>(g: &Geom, x: &[T], cols: &mut [T]) {
+    let (plane, hwo, wo) = (g.h * g.w, g.ho * g.wo, g.wo);
+    for c in 0..g.cg() {
+        let xc = &x[c * plane..(c + 1) * plane];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let r = (c * g.kh + ki) * g.kw + kj;
+                let row = &mut cols[r * hwo..(r + 1) * hwo];
+                let offw = (kj * g.dw) as isize - g.pl as isize;
+                let (lo, hi) = valid_range(offw, 1, g.w, wo);
+                // input column of output column `lo`
+                let start = (lo as isize + offw) as usize;
+                for (oh, dst) in row.chunks_exact_mut(wo).enumerate() {
+                    let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
+                    if ih < 0 || ih >= g.h as isize || lo >= hi {
+                        dst.fill(T::ZERO);
+                        continue;
+                    }
+                    let src = &xc[ih as usize * g.w..][..g.w];
+                    let (left, rest) = dst.split_at_mut(lo);
+                    let (mid, right) = rest.split_at_mut(hi - lo);
+                    left.iter_mut().for_each(|v| *v = T::ZERO);
+                    copy_run(mid, &src[start..start + (hi - lo)]);
+                    right.iter_mut().for_each(|v| *v = T::ZERO);
+                }
+            }
+        }
+    }
+}
+
 /// The adjoint of [`im2col`]: adds the columns of output positions `[p0, p1)` back into
 /// the image gradient `dx` (`[cg, h, w]`, accumulated).
 pub(super) fn col2im<T: Float>(g: &Geom, cols: &[T], range: (usize, usize), dx: &mut [T]) {
+    if g.sw == 1 && g.dw == 1 && range == (0, g.ho * g.wo) {
+        return col2im_unit(g, cols, dx);
+    }
     let len = range.1 - range.0;
     let plane = g.h * g.w;
     for c in 0..g.cg() {
@@ -161,6 +200,37 @@ pub(super) fn col2im<T: Float>(g: &Geom, cols: &[T], range: (usize, usize), dx: 
     }
 }
 
+/// [`col2im`] of all output positions with unit stride and dilation along rows: per
+/// kernel tap and output row, one run added into the input row it came from.
+fn col2im_unit<T: Float>(g: &Geom, cols: &[T], dx: &mut [T]) {
+    let (plane, hwo, wo) = (g.h * g.w, g.ho * g.wo, g.wo);
+    for c in 0..g.cg() {
+        let dxc = &mut dx[c * plane..(c + 1) * plane];
+        for ki in 0..g.kh {
+            for kj in 0..g.kw {
+                let r = (c * g.kh + ki) * g.kw + kj;
+                let row = &cols[r * hwo..(r + 1) * hwo];
+                let offw = (kj * g.dw) as isize - g.pl as isize;
+                let (lo, hi) = valid_range(offw, 1, g.w, wo);
+                if lo >= hi {
+                    continue;
+                }
+                let start = (lo as isize + offw) as usize;
+                for (oh, src) in row.chunks_exact(wo).enumerate() {
+                    let ih = (oh * g.sh + ki * g.dh) as isize - g.pt as isize;
+                    if ih < 0 || ih >= g.h as isize {
+                        continue;
+                    }
+                    let dst = &mut dxc[ih as usize * g.w + start..][..hi - lo];
+                    for (d, &v) in dst.iter_mut().zip(&src[lo..hi]) {
+                        *d += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -170,6 +240,60 @@ mod tests {
             let mut dst = vec![0u32; n];
             super::copy_run(&mut dst, &src);
             assert_eq!(dst, src, "length {n}");
+        }
+    }
+
+    /// The whole-image unit-stride paths against the tiled general ones (two ranges
+    /// that split a row): paddings, a dilation in height, a 3x2 kernel, odd sizes.
+    #[test]
+    fn unit_paths_match_the_general_ones() {
+        use super::super::conv::{geometry, ConvOptions};
+        use tessera_core::{DType, Generator};
+        let mut rng = Generator::new(9);
+        for &(c, h, w, kh, kw, p, dh) in &[
+            (1, 5, 7, 3, 3, 1, 1),
+            (3, 6, 4, 3, 2, 2, 1),
+            (2, 9, 8, 3, 3, 0, 2),
+            (2, 4, 3, 3, 3, 2, 1),
+        ] {
+            let x = rng.randn(&[1, c, h, w], DType::F64);
+            let wt = rng.randn(&[1, c, kh, kw], DType::F64);
+            let o = ConvOptions::default().padding(p).dilation_hw(dh, 1);
+            let g = geometry("t", &x, &wt, &o);
+            let xs = x.to_vec::<f64>();
+            let (ckk, hwo) = (c * kh * kw, g.ho * g.wo);
+            let mut whole = vec![f64::NAN; ckk * hwo];
+            super::im2col(&g, &xs, (0, hwo), &mut whole);
+            let cut = hwo / 2 + 1;
+            let mut parts = vec![0.0; ckk * hwo];
+            for (p0, p1) in [(0, cut), (cut, hwo)] {
+                let mut tile = vec![f64::NAN; ckk * (p1 - p0)];
+                super::im2col(&g, &xs, (p0, p1), &mut tile);
+                for r in 0..ckk {
+                    parts[r * hwo + p0..r * hwo + p1]
+                        .copy_from_slice(&tile[r * (p1 - p0)..(r + 1) * (p1 - p0)]);
+                }
+            }
+            assert_eq!(
+                whole, parts,
+                "im2col {c}x{h}x{w}, kernel {kh}x{kw}, pad {p}"
+            );
+            let cols = rng.randn(&[ckk * hwo], DType::F64).to_vec::<f64>();
+            let mut dx_whole = vec![0.0; c * h * w];
+            super::col2im(&g, &cols, (0, hwo), &mut dx_whole);
+            let mut dx_parts = vec![0.0; c * h * w];
+            for (p0, p1) in [(0, cut), (cut, hwo)] {
+                let tile: Vec<f64> = (0..ckk)
+                    .flat_map(|r| cols[r * hwo + p0..r * hwo + p1].to_vec())
+                    .collect();
+                super::col2im(&g, &tile, (p0, p1), &mut dx_parts);
+            }
+            for (a, b) in dx_whole.iter().zip(&dx_parts) {
+                assert!(
+                    (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                    "col2im: {a} vs {b}"
+                );
+            }
         }
     }
 }

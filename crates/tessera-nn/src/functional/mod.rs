@@ -15,6 +15,7 @@ mod pool;
 mod shape;
 mod take;
 mod winograd;
+mod winograd_grad;
 
 pub use activation::{
     dropout, dropout_with, gelu, leaky_relu, log_softmax, relu, silu, softmax, Gelu,

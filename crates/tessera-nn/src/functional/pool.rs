@@ -263,6 +263,9 @@ fn max_plane_indices_inside<T: Float>(
     ib: &mut [i64],
 ) {
     let ((kh, kw), (sh, sw), (dh, dw)) = (o.kernel, o.stride, o.dilation);
+    if (kh, kw, sh, sw, dh, dw) == (2, 2, 2, 2, 1, 1) {
+        return max_plane_indices_2x2(xp, w, (ho, wo), ob, ib);
+    }
     let span = (wo - 1) * sw + 1;
     // One tap's inputs of a row of windows, copied to be read at unit stride.
     let mut tap = vec![T::ZERO; wo];
@@ -296,6 +299,40 @@ fn max_plane_indices_inside<T: Float>(
                     at += sw;
                 }
             }
+        }
+    }
+}
+
+/// [`max_plane_indices_inside`] for 2x2 windows with stride 2 (most networks' pooling):
+/// each window's four inputs read in place, the same selects in the same order.
+fn max_plane_indices_2x2<T: Float>(
+    xp: &[T],
+    w: usize,
+    (ho, wo): (usize, usize),
+    ob: &mut [T],
+    ib: &mut [i64],
+) {
+    // `v` replaces `(b, i)` when larger, or NaN over a number.
+    #[inline(always)]
+    fn step<T: Float>((b, i): (T, i64), v: T, at: i64) -> (T, i64) {
+        let take = ((v > b) | v.nan()) & !b.nan();
+        (if take { v } else { b }, i + (take as i64) * (at - i))
+    }
+    for oh in 0..ho {
+        let (r0, r1) = (
+            &xp[2 * oh * w..][..2 * wo],
+            &xp[(2 * oh + 1) * w..][..2 * wo],
+        );
+        let (orow, irow) = (&mut ob[oh * wo..][..wo], &mut ib[oh * wo..][..wo]);
+        let first = (2 * oh * w) as i64;
+        let wins = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+        for (k, ((ov, oi), (a, c))) in orow.iter_mut().zip(irow.iter_mut()).zip(wins).enumerate() {
+            let at = first + 2 * k as i64;
+            let m = step((a[0], at), a[1], at + 1);
+            let m = step(m, c[0], at + w as i64);
+            let (v, i) = step(m, c[1], at + w as i64 + 1);
+            *ov = v;
+            *oi = i;
         }
     }
 }
@@ -619,5 +656,35 @@ mod tests {
         }
         // The data exercised both outcomes.
         assert!(nan_seen && number_seen);
+    }
+
+    /// The 2x2 stride-2 kernel against the window-by-window scan: odd sizes, ties (the
+    /// first maximum wins), NaN (the first NaN wins) and infinities.
+    #[test]
+    fn max_2x2_matches_scan() {
+        let o = super::PoolOptions::new(2);
+        for (h, w) in [(4, 4), (5, 7), (9, 6), (2, 3)] {
+            let vals = [
+                1.0,
+                2.0,
+                2.0,
+                -1.0,
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                0.5,
+            ];
+            let xp: Vec<f64> = (0..h * w)
+                .map(|i| vals[(i * 7 + i / 3) % vals.len()])
+                .collect();
+            let (ho, wo) = (h / 2, w / 2);
+            let (mut o1, mut i1) = (vec![0.0; ho * wo], vec![0i64; ho * wo]);
+            let (mut o2, mut i2) = (vec![0.0; ho * wo], vec![0i64; ho * wo]);
+            super::max_plane_indices_2x2(&xp, w, (ho, wo), &mut o1, &mut i1);
+            super::max_plane_indices_scan(&xp, (h, w), &o, (ho, wo), &mut o2, &mut i2);
+            assert_eq!(i1, i2, "{h}x{w}");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&o1), bits(&o2), "{h}x{w}");
+        }
     }
 }

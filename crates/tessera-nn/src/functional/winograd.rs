@@ -5,7 +5,8 @@
 //! Each 4x4 input tile `d` becomes `V = Bᵀ d B`, each 3x3 kernel `g` becomes
 //! `U = G g Gᵀ`; the sixteen products `M[ξ] = U[ξ] V[ξ]` (over channels) are gemm's,
 //! and `Y = Aᵀ M A` gives the 2x2 outputs. The transforms hold only 0, ±1 and ½, so the
-//! rounding is close to the direct sum's (the parity and ResNet tests bound it).
+//! rounding is close to the direct sum's (the parity and ResNet tests bound it). The
+//! gradients are in `winograd_grad.rs`.
 //! Written here because no maintained crate implements Winograd convolution for `gemm`.
 
 use super::conv::Geom;
@@ -13,7 +14,6 @@ use super::gemm::{matmul, Dst, Mat};
 use rayon::prelude::*;
 use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::runtime::scratch;
-use tessera_core::runtime::Output;
 
 /// Whether the Winograd path takes this convolution: 3x3, stride 1, no dilation, one
 /// group, enough channels for the sixteen products to be worth their transforms, and
@@ -106,9 +106,10 @@ fn kernel_tiles(t: KernelTiles<'_>) {
 /// transformed inputs, the products and a few padded rows. Every element a task reads
 /// it has written first (all tiles of all channels; gemm without accumulation).
 #[derive(Default)]
-struct Bufs(Vec<f32>, Vec<f32>, Vec<f32>);
+pub(super) struct Bufs(Vec<f32>, Vec<f32>, Vec<f32>);
 impl Bufs {
-    fn get(&mut self, a: usize, b: usize, c: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
+    /// The three buffers with `a`, `b` and `c` elements.
+    pub fn get(&mut self, a: usize, b: usize, c: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
         for (v, n) in [(&mut self.0, a), (&mut self.1, b), (&mut self.2, c)] {
             if v.capacity() == 0 {
                 *v = scratch::take(0);
@@ -147,31 +148,13 @@ impl OutPtr {
 pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &mut [f32]) {
     let threads = usable_threads();
     let u = weights(g, w);
-    let (th, tw) = (g.ho.div_ceil(2), g.wo.div_ceil(2));
-    let per_img = th * tw;
-    let total = g.n * per_img;
     let (c, o) = (g.c, g.o);
-    // Tiles per task: the transformed inputs and products fit `TASK_BYTES`, and the
-    // task count is a multiple of the threads.
-    let fit = (TASK_BYTES / (16 * (c + o) * 4)).max(32);
-    let mut ntasks = total.div_ceil(fit).max(1);
-    ntasks = ntasks.div_ceil(threads.max(1)) * threads.max(1);
-    let tc = total.div_ceil(ntasks);
-    let ntasks = total.div_ceil(tc);
+    let split = Split::new(g, threads);
     assert_eq!(out.len(), g.n * o * g.ho * g.wo);
     let (optr, olen) = (OutPtr(out.as_mut_ptr()), out.len());
     let task = |t: usize, bufs: &mut Bufs| {
-        let (t0, t1) = (t * tc, ((t + 1) * tc).min(total));
-        let nt = t1 - t0;
-        let mut runs: Vec<Run> = Vec::new();
-        let mut tile = t0;
-        while tile < t1 {
-            let (n, ty, tx) = (tile / per_img, tile % per_img / tw, tile % tw);
-            let cnt = (tw - tx).min(t1 - tile);
-            runs.push((n, ty, tx, cnt, tile - t0));
-            tile += cnt;
-        }
-        let half = tw + 1;
+        let (runs, nt) = split.runs(t);
+        let half = g.wo.div_ceil(2) + 1;
         let (v, m, rows) = bufs.get(16 * c * nt, 16 * o * nt, 16 * half);
         pulp::Arch::new().dispatch(InputTiles {
             g,
@@ -202,25 +185,77 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
             olen,
         });
     };
-    if threads > 1 && ntasks > 1 {
+    if threads > 1 && split.ntasks > 1 {
         pool().install(|| {
-            (0..ntasks)
+            (0..split.ntasks)
                 .into_par_iter()
                 .for_each_init(Bufs::default, |b, t| task(t, b))
         });
     } else {
         let mut b = Bufs::default();
-        (0..ntasks).for_each(|t| task(t, &mut b));
+        (0..split.ntasks).for_each(|t| task(t, &mut b));
     }
     scratch::give_back(u);
 }
 
+/// How the 2x2 output tiles (`n` images of `ceil(ho / 2) x ceil(wo / 2)`, in order) are
+/// cut into tasks: `ntasks` ranges of `tc` tiles (the last may be shorter).
+#[derive(Clone, Copy)]
+pub(super) struct Split {
+    /// Tiles per task.
+    pub tc: usize,
+    /// Tasks.
+    pub ntasks: usize,
+    /// Tiles in all.
+    pub total: usize,
+    /// Tiles per tile row.
+    tw: usize,
+    /// Tiles per image.
+    per_img: usize,
+}
+
+impl Split {
+    /// Tiles per task such that a task's transformed inputs and products fit
+    /// `TASK_BYTES`, and a task count that is a multiple of the threads.
+    pub fn new(g: &Geom, threads: usize) -> Split {
+        let (th, tw) = (g.ho.div_ceil(2), g.wo.div_ceil(2));
+        let per_img = th * tw;
+        let total = g.n * per_img;
+        let fit = (TASK_BYTES / (16 * (g.c + g.o) * 4)).max(32);
+        let mut ntasks = total.div_ceil(fit).max(1);
+        ntasks = ntasks.div_ceil(threads.max(1)) * threads.max(1);
+        let tc = total.div_ceil(ntasks).max(1);
+        Split {
+            tc,
+            ntasks: total.div_ceil(tc),
+            total,
+            tw,
+            per_img,
+        }
+    }
+
+    /// The tiles of task `t` as runs along tile rows, and their count.
+    pub fn runs(&self, t: usize) -> (Vec<Run>, usize) {
+        let (t0, t1) = (t * self.tc, ((t + 1) * self.tc).min(self.total));
+        let (tw, per_img) = (self.tw, self.per_img);
+        let mut runs: Vec<Run> = Vec::new();
+        let mut tile = t0;
+        while tile < t1 {
+            let (n, ty, tx) = (tile / per_img, tile % per_img / tw, tile % tw);
+            let cnt = (tw - tx).min(t1 - tile);
+            runs.push((n, ty, tx, cnt, tile - t0));
+            tile += cnt;
+        }
+        (runs, t1.saturating_sub(t0))
+    }
+}
+
 /// Tiles per block of the transforms' array steps.
-const L: usize = 8;
+pub(super) const L: usize = 8;
 
 /// A task's tiles as runs along tile rows: (image, tile row, first tile column, count,
 /// index of the run's first tile in the task).
-type Run = (usize, usize, usize, usize, usize);
+pub(super) type Run = (usize, usize, usize, usize, usize);
 
 // The transforms run under the CPU's SIMD features through `pulp`'s dispatch (as the
 // quantized kernels do): their loops are plain Rust over unit strides, which LLVM turns
@@ -229,16 +264,16 @@ type Run = (usize, usize, usize, usize, usize);
 // on the backend.
 
 /// The input transform of a task's tiles, for [`pulp::Arch::dispatch`].
-struct InputTiles<'a> {
-    g: &'a Geom,
-    x: &'a [f32],
-    runs: &'a [Run],
+pub(super) struct InputTiles<'a> {
+    pub g: &'a Geom,
+    pub x: &'a [f32],
+    pub runs: &'a [Run],
     /// Tiles in the task.
-    nt: usize,
+    pub nt: usize,
     /// `V[ξ][c][t]`, `16 * c * nt` elements.
-    v: &'a mut [f32],
+    pub v: &'a mut [f32],
     /// Padded input rows, `16 * (tw + 1)` elements.
-    rows: &'a mut [f32],
+    pub rows: &'a mut [f32],
 }
 
 impl pulp::WithSimd for InputTiles<'_> {
@@ -486,44 +521,9 @@ fn output_row<const MINUS: bool>(orow: &mut [f32], pqs: [&[&[f32]]; 3], bias: f3
     }
 }
 
-/// The input gradient of a convolution this path could also run, as the Winograd
-/// convolution of the output gradient with the flipped, transposed kernel and padding
-/// `2 - p`; `None` when that convolution does not take this path (see [`applies`]).
-pub(super) fn input_grad(g: &Geom, w: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
-    if g.pt > 2 || g.pl > 2 {
-        return None;
-    }
-    let t = Geom {
-        c: g.o,
-        h: g.ho,
-        w: g.wo,
-        o: g.c,
-        pt: 2 - g.pt,
-        pl: 2 - g.pl,
-        ho: g.h,
-        wo: g.w,
-        ..*g
-    };
-    if !applies(g, usable_threads()) || !applies(&t, usable_threads()) {
-        return None;
-    }
-    // wt[c][o][i][j] = w[o][c][2 - i][2 - j]
-    let mut wt = vec![0.0f32; w.len()];
-    for o in 0..g.o {
-        for c in 0..g.c {
-            for k in 0..9 {
-                wt[(c * g.o + o) * 9 + 8 - k] = w[(o * g.c + c) * 9 + k];
-            }
-        }
-    }
-    let mut dx = Output::<f32>::zeroed("conv2d backward", g.n * g.c * g.h * g.w).into_vec();
-    forward(&t, gy, &wt, None, &mut dx);
-    Some(dx)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::conv::{backward_kernel, forward_kernel, geometry, ConvOptions};
+    use super::super::conv::{forward_kernel, geometry, ConvOptions};
     use tessera_core::{DType, Generator};
 
     /// Winograd against im2col + gemm, in f64 for the reference: odd and even sizes,
@@ -545,7 +545,7 @@ mod tests {
                 let b = rng.randn(&[o], DType::F64);
                 let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
                 let (x64, w64, b64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), b.to_vec::<f64>());
-                let want = forward_kernel(&g, &x64, &w64, bias.then_some(&b64[..]));
+                let want = forward_kernel(&g, &x64, &w64, bias.then_some(&b64[..]), None);
                 let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
                 let (x32, w32, b32) = (f(&x64), f(&w64), f(&b64));
                 let mut got = vec![f32::NAN; want.len()];
@@ -560,34 +560,5 @@ mod tests {
             }
         }
         tessera_core::set_num_threads(2);
-    }
-
-    /// The input gradient by Winograd against col2im's, padding 0-2.
-    #[test]
-    fn input_grad_matches_col2im() {
-        let mut rng = Generator::new(6);
-        // at least 192 tiles each way, so the path applies on up to 2 threads
-        for &(n, c, o, h, w, p) in &[
-            (2, 16, 24, 28, 26, 1),
-            (1, 24, 16, 34, 32, 0),
-            (3, 16, 16, 18, 17, 2),
-        ] {
-            let x = rng.randn(&[n, c, h, w], DType::F64);
-            let wt = rng.randn(&[o, c, 3, 3], DType::F64);
-            let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
-            let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
-            let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
-            let want = backward_kernel(&g, &x64, &w64, &gy64, true, false)
-                .0
-                .unwrap();
-            let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
-            let got = super::input_grad(&g, &f(&w64), &f(&gy64)).expect("takes the path");
-            for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {
-                assert!(
-                    (a as f64 - e).abs() <= 1e-6 * (o * 9) as f64,
-                    "case {n}x{c}x{h}x{w} -> {o}, pad {p}: element {i}: {a} vs {e}"
-                );
-            }
-        }
     }
 }

@@ -1,0 +1,326 @@
+//! The gradients of a Winograd F(2x2, 3x3) convolution (see `winograd.rs`): the input
+//! gradient as another Winograd forward, the weight gradient by the adjoint of the
+//! forward's transforms.
+//!
+//! The forward computes, per 2x2 output tile `t`, `Y = Aᵀ M A` with
+//! `M[ξ][o] = Σ_c U[ξ][o][c] V_t[ξ][c]`, `U = G g Gᵀ` and `V_t = Bᵀ d_t B`. Its adjoint
+//! in `g` is `dM_t = A dY_t Aᵀ` (4x4 from the 2x2 output gradient), sixteen products
+//! `dU[ξ] = Σ_t dM_t[ξ] V_t[ξ]ᵀ` (`[o x c]`, a gemm over the tiles) and
+//! `dg = Gᵀ dU G`: 16 multiply-adds per tile and channel pair where the direct product
+//! takes 36 per 2x2 outputs. Output positions past the edge (odd sizes) have zero
+//! gradient, so they add nothing.
+
+use super::conv::Geom;
+use super::gemm::{matmul, Dst, Mat};
+use super::winograd::{applies, forward, Bufs, InputTiles, Run, Split};
+use rayon::prelude::*;
+use tessera_core::runtime::pool::{pool, usable_threads};
+use tessera_core::runtime::Output;
+
+/// The input gradient of a convolution this path could also run, as the Winograd
+/// convolution of the output gradient with the flipped, transposed kernel and padding
+/// `2 - p`; `None` when that convolution does not take this path (see [`applies`]).
+pub(super) fn input_grad(g: &Geom, w: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
+    if g.pt > 2 || g.pl > 2 {
+        return None;
+    }
+    let t = Geom {
+        c: g.o,
+        h: g.ho,
+        w: g.wo,
+        o: g.c,
+        pt: 2 - g.pt,
+        pl: 2 - g.pl,
+        ho: g.h,
+        wo: g.w,
+        ..*g
+    };
+    if !applies(g, usable_threads()) || !applies(&t, usable_threads()) {
+        return None;
+    }
+    // wt[c][o][i][j] = w[o][c][2 - i][2 - j]
+    let mut wt = vec![0.0f32; w.len()];
+    for o in 0..g.o {
+        for c in 0..g.c {
+            for k in 0..9 {
+                wt[(c * g.o + o) * 9 + 8 - k] = w[(o * g.c + c) * 9 + k];
+            }
+        }
+    }
+    let mut dx = Output::<f32>::zeroed("conv2d backward", g.n * g.c * g.h * g.w).into_vec();
+    forward(&t, gy, &wt, None, &mut dx);
+    Some(dx)
+}
+
+/// The weight gradient (`[O, C, 3, 3]`) of a convolution that takes the Winograd path
+/// (see [`applies`]) from its input `x` and output gradient `gy`; `None` when it does
+/// not take that path. Tasks are the forward's tile ranges, each adding its sixteen
+/// products into its fold's partial `dU`.
+pub(super) fn weight_grad(g: &Geom, x: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
+    let threads = usable_threads();
+    if !applies(g, threads) {
+        return None;
+    }
+    let (c, o) = (g.c, g.o);
+    assert_eq!(x.len(), g.n * c * g.h * g.w);
+    assert_eq!(gy.len(), g.n * o * g.ho * g.wo);
+    let split = Split::new(g, threads);
+    let half = g.wo.div_ceil(2) + 1;
+    let task = |t: usize, du: &mut [f32], bufs: &mut Bufs| {
+        let (runs, nt) = split.runs(t);
+        let (v, dm, rows) = bufs.get(16 * c * nt, 16 * o * nt, 16 * half);
+        pulp::Arch::new().dispatch(InputTiles {
+            g,
+            x,
+            runs: &runs,
+            nt,
+            v: &mut *v,
+            rows: &mut *rows,
+        });
+        pulp::Arch::new().dispatch(GradTiles {
+            g,
+            gy,
+            runs: &runs,
+            nt,
+            dm: &mut *dm,
+            rows,
+        });
+        // dU[ξ] += dM[ξ] V[ξ]ᵀ: [o x nt] [nt x c]
+        for xi in 0..16 {
+            matmul(
+                (o, c, nt),
+                Dst::rows(&mut du[xi * o * c..][..o * c], c),
+                true,
+                Mat::rows(&dm[xi * o * nt..][..o * nt], nt),
+                Mat::rows_t(&v[xi * c * nt..][..c * nt], nt),
+                1,
+            );
+        }
+    };
+    let ulen = 16 * o * c;
+    let du = if threads > 1 && split.ntasks > 1 {
+        // Each fold keeps its own partial; at most 2 per thread.
+        let min_len = (split.ntasks / (2 * threads)).max(1);
+        let partials: Vec<Vec<f32>> = pool().install(|| {
+            (0..split.ntasks)
+                .into_par_iter()
+                .with_min_len(min_len)
+                .fold(
+                    || (vec![0.0f32; ulen], Bufs::default()),
+                    |(mut du, mut bufs), t| {
+                        task(t, &mut du, &mut bufs);
+                        (du, bufs)
+                    },
+                )
+                .map(|(du, _)| du)
+                .collect()
+        });
+        let mut parts = partials.into_iter();
+        let mut du = parts.next().unwrap_or_else(|| vec![0.0; ulen]);
+        for p in parts {
+            du.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+        }
+        du
+    } else {
+        let (mut du, mut bufs) = (vec![0.0f32; ulen], Bufs::default());
+        (0..split.ntasks).for_each(|t| task(t, &mut du, &mut bufs));
+        du
+    };
+    Some(kernel_grads(&du, o * c))
+}
+
+/// `dg = Gᵀ dU G` for each of the `oc` kernels (`du`: `[16, oc]`), as `[oc, 3, 3]`.
+fn kernel_grads(du: &[f32], oc: usize) -> Vec<f32> {
+    // Gᵀ u for a 4-vector: (u0 + (u1 + u2) / 2, (u1 - u2) / 2, (u1 + u2) / 2 + u3)
+    let gt = |u: [f32; 4]| {
+        [
+            u[0] + 0.5 * (u[1] + u[2]),
+            0.5 * (u[1] - u[2]),
+            0.5 * (u[1] + u[2]) + u[3],
+        ]
+    };
+    let mut dw = vec![0.0f32; 9 * oc];
+    for (k, dg) in dw.chunks_exact_mut(9).enumerate() {
+        let e = |xi: usize| du[xi * oc + k];
+        // Gᵀ applied to each column of dU (over ξ's row index), then to each row
+        let cols: [[f32; 3]; 4] =
+            std::array::from_fn(|j| gt([e(j), e(4 + j), e(8 + j), e(12 + j)]));
+        for i in 0..3 {
+            let r = gt([cols[0][i], cols[1][i], cols[2][i], cols[3][i]]);
+            dg[3 * i..3 * i + 3].copy_from_slice(&r);
+        }
+    }
+    dw
+}
+
+/// The output-gradient transform of a task's tiles, for [`pulp::Arch::dispatch`].
+struct GradTiles<'a> {
+    g: &'a Geom,
+    /// `[N, O, Ho, Wo]`.
+    gy: &'a [f32],
+    runs: &'a [Run],
+    /// Tiles in the task.
+    nt: usize,
+    /// `dM[ξ][o][t]`, `16 * o * nt` elements.
+    dm: &'a mut [f32],
+    /// Working rows, at least `6 * tw` elements.
+    rows: &'a mut [f32],
+}
+
+impl pulp::WithSimd for GradTiles<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        grad_tiles(self)
+    }
+}
+
+/// `dM = A dY Aᵀ` of each tile's 2x2 output gradient `[[p, q], [r, s]]` (zero past the
+/// output's edge): `A dY` has rows `(p, q), (p + r, q + s), (p - r, q - s), (-r, -s)`,
+/// and `Aᵀ` maps a row `(a, b)` to `(a, a + b, a - b, -b)`. The four corners are first
+/// split out of the two gradient rows (so the steps read unit strides).
+#[inline(always)]
+fn grad_tiles(t: GradTiles<'_>) {
+    let GradTiles {
+        g,
+        gy,
+        runs,
+        nt,
+        dm,
+        rows,
+    } = t;
+    let o = g.o;
+    let plane = g.ho * g.wo;
+    for oi in 0..o {
+        for &(n, ty, tx0, cnt, at) in runs {
+            let gp = &gy[(n * o + oi) * plane..][..plane];
+            let (pe, rest) = rows.split_at_mut(cnt);
+            let (po, rest) = rest.split_at_mut(cnt);
+            let (re, rest) = rest.split_at_mut(cnt);
+            let (ro, rest) = rest.split_at_mut(cnt);
+            let (a, rest) = rest.split_at_mut(cnt);
+            let b = &mut rest[..cnt];
+            // columns 2 * (tx0 + k) and the next, of output rows 2 * ty and the next
+            let x0 = 2 * tx0;
+            let full = ((g.wo - x0) / 2).min(cnt);
+            for (i, (ev, od)) in [(&mut *pe, &mut *po), (&mut *re, &mut *ro)]
+                .into_iter()
+                .enumerate()
+            {
+                let oh = 2 * ty + i;
+                if oh >= g.ho {
+                    ev.fill(0.0);
+                    od.fill(0.0);
+                    continue;
+                }
+                let src = &gp[oh * g.wo + x0..(oh + 1) * g.wo];
+                for ((e, d), pair) in ev.iter_mut().zip(od.iter_mut()).zip(src.chunks_exact(2)) {
+                    *e = pair[0];
+                    *d = pair[1];
+                }
+                // an odd last column: its tile's right half is past the edge
+                if full < cnt {
+                    ev[full] = src[2 * full];
+                    od[full] = 0.0;
+                }
+            }
+            let (pe, po, re, ro) = (&*pe, &*po, &*re, &*ro);
+            for i in 0..4 {
+                // row i of A dY: (a, b)
+                let zip = a.iter_mut().zip(b.iter_mut());
+                for (l, (a, b)) in zip.enumerate() {
+                    (*a, *b) = match i {
+                        0 => (pe[l], po[l]),
+                        1 => (pe[l] + re[l], po[l] + ro[l]),
+                        2 => (pe[l] - re[l], po[l] - ro[l]),
+                        _ => (-re[l], -ro[l]),
+                    };
+                }
+                let at = |xi: usize| (xi * o + oi) * nt + at;
+                dm[at(4 * i)..][..cnt].copy_from_slice(a);
+                let rows = dm[at(4 * i + 1)..].chunks_mut(o * nt).take(3);
+                for (j, r) in rows.enumerate() {
+                    let r = &mut r[..cnt];
+                    for ((d, &a), &b) in r.iter_mut().zip(&*a).zip(&*b) {
+                        *d = match j {
+                            0 => a + b,
+                            1 => a - b,
+                            _ => -b,
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conv::{backward_kernel, geometry, ConvOptions};
+    use tessera_core::{DType, Generator};
+
+    /// The input gradient by Winograd against col2im's, padding 0-2.
+    #[test]
+    fn input_grad_matches_col2im() {
+        let mut rng = Generator::new(6);
+        // at least 192 tiles each way, so the path applies on up to 2 threads
+        for &(n, c, o, h, w, p) in &[
+            (2, 16, 24, 28, 26, 1),
+            (1, 24, 16, 34, 32, 0),
+            (3, 16, 16, 18, 17, 2),
+        ] {
+            let x = rng.randn(&[n, c, h, w], DType::F64);
+            let wt = rng.randn(&[o, c, 3, 3], DType::F64);
+            let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
+            let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
+            let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
+            let want = backward_kernel(&g, (&x64, None), &w64, &gy64, true, false)
+                .0
+                .unwrap();
+            let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
+            let got = super::input_grad(&g, &f(&w64), &f(&gy64)).expect("takes the path");
+            for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (a as f64 - e).abs() <= 1e-6 * (o * 9) as f64,
+                    "case {n}x{c}x{h}x{w} -> {o}, pad {p}: element {i}: {a} vs {e}"
+                );
+            }
+        }
+    }
+
+    /// The weight gradient by Winograd against im2col's (in f64): odd and even sizes,
+    /// paddings 0-2, tile runs that cross rows and images, on one and two threads.
+    #[test]
+    fn weight_grad_matches_im2col() {
+        let mut rng = Generator::new(7);
+        for threads in [1, 2] {
+            tessera_core::set_num_threads(threads);
+            for &(n, c, o, h, w, p) in &[
+                (2, 16, 24, 28, 26, 1),
+                (1, 24, 16, 35, 33, 0),
+                (3, 16, 16, 17, 18, 2),
+                (2, 17, 19, 27, 23, 1),
+            ] {
+                let x = rng.randn(&[n, c, h, w], DType::F64);
+                let wt = rng.randn(&[o, c, 3, 3], DType::F64);
+                let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
+                let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
+                let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
+                let want = backward_kernel(&g, (&x64, None), &w64, &gy64, false, true)
+                    .1
+                    .unwrap();
+                let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
+                let got = super::weight_grad(&g, &f(&x64), &f(&gy64)).expect("takes the path");
+                // each element sums n * ho * wo products of unit-scale values
+                let tol = 1e-6 * (n * g.ho * g.wo) as f64;
+                for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (a as f64 - e).abs() <= tol,
+                        "case {n}x{c}x{h}x{w} -> {o}, pad {p}: element {i}: {a} vs {e}"
+                    );
+                }
+            }
+        }
+        tessera_core::set_num_threads(2);
+    }
+}
