@@ -289,6 +289,63 @@ fn softmax_f32_error_stays_within_its_bound() {
     assert!(worst_sm > 1.0, "softmax_f32: {worst_sm} ULP");
 }
 
+#[test]
+fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
+    // log_softmax_f32 writes `x - (m + ls)` in f32 lanes through an exact pair when every
+    // |x| <= m + ls and ls is not tiny next to m + ls, and in f64 lanes otherwise: both must
+    // round the exact value about once (0.5 ULP plus the sum's 2^-37), on every backend
+    // alike, at every length (vector body and tail).
+    let mut rng = Rng(41);
+    let backends = available_backends();
+    let mut worst = 0.0f64;
+    // (low, high) of the uniform entries: ordinary logits (pair path), rows reaching far
+    // below -(m + ls), all-negative rows, large offsets (f64 path), peaked rows.
+    let kinds = [
+        (-10.0, 10.0),
+        (-3.0, 30.0),
+        (-60.0, 5.0),
+        (-20.0, -1.0),
+        (1000.0, 1010.0),
+        (-1.0e-3, 1.0e-3),
+        (0.0, 80.0),
+    ];
+    for (k, &(lo, hi)) in kinds.iter().enumerate() {
+        for len in [2usize, 5, 15, 16, 17, 33, 64, 100, 257] {
+            let mut row: Vec<f32> = (0..len).map(|_| rng.uniform(lo, hi) as f32).collect();
+            if k == 6 {
+                // One entry far above the others: ls tiny next to m.
+                row[len / 2] = 120.0;
+            }
+            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+            // ln(1 + the other terms), so that peaked rows keep their tiny results.
+            let top = row.iter().position(|&v| v as f64 == m).unwrap();
+            let rest: f64 = (row.iter().enumerate())
+                .filter(|&(j, _)| j != top)
+                .map(|(_, &v)| (v as f64 - m).exp())
+                .sum();
+            let ls = rest.ln_1p();
+            let mut outs = vec![];
+            for &b in &backends {
+                let mut out = vec![0.0f32; len];
+                with_backend(b, || log_softmax_f32(&row, &mut out));
+                for (&v, &o) in row.iter().zip(&out) {
+                    worst = worst.max(ulps_f32(o, (v as f64 - m) - ls));
+                }
+                outs.push(out);
+            }
+            for o in &outs[1..] {
+                let same = o
+                    .iter()
+                    .zip(&outs[0])
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "log_softmax_f32 kind {k} len {len}: backends differ");
+            }
+        }
+    }
+    eprintln!("log_softmax_f32 max {worst:.5} ULP");
+    assert!(worst <= 0.501, "log_softmax_f32: {worst} ULP");
+}
+
 /// `|got - want|` in ULPs of `want` (the spacing of f32 values at `want`).
 fn ulps_f32(got: f32, want: f64) -> f64 {
     let w = want as f32;

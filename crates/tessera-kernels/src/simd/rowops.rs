@@ -384,3 +384,54 @@ impl<T: Elem> Affine<T> {
         }
     }
 }
+
+/// `dst[i] = src[i] - (ch + cl)` for f32 data in f32 lanes (log_softmax's `x - (m + ls)`):
+/// `x - ch` as an exact pair (Fast2Sum), then the pair's error minus `cl`, then one rounding.
+///
+/// The caller guarantees `|ch| >= |src[i]|` for every element (Fast2Sum's condition), and
+/// that `ch` is far from overflow (`|ch| <= 2^100`). With `s = RN(x - ch)` and `e` its
+/// exact error, the result is `RN(s + RN(e - cl))`: before the last rounding it is within
+/// `2^-48 (|y| + |ch + cl|)` of `x - ch - cl` (the `RN(e - cl)` costs `2^-24 (|e| + |cl|)`,
+/// `|e| <= 2^-24 |s|`, `|cl| <= 2^-24 |ch|`). Every backend runs the same f32 operations.
+pub(crate) struct SubPairF32 {
+    pub(crate) src: *const f32,
+    pub(crate) dst: *mut f32,
+    pub(crate) len: usize,
+    pub(crate) ch: f32,
+    pub(crate) cl: f32,
+}
+
+impl LanesOp for SubPairF32 {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let (nch, cl) = (s.splat_f32s(-self.ch), s.splat_f32s(self.cl));
+        let f = |x: S::f32s| {
+            // Fast2Sum of `-ch` and `x` (`|ch| >= |x|`): `hi + lo = x - ch` exactly.
+            let hi = s.add_f32s(nch, x);
+            let lo = s.sub_f32s(x, s.sub_f32s(hi, nch));
+            s.add_f32s(hi, s.sub_f32s(lo, cl))
+        };
+        let (src, dst, n) = (self.src, self.dst, S::F32_LANES);
+        let mut i = 0;
+        // SAFETY: accesses at indices < len (`rows::sub_pair_f32` builds this from two
+        // slices of that length), or in the stack buffer.
+        unsafe {
+            while i + n <= self.len {
+                let v = (src.add(i) as *const S::f32s).read_unaligned();
+                (dst.add(i) as *mut S::f32s).write_unaligned(f(v));
+                i += n;
+            }
+            let rest = self.len - i;
+            if rest > 0 {
+                // Zero padding satisfies `|ch| >= |x|`; the tail goes through the same
+                // formula, so every backend agrees.
+                let mut buf = [0.0f32; 2 * MAX_LANES];
+                load_small(src.add(i), &mut buf, rest);
+                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
+                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
+                store_small(&buf, dst.add(i), rest);
+            }
+        }
+    }
+}
