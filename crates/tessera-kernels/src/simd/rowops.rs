@@ -155,11 +155,13 @@ impl<T: Elem> LanesOp for RowMax<T> {
 }
 
 /// `sum(e^(x - m))` in f64; also writes `e^(x - m)` (rounded to `T`) to `out` if not null.
+/// With `m` `None`, `sum(e^x)` (and `e^x`): no subtraction, for rows whose entries all lie
+/// in [-600, 600] (the caller checks; `range` must then be finite and in the domain).
 pub(crate) struct SumExp<T> {
     pub(crate) p: *const T,
     pub(crate) out: *mut T,
     pub(crate) len: usize,
-    pub(crate) m: f64,
+    pub(crate) m: Option<f64>,
     pub(crate) range: ExpRange,
 }
 
@@ -171,7 +173,13 @@ impl<T: Elem> SumExp<T> {
     /// `src` must address `BLOCK` readable elements and, if `STORE`, `dst` as many writable
     /// ones that nothing else accesses during the call.
     #[inline(always)]
-    unsafe fn block<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
+    unsafe fn block<
+        S: Lanes,
+        const FINITE: bool,
+        const IN_DOMAIN: bool,
+        const STORE: bool,
+        const SUB: bool,
+    >(
         &self,
         s: S,
         src: *const T,
@@ -179,13 +187,14 @@ impl<T: Elem> SumExp<T> {
         acc: &mut [S::f64s],
     ) {
         let n = S::F64_LANES;
-        let m = Fv::splat(s, self.m);
+        let m = Fv::splat(s, self.m.unwrap_or(0.0));
         let range = ExpRange {
             finite: FINITE,
             in_domain: IN_DOMAIN,
         };
         for (j, a) in acc.iter_mut().enumerate() {
-            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, range);
+            let x = Fv::new(s, T::load(s, src.add(j * n)));
+            let e = exp_of::<T, S>(if SUB { x - m } else { x }, range);
             if STORE {
                 T::store(s, e.v, dst.add(j * n));
             }
@@ -195,7 +204,13 @@ impl<T: Elem> SumExp<T> {
 
     /// The sum (and the stores), for one range and one choice of output.
     #[inline(always)]
-    fn sum<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
+    fn sum<
+        S: Lanes,
+        const FINITE: bool,
+        const IN_DOMAIN: bool,
+        const STORE: bool,
+        const SUB: bool,
+    >(
         &self,
         s: S,
     ) -> f64 {
@@ -218,24 +233,26 @@ impl<T: Elem> SumExp<T> {
             // Two blocks per iteration, added in order: the same sums as one at a time.
             while i + 2 * BLOCK <= self.len {
                 prefetch_ahead(core::ptr::null(), dst(i), 2 * BLOCK);
-                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(i), dst(i), acc);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB>(s, self.p.add(i), dst(i), acc);
                 let j = i + BLOCK;
-                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(j), dst(j), acc);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB>(s, self.p.add(j), dst(j), acc);
                 i += 2 * BLOCK;
             }
             while i + BLOCK <= self.len {
                 prefetch_ahead(core::ptr::null(), dst(i), BLOCK);
-                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(i), dst(i), acc);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB>(s, self.p.add(i), dst(i), acc);
                 i += BLOCK;
             }
             let rest = self.len - i;
             if rest > 0 {
                 // Padding with -inf adds e^-inf (0, or < 2^-1000 for the f32 grade, whose
-                // clamp the padding needs) to the sums.
+                // clamp the padding needs) to the sums. Without the subtraction, each padded
+                // lane adds e^-700 < 2^-1009 to a sum of at least e^-600 > 2^-866: nothing.
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); BLOCK];
                 let mut obuf = [T::from_f64(0.0); BLOCK];
                 load_small(self.p.add(i), &mut buf, rest);
-                self.block::<S, FINITE, false, STORE>(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
+                let (src, out) = (buf.as_ptr(), obuf.as_mut_ptr());
+                self.block::<S, FINITE, false, STORE, SUB>(s, src, out, acc);
                 if STORE {
                     store_small(&obuf, self.out.add(i), rest);
                 }
@@ -250,16 +267,45 @@ impl<T: Elem> LanesOp for SumExp<T> {
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) -> f64 {
         let store = !self.out.is_null();
-        match (self.range.finite, self.range.in_domain, store) {
-            (true, true, true) => self.sum::<S, true, true, true>(s),
-            (true, true, false) => self.sum::<S, true, true, false>(s),
-            (true, false, true) => self.sum::<S, true, false, true>(s),
-            (true, false, false) => self.sum::<S, true, false, false>(s),
-            (false, true, true) => self.sum::<S, false, true, true>(s),
-            (false, true, false) => self.sum::<S, false, true, false>(s),
-            (false, false, true) => self.sum::<S, false, false, true>(s),
-            (false, false, false) => self.sum::<S, false, false, false>(s),
+        if self.m.is_none() {
+            debug_assert!(self.range.finite && self.range.in_domain);
+            return if store {
+                self.sum::<S, true, true, true, false>(s)
+            } else {
+                self.sum::<S, true, true, false, false>(s)
+            };
         }
+        match (self.range.finite, self.range.in_domain, store) {
+            (true, true, true) => self.sum::<S, true, true, true, true>(s),
+            (true, true, false) => self.sum::<S, true, true, false, true>(s),
+            (true, false, true) => self.sum::<S, true, false, true, true>(s),
+            (true, false, false) => self.sum::<S, true, false, false, true>(s),
+            (false, true, true) => self.sum::<S, false, true, true, true>(s),
+            (false, true, false) => self.sum::<S, false, true, false, true>(s),
+            (false, false, true) => self.sum::<S, false, false, true, true>(s),
+            (false, false, false) => self.sum::<S, false, false, false, true>(s),
+        }
+    }
+}
+
+/// `e^x` for one finite `x` in [-600, 600], by the same evaluation as [`SumExp`]'s terms
+/// without the subtraction (so the same bits as the term of an entry equal to `x`).
+pub(crate) struct ExpOne<T> {
+    pub(crate) x: f64,
+    pub(crate) elem: core::marker::PhantomData<T>,
+}
+
+impl<T: Elem> LanesOp for ExpOne<T> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> f64 {
+        let range = ExpRange {
+            finite: true,
+            in_domain: true,
+        };
+        let e = exp_of::<T, S>(Fv::splat(s, self.x), range);
+        let lanes: &[f64] = pulp::bytemuck::cast_slice(core::slice::from_ref(&e.v));
+        lanes[0]
     }
 }
 
