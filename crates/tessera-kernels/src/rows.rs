@@ -23,6 +23,18 @@ fn row_max<T: Elem>(row: &[T]) -> RowStats {
 /// `sum(exp(row - m))`, or `sum(exp(row))` for `m` `None` (see [`uncentered`]); `range`
 /// says what the exponentials may skip.
 fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: Option<f64>, range: ExpRange) -> f64 {
+    sum_exp_grade(row, out, m, range, false)
+}
+
+/// [`sum_exp`]; `high` picks the `High` grade's exponential for an uncentered sum without
+/// output (see [`SumExp::high`]).
+fn sum_exp_grade<T: Elem>(
+    row: &[T],
+    out: Option<&mut [T]>,
+    m: Option<f64>,
+    range: ExpRange,
+    high: bool,
+) -> f64 {
     // `SumExp` reads `len` elements at `p` and writes as many at `out`.
     assert!(
         out.as_ref().is_none_or(|o| o.len() == row.len()),
@@ -36,6 +48,7 @@ fn sum_exp<T: Elem>(row: &[T], out: Option<&mut [T]>, m: Option<f64>, range: Exp
         len: row.len(),
         m,
         range,
+        high,
     })
 }
 
@@ -48,10 +61,11 @@ fn uncentered<T: Elem>(stats: &RowStats, limit: f64) -> bool {
     T::IS_F32 && stats.finite && stats.min >= -limit && stats.max <= limit
 }
 
-/// `e^m` as the uncentered sum computes the term of an entry equal to `m`.
-fn exp_one<T: Elem>(m: f64) -> f64 {
+/// `e^m` as the uncentered sum (of grade `high`) computes the term of an entry equal to `m`.
+fn exp_one<T: Elem>(m: f64, high: bool) -> f64 {
     dispatch(ExpOne::<T> {
         x: m,
+        high,
         elem: core::marker::PhantomData,
     })
 }
@@ -127,13 +141,21 @@ const TWO_100: f64 = 1.2676506002282294e30;
 /// Rows inside [`uncentered`]'s limits sum `e^x` and divide by `e^m` computed the same way
 /// (the maximum's term is then exactly 1 again; the others' relative error grows from
 /// 2^-37.5 to 2^-36.5, and the division adds 2^-53).
-fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], stats: &RowStats, fast_from: f64) -> (f64, bool) {
+///
+/// `high` (f32 rows only) sums the `High` grade's exponentials on the uncentered path: each
+/// term within 2^-29.2 instead of 2^-37.5.
+fn ln_sum_exp<T: Elem + Into<f64>>(
+    row: &[T],
+    stats: &RowStats,
+    fast_from: f64,
+    high: bool,
+) -> (f64, bool) {
     let (m, range) = (stats.max, stats.exp_range());
     // An infinite `m` keeps every term (so `inf - inf` gives NaN); a NaN row has no `m`
     // to find.
     let top = if m.is_finite() {
         let total = if uncentered::<T>(stats, 600.0) {
-            sum_exp(row, None, None, range) / exp_one::<T>(m)
+            sum_exp_grade(row, None, None, range, high) / exp_one::<T>(m, high)
         } else {
             sum_exp(row, None, Some(m), range)
         };
@@ -169,7 +191,16 @@ fn ln_sum_exp<T: Elem + Into<f64>>(row: &[T], stats: &RowStats, fast_from: f64) 
 const TINY_REST: f64 = 1.1754943508222875e-38;
 
 macro_rules! row_kernels {
-    ($t:ty, $lse:ident, $softmax:ident, $log_softmax:ident, $fast_from:expr, $acc:literal) => {
+    (
+        $t:ty,
+        $lse:ident,
+        $softmax:ident,
+        $log_softmax:ident,
+        $lse_grade:ident,
+        $log_softmax_grade:ident,
+        $fast_from:expr,
+        $acc:literal
+    ) => {
         #[doc = concat!("`log(sum(exp(row)))` of an `", stringify!($t), "` row, computed stably.")]
         ///
         /// An empty row gives `-inf`; a row holding NaN gives NaN; otherwise a maximum of
@@ -179,12 +210,18 @@ macro_rules! row_kernels {
         /// # Accuracy
         #[doc = $acc]
         pub fn $lse(row: &[$t]) -> $t {
+            $lse_grade(row, false)
+        }
+
+        /// The logsumexp above; `high` sums the `High` grade's exponentials (f32 rows).
+        #[allow(dead_code)] // f64 has no `High` grade
+        pub(crate) fn $lse_grade(row: &[$t], high: bool) -> $t {
             let stats = row_max(row);
             let m = stats.max;
             if m.is_infinite() || m.is_nan() {
                 return if row.iter().any(|v| v.is_nan()) { <$t>::NAN } else { m as $t };
             }
-            (m + ln_sum_exp(row, &stats, $fast_from).0) as $t
+            (m + ln_sum_exp(row, &stats, $fast_from, high).0) as $t
         }
 
         #[doc = concat!("Softmax of an `", stringify!($t), "` row: `out[i] = exp(row[i] - m) / sum(exp(row - m))`.")]
@@ -223,6 +260,12 @@ macro_rules! row_kernels {
         /// # Panics
         /// If `row` and `out` have different lengths.
         pub fn $log_softmax(row: &[$t], out: &mut [$t]) {
+            $log_softmax_grade(row, out, false)
+        }
+
+        /// The log-softmax above; `high` sums the `High` grade's exponentials (f32 rows).
+        #[allow(dead_code)] // f64 has no `High` grade
+        pub(crate) fn $log_softmax_grade(row: &[$t], out: &mut [$t], high: bool) {
             assert_eq!(
                 row.len(),
                 out.len(),
@@ -232,7 +275,7 @@ macro_rules! row_kernels {
             );
             let stats = row_max(row);
             let m = stats.max;
-            let (ls, others) = ln_sum_exp(row, &stats, $fast_from);
+            let (ls, others) = ln_sum_exp(row, &stats, $fast_from, high);
             if !sub_pair_f32(row, out, &stats, ls) {
                 affine(row.as_ptr(), out.as_mut_ptr(), row.len(), m, 1.0, ls);
             }
@@ -253,6 +296,8 @@ row_kernels!(
     logsumexp_f32,
     softmax_f32,
     log_softmax_f32,
+    logsumexp_f32_grade,
+    log_softmax_f32_grade,
     1.0 + 1.0 / 1048576.0,
     "f32: the sum is accumulated in f64. logsumexp and log_softmax round once from f64: \
      within 1 ULP (0.5 measured). softmax rounds twice, the exponential to f32 in `out` and \
@@ -264,6 +309,8 @@ row_kernels!(
     logsumexp_f64,
     softmax_f64,
     log_softmax_f64,
+    logsumexp_f64_grade,
+    log_softmax_f64_grade,
     2.0,
     "f64: a few ULP; the f64 sum of `n` terms adds up to `n` rounding errors of 2^-53 relative."
 );

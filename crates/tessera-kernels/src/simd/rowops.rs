@@ -3,7 +3,7 @@
 //! combined in a fixed order, so results are bit-identical across backends.
 
 use super::exp::exp_f64_raw;
-use super::exp_t16::exp_t16_rows;
+use super::exp_t16::{exp_t16_rows, exp_t16_rows_high};
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, Elem, MAX_LANES};
 use super::prefetch::prefetch_ahead;
@@ -163,6 +163,9 @@ pub(crate) struct SumExp<T> {
     pub(crate) len: usize,
     pub(crate) m: Option<f64>,
     pub(crate) range: ExpRange,
+    /// The `High` grade's exponential ([`exp_t16_rows_high`]); honoured only for f32 rows
+    /// summed without the subtraction and without output (and then by [`ExpOne`] too).
+    pub(crate) high: bool,
 }
 
 impl<T: Elem> SumExp<T> {
@@ -179,6 +182,7 @@ impl<T: Elem> SumExp<T> {
         const IN_DOMAIN: bool,
         const STORE: bool,
         const SUB: bool,
+        const HIGH: bool,
     >(
         &self,
         s: S,
@@ -194,7 +198,12 @@ impl<T: Elem> SumExp<T> {
         };
         for (j, a) in acc.iter_mut().enumerate() {
             let x = Fv::new(s, T::load(s, src.add(j * n)));
-            let e = exp_of::<T, S>(if SUB { x - m } else { x }, range);
+            let d = if SUB { x - m } else { x };
+            let e = if HIGH {
+                exp_t16_rows_high(d)
+            } else {
+                exp_of::<T, S>(d, range)
+            };
             if STORE {
                 T::store(s, e.v, dst.add(j * n));
             }
@@ -210,6 +219,7 @@ impl<T: Elem> SumExp<T> {
         const IN_DOMAIN: bool,
         const STORE: bool,
         const SUB: bool,
+        const HIGH: bool,
     >(
         &self,
         s: S,
@@ -233,14 +243,15 @@ impl<T: Elem> SumExp<T> {
             // Two blocks per iteration, added in order: the same sums as one at a time.
             while i + 2 * BLOCK <= self.len {
                 prefetch_ahead(core::ptr::null(), dst(i), 2 * BLOCK);
-                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB>(s, self.p.add(i), dst(i), acc);
-                let j = i + BLOCK;
-                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB>(s, self.p.add(j), dst(j), acc);
+                let (p, q) = (self.p.add(i), self.p.add(i + BLOCK));
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, p, dst(i), acc);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, q, dst(i + BLOCK), acc);
                 i += 2 * BLOCK;
             }
             while i + BLOCK <= self.len {
                 prefetch_ahead(core::ptr::null(), dst(i), BLOCK);
-                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB>(s, self.p.add(i), dst(i), acc);
+                let p = self.p.add(i);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, p, dst(i), acc);
                 i += BLOCK;
             }
             let rest = self.len - i;
@@ -252,7 +263,7 @@ impl<T: Elem> SumExp<T> {
                 let mut obuf = [T::from_f64(0.0); BLOCK];
                 load_small(self.p.add(i), &mut buf, rest);
                 let (src, out) = (buf.as_ptr(), obuf.as_mut_ptr());
-                self.block::<S, FINITE, false, STORE, SUB>(s, src, out, acc);
+                self.block::<S, FINITE, false, STORE, SUB, HIGH>(s, src, out, acc);
                 if STORE {
                     store_small(&obuf, self.out.add(i), rest);
                 }
@@ -270,20 +281,22 @@ impl<T: Elem> LanesOp for SumExp<T> {
         if self.m.is_none() {
             debug_assert!(self.range.finite && self.range.in_domain);
             return if store {
-                self.sum::<S, true, true, true, false>(s)
+                self.sum::<S, true, true, true, false, false>(s)
+            } else if self.high && T::IS_F32 {
+                self.sum::<S, true, true, false, false, true>(s)
             } else {
-                self.sum::<S, true, true, false, false>(s)
+                self.sum::<S, true, true, false, false, false>(s)
             };
         }
         match (self.range.finite, self.range.in_domain, store) {
-            (true, true, true) => self.sum::<S, true, true, true, true>(s),
-            (true, true, false) => self.sum::<S, true, true, false, true>(s),
-            (true, false, true) => self.sum::<S, true, false, true, true>(s),
-            (true, false, false) => self.sum::<S, true, false, false, true>(s),
-            (false, true, true) => self.sum::<S, false, true, true, true>(s),
-            (false, true, false) => self.sum::<S, false, true, false, true>(s),
-            (false, false, true) => self.sum::<S, false, false, true, true>(s),
-            (false, false, false) => self.sum::<S, false, false, false, true>(s),
+            (true, true, true) => self.sum::<S, true, true, true, true, false>(s),
+            (true, true, false) => self.sum::<S, true, true, false, true, false>(s),
+            (true, false, true) => self.sum::<S, true, false, true, true, false>(s),
+            (true, false, false) => self.sum::<S, true, false, false, true, false>(s),
+            (false, true, true) => self.sum::<S, false, true, true, true, false>(s),
+            (false, true, false) => self.sum::<S, false, true, false, true, false>(s),
+            (false, false, true) => self.sum::<S, false, false, true, true, false>(s),
+            (false, false, false) => self.sum::<S, false, false, false, true, false>(s),
         }
     }
 }
@@ -292,6 +305,8 @@ impl<T: Elem> LanesOp for SumExp<T> {
 /// without the subtraction (so the same bits as the term of an entry equal to `x`).
 pub(crate) struct ExpOne<T> {
     pub(crate) x: f64,
+    /// As [`SumExp::high`].
+    pub(crate) high: bool,
     pub(crate) elem: core::marker::PhantomData<T>,
 }
 
@@ -303,7 +318,12 @@ impl<T: Elem> LanesOp for ExpOne<T> {
             finite: true,
             in_domain: true,
         };
-        let e = exp_of::<T, S>(Fv::splat(s, self.x), range);
+        let x = Fv::splat(s, self.x);
+        let e = if self.high && T::IS_F32 {
+            exp_t16_rows_high(x)
+        } else {
+            exp_of::<T, S>(x, range)
+        };
         let lanes: &[f64] = pulp::bytemuck::cast_slice(core::slice::from_ref(&e.v));
         lanes[0]
     }
