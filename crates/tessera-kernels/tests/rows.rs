@@ -363,6 +363,8 @@ fn rows_on_both_sides_of_the_uncentered_limits() {
         (590.0, 610.0),
         (-640.0, -590.0),
         (-0.5, 0.5),
+        // Spread beyond 700 inside [-600, 600]: no clamp on either path.
+        (-600.0, 600.0),
     ];
     for (k, &(lo, hi)) in kinds.iter().enumerate() {
         for len in [1usize, 3, 8, 9, 16, 31, 100, 300] {
