@@ -55,8 +55,8 @@ fn sum_exp_grade<T: Elem>(
 /// Whether an f32 row's exponentials can skip the subtraction of the maximum: `e^x` instead
 /// of `e^(x - m)`, one operation fewer per element (about 8% of the row's time, measured).
 /// Every entry must lie in `[-limit, limit]`: `limit` 600 keeps every `e^x` a normal f64
-/// far from overflow (the sums), 80 keeps it a normal f32 (softmax stores it). The f64
-/// rows keep the subtraction. The terms have the same relative error (2^-37) either way.
+/// far from overflow. The f64 rows keep the subtraction, and so does softmax (see there).
+/// The terms have the same relative error (2^-37) either way.
 fn uncentered<T: Elem>(stats: &RowStats, limit: f64) -> bool {
     T::IS_F32 && stats.finite && stats.min >= -limit && stats.max <= limit
 }
@@ -242,10 +242,10 @@ macro_rules! row_kernels {
                 out.len()
             );
             let stats = row_max(row);
-            // Rows inside [`uncentered`]'s f32 limit store `e^x` and scale by `1 / sum(e^x)`:
-            // the same two roundings.
-            let m = (!uncentered::<$t>(&stats, 80.0)).then_some(stats.max);
-            let s = sum_exp(row, Some(&mut *out), m, stats.exp_range());
+            // Always `e^(x - m)`: the maximum's term is then exactly 1, so rows of equal
+            // entries give exactly `1 / n` (an uncentered `e^x`, rounded to f32 in `out`
+            // before the scaling, gave 0.49999997 for `[1, 1]`).
+            let s = sum_exp(row, Some(&mut *out), Some(stats.max), stats.exp_range());
             let p = out.as_mut_ptr();
             affine(p, p, out.len(), 0.0, 1.0 / s, 0.0);
         }

@@ -347,9 +347,22 @@ fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
 }
 
 #[test]
+fn softmax_of_equal_entries_is_exact() {
+    // The maximum's term is exactly 1: [c, c] gives exactly 0.5 (as PyTorch), [c; 4] 0.25.
+    for c in [0.0f32, 1.0, -3.5, 70.0, 500.0] {
+        let mut o = [0.0f32; 2];
+        softmax_f32(&[c, c], &mut o);
+        assert_eq!(o, [0.5, 0.5], "{c}");
+        let mut o = [0.0f32; 4];
+        softmax_f32(&[c; 4], &mut o);
+        assert_eq!(o, [0.25; 4], "{c}");
+    }
+}
+
+#[test]
 fn rows_on_both_sides_of_the_uncentered_limits() {
-    // f32 rows whose entries all lie in [-600, 600] sum e^x instead of e^(x - m) (softmax:
-    // within [-80, 80]); rows beyond keep the subtraction. Either way the documented bounds
+    // f32 rows whose entries all lie in [-600, 600] sum e^x instead of e^(x - m) for
+    // logsumexp and log_softmax; rows beyond keep the subtraction. Either way the documented bounds
     // hold and every backend gives the same bits, at every length.
     let mut rng = Rng(57);
     let backends = available_backends();
