@@ -71,6 +71,8 @@ R16 = mp.log(2) / 32 + mp.mpf(2) ** -20
 fit("EXP_T16_Q", expm1_q, -R16, R16, 5, weight=lambda t: abs(t))
 # Its grade for the row kernels and the f32 sigmoid: weight r^2 (absolute error of e^r).
 fit("EXP_T16_ROWS_Q", expm1_q, -R16, R16, 2, weight=lambda t: t**2)
+# The High grade's row sums (logsumexp, log_softmax): degree 1, same weight.
+fit("EXP_T16_ROWS_HIGH_Q", expm1_q, -R16, R16, 1, weight=lambda t: t**2)
 
 
 # The table-driven fast path of the correctly rounded f32 log and log1p

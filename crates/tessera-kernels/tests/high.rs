@@ -268,18 +268,63 @@ fn high_empty_slices_are_fine() {
 }
 
 #[test]
-fn high_row_kernels_are_the_default_ones() {
+fn high_row_kernels_stay_within_their_bounds() {
+    // softmax is the default kernel; log_softmax and logsumexp sum a shorter exponential
+    // (2^-29.2) on rows within [-600, 600] and are the default kernels elsewhere: within
+    // 1 ULP (about 0.56 at worst), the same bits on every backend.
     let mut rng = Rng(5);
-    let row: Vec<f32> = (0..1001).map(|_| rng.uniform(-20.0, 20.0) as f32).collect();
-    let (mut a, mut b) = (vec![0.0f32; row.len()], vec![0.0f32; row.len()]);
-    high::softmax_f32(&row, &mut a);
-    tessera_kernels::softmax_f32(&row, &mut b);
-    assert!(same_bits(&a, &b));
-    high::log_softmax_f32(&row, &mut a);
-    tessera_kernels::log_softmax_f32(&row, &mut b);
-    assert!(same_bits(&a, &b));
-    assert_eq!(
-        high::logsumexp_f32(&row).to_bits(),
-        tessera_kernels::logsumexp_f32(&row).to_bits()
-    );
+    let backends = tessera_kernels::available_backends();
+    let (mut w_lsm, mut w_lse) = (0.0f64, 0.0f64);
+    for (k, &(lo, hi)) in [(-20.0, 20.0), (-3.0, 3.0), (550.0, 620.0), (-5.0, 60.0)]
+        .iter()
+        .enumerate()
+    {
+        for len in [1usize, 7, 16, 33, 257, 1001] {
+            let row: Vec<f32> = (0..len).map(|_| rng.uniform(lo, hi) as f32).collect();
+            let (mut a, mut b) = (vec![0.0f32; len], vec![0.0f32; len]);
+            high::softmax_f32(&row, &mut a);
+            tessera_kernels::softmax_f32(&row, &mut b);
+            assert!(same_bits(&a, &b));
+            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+            let top = row.iter().position(|&v| v as f64 == m).unwrap();
+            let rest: f64 = (row.iter().enumerate())
+                .filter(|&(j, _)| j != top)
+                .map(|(_, &v)| (v as f64 - m).exp())
+                .sum();
+            let ls = rest.ln_1p();
+            let mut outs = vec![];
+            for &be in &backends {
+                let mut o = vec![0.0f32; len];
+                let l = tessera_kernels::with_backend(be, || {
+                    high::log_softmax_f32(&row, &mut o);
+                    high::logsumexp_f32(&row)
+                });
+                w_lse = w_lse.max(ulps(l, m + ls));
+                for (&v, &y) in row.iter().zip(&o) {
+                    w_lsm = w_lsm.max(ulps(y, (v as f64 - m) - ls));
+                }
+                outs.push((l.to_bits(), o));
+            }
+            for o in &outs[1..] {
+                assert_eq!(o.0, outs[0].0, "high::logsumexp_f32 kind {k} len {len}");
+                assert!(
+                    same_bits(&o.1, &outs[0].1),
+                    "high::log_softmax_f32 kind {k} len {len}"
+                );
+            }
+        }
+    }
+    eprintln!("high::log_softmax_f32 max {w_lsm:.4} ULP, high::logsumexp_f32 max {w_lse:.4} ULP");
+    assert!(w_lsm <= 0.6 && w_lse <= 0.6, "{w_lsm} {w_lse}");
+}
+
+/// `|got - want|` in ULPs of the f32 spacing at `want`.
+fn ulps(got: f32, want: f64) -> f64 {
+    let w = want as f32;
+    let (lo, hi) = if (w as f64) <= want {
+        (w, f32::from_bits(w.to_bits() + 1))
+    } else {
+        (f32::from_bits(w.to_bits() - 1), w)
+    };
+    (got as f64 - want).abs() / (hi.abs() as f64 - lo.abs() as f64).abs()
 }

@@ -289,6 +289,141 @@ fn softmax_f32_error_stays_within_its_bound() {
     assert!(worst_sm > 1.0, "softmax_f32: {worst_sm} ULP");
 }
 
+#[test]
+fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
+    // log_softmax_f32 writes `x - (m + ls)` in f32 lanes through an exact pair when every
+    // |x| <= m + ls and ls is not tiny next to m + ls, and in f64 lanes otherwise: both must
+    // round the exact value about once (0.5 ULP plus the sum's 2^-37), on every backend
+    // alike, at every length (vector body and tail).
+    let mut rng = Rng(41);
+    let backends = available_backends();
+    let mut worst = 0.0f64;
+    // (low, high) of the uniform entries: ordinary logits (pair path), rows reaching far
+    // below -(m + ls), all-negative rows, large offsets (f64 path), peaked rows.
+    let kinds = [
+        (-10.0, 10.0),
+        (-3.0, 30.0),
+        (-60.0, 5.0),
+        (-20.0, -1.0),
+        (1000.0, 1010.0),
+        (-1.0e-3, 1.0e-3),
+        (0.0, 80.0),
+    ];
+    for (k, &(lo, hi)) in kinds.iter().enumerate() {
+        for len in [2usize, 5, 15, 16, 17, 33, 64, 100, 257] {
+            let mut row: Vec<f32> = (0..len).map(|_| rng.uniform(lo, hi) as f32).collect();
+            if k == 6 {
+                // One entry far above the others: ls tiny next to m.
+                row[len / 2] = 120.0;
+            }
+            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+            // ln(1 + the other terms), so that peaked rows keep their tiny results.
+            let top = row.iter().position(|&v| v as f64 == m).unwrap();
+            let rest: f64 = (row.iter().enumerate())
+                .filter(|&(j, _)| j != top)
+                .map(|(_, &v)| (v as f64 - m).exp())
+                .sum();
+            let ls = rest.ln_1p();
+            let mut outs = vec![];
+            for &b in &backends {
+                let mut out = vec![0.0f32; len];
+                with_backend(b, || log_softmax_f32(&row, &mut out));
+                for (&v, &o) in row.iter().zip(&out) {
+                    worst = worst.max(ulps_f32(o, (v as f64 - m) - ls));
+                }
+                outs.push(out);
+            }
+            for o in &outs[1..] {
+                let same = o
+                    .iter()
+                    .zip(&outs[0])
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "log_softmax_f32 kind {k} len {len}: backends differ");
+            }
+        }
+    }
+    eprintln!("log_softmax_f32 max {worst:.5} ULP");
+    assert!(worst <= 0.501, "log_softmax_f32: {worst} ULP");
+}
+
+#[test]
+fn softmax_of_equal_entries_is_exact() {
+    // The maximum's term is exactly 1: [c, c] gives exactly 0.5 (as PyTorch), [c; 4] 0.25.
+    for c in [0.0f32, 1.0, -3.5, 70.0, 500.0] {
+        let mut o = [0.0f32; 2];
+        softmax_f32(&[c, c], &mut o);
+        assert_eq!(o, [0.5, 0.5], "{c}");
+        let mut o = [0.0f32; 4];
+        softmax_f32(&[c; 4], &mut o);
+        assert_eq!(o, [0.25; 4], "{c}");
+    }
+}
+
+#[test]
+fn rows_on_both_sides_of_the_uncentered_limits() {
+    // f32 rows whose entries all lie in [-600, 600] sum e^x instead of e^(x - m) for
+    // logsumexp and log_softmax; rows beyond keep the subtraction. Either way the documented bounds
+    // hold and every backend gives the same bits, at every length.
+    let mut rng = Rng(57);
+    let backends = available_backends();
+    let (mut w_lse, mut w_sm, mut w_lsm) = (0.0f64, 0.0f64, 0.0f64);
+    let kinds = [
+        (-79.0, 79.0),
+        (-85.0, 70.0),
+        (40.0, 81.0),
+        (550.0, 600.0),
+        (-600.0, -560.0),
+        (590.0, 610.0),
+        (-640.0, -590.0),
+        (-0.5, 0.5),
+        // Spread beyond 700 inside [-600, 600]: no clamp on either path.
+        (-600.0, 600.0),
+    ];
+    for (k, &(lo, hi)) in kinds.iter().enumerate() {
+        for len in [1usize, 3, 8, 9, 16, 31, 100, 300] {
+            let row: Vec<f32> = (0..len).map(|_| rng.uniform(lo, hi) as f32).collect();
+            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+            let top = row.iter().position(|&v| v as f64 == m).unwrap();
+            let rest: f64 = (row.iter().enumerate())
+                .filter(|&(j, _)| j != top)
+                .map(|(_, &v)| (v as f64 - m).exp())
+                .sum();
+            let ls = rest.ln_1p();
+            let mut outs = vec![];
+            for &b in &backends {
+                let (mut sm, mut lsm) = (vec![0.0f32; len], vec![0.0f32; len]);
+                let lse = with_backend(b, || {
+                    softmax_f32(&row, &mut sm);
+                    log_softmax_f32(&row, &mut lsm);
+                    logsumexp_f32(&row)
+                });
+                w_lse = w_lse.max(ulps_f32(lse, m + ls));
+                for (i, &v) in row.iter().enumerate() {
+                    let want = (v as f64 - m).exp() / (1.0 + rest);
+                    if want >= f32::MIN_POSITIVE as f64 {
+                        w_sm = w_sm.max(ulps_f32(sm[i], want));
+                    }
+                    w_lsm = w_lsm.max(ulps_f32(lsm[i], (v as f64 - m) - ls));
+                }
+                outs.push((lse.to_bits(), sm, lsm));
+            }
+            for o in &outs[1..] {
+                assert_eq!(o.0, outs[0].0, "logsumexp kind {k} len {len}");
+                let same =
+                    |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same(&o.1, &outs[0].1), "softmax kind {k} len {len}");
+                assert!(same(&o.2, &outs[0].2), "log_softmax kind {k} len {len}");
+            }
+        }
+    }
+    eprintln!(
+        "logsumexp_f32 max {w_lse:.5} ULP, softmax_f32 {w_sm:.4}, log_softmax_f32 {w_lsm:.5}"
+    );
+    assert!(w_lse <= 0.501, "logsumexp_f32: {w_lse} ULP");
+    assert!(w_sm <= 1.5 + 1e-3, "softmax_f32: {w_sm} ULP");
+    assert!(w_lsm <= 0.501, "log_softmax_f32: {w_lsm} ULP");
+}
+
 /// `|got - want|` in ULPs of `want` (the spacing of f32 values at `want`).
 fn ulps_f32(got: f32, want: f64) -> f64 {
     let w = want as f32;

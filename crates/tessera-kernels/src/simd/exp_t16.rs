@@ -90,6 +90,13 @@ const EXP_T16_ROWS_Q: [f64; 3] = [
     0.04166757907415215,
 ];
 
+/// `(e^r - 1 - r) / r^2` for the `High` grade's sums (logsumexp, log_softmax), degree 1,
+/// same range and weight: weighted error 1.6e-9 (2^-29.22), made by
+/// `fit("EXP_T16_ROWS_HIGH_Q", expm1_q, -R16, R16, 1, weight=lambda t: t**2)` in
+/// `scripts/fit_polys.py` (the odd coefficient is the degree-2 fit's: the range and the
+/// weight are symmetric).
+const EXP_T16_ROWS_HIGH_Q: [f64; 2] = [0.5000162930602111, 0.16667008819688747];
+
 /// ln2 / 16, rounded.
 const LN2_16: f64 = f64::from_bits(0x3fa6_2e42_fefa_39ef);
 
@@ -172,4 +179,21 @@ pub(crate) fn exp_t16_rows<S: Lanes>(x: Fv<S>) -> Fv<S> {
         s.add_u64s(s.lookup16_u64s(&TABLE_BITS, tb), s.shl48_u64s(tb)),
     );
     scale.fma((r * r).fma(horner(r, &EXP_T16_ROWS_Q), r), scale)
+}
+
+/// [`exp_t16_rows`] with a degree-1 `Q`: about 2^-29.2 relative, one FMA fewer. The `High`
+/// grade's logsumexp and log_softmax sum these (their 1 ULP bound leaves room: see
+/// `high.rs`).
+#[inline(always)]
+pub(crate) fn exp_t16_rows_high<S: Lanes>(x: Fv<S>) -> Fv<S> {
+    let s = x.s;
+    let t = x.fma(x.c(INV_LN2_16), x.c(SHIFT));
+    let kf = t - SHIFT;
+    let r = (-kf).fma(x.c(LN2_16), x);
+    let tb = t.bits();
+    let scale = Fv::from_bits(
+        s,
+        s.add_u64s(s.lookup16_u64s(&TABLE_BITS, tb), s.shl48_u64s(tb)),
+    );
+    scale.fma((r * r).fma(horner(r, &EXP_T16_ROWS_HIGH_Q), r), scale)
 }

@@ -3,7 +3,7 @@
 //! combined in a fixed order, so results are bit-identical across backends.
 
 use super::exp::exp_f64_raw;
-use super::exp_t16::exp_t16_rows;
+use super::exp_t16::{exp_t16_rows, exp_t16_rows_high};
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, Elem, MAX_LANES};
 use super::prefetch::prefetch_ahead;
@@ -155,12 +155,17 @@ impl<T: Elem> LanesOp for RowMax<T> {
 }
 
 /// `sum(e^(x - m))` in f64; also writes `e^(x - m)` (rounded to `T`) to `out` if not null.
+/// With `m` `None`, `sum(e^x)` (and `e^x`): no subtraction, for rows whose entries are all
+/// finite and lie in [-600, 600] (the caller checks; `range` is then not used).
 pub(crate) struct SumExp<T> {
     pub(crate) p: *const T,
     pub(crate) out: *mut T,
     pub(crate) len: usize,
-    pub(crate) m: f64,
+    pub(crate) m: Option<f64>,
     pub(crate) range: ExpRange,
+    /// The `High` grade's exponential ([`exp_t16_rows_high`]); honoured only for f32 rows
+    /// summed without the subtraction and without output (and then by [`ExpOne`] too).
+    pub(crate) high: bool,
 }
 
 impl<T: Elem> SumExp<T> {
@@ -171,7 +176,14 @@ impl<T: Elem> SumExp<T> {
     /// `src` must address `BLOCK` readable elements and, if `STORE`, `dst` as many writable
     /// ones that nothing else accesses during the call.
     #[inline(always)]
-    unsafe fn block<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
+    unsafe fn block<
+        S: Lanes,
+        const FINITE: bool,
+        const IN_DOMAIN: bool,
+        const STORE: bool,
+        const SUB: bool,
+        const HIGH: bool,
+    >(
         &self,
         s: S,
         src: *const T,
@@ -179,13 +191,19 @@ impl<T: Elem> SumExp<T> {
         acc: &mut [S::f64s],
     ) {
         let n = S::F64_LANES;
-        let m = Fv::splat(s, self.m);
+        let m = Fv::splat(s, self.m.unwrap_or(0.0));
         let range = ExpRange {
             finite: FINITE,
             in_domain: IN_DOMAIN,
         };
         for (j, a) in acc.iter_mut().enumerate() {
-            let e = exp_of::<T, S>(Fv::new(s, T::load(s, src.add(j * n))) - m, range);
+            let x = Fv::new(s, T::load(s, src.add(j * n)));
+            let d = if SUB { x - m } else { x };
+            let e = if HIGH {
+                exp_t16_rows_high(d)
+            } else {
+                exp_of::<T, S>(d, range)
+            };
             if STORE {
                 T::store(s, e.v, dst.add(j * n));
             }
@@ -195,7 +213,14 @@ impl<T: Elem> SumExp<T> {
 
     /// The sum (and the stores), for one range and one choice of output.
     #[inline(always)]
-    fn sum<S: Lanes, const FINITE: bool, const IN_DOMAIN: bool, const STORE: bool>(
+    fn sum<
+        S: Lanes,
+        const FINITE: bool,
+        const IN_DOMAIN: bool,
+        const STORE: bool,
+        const SUB: bool,
+        const HIGH: bool,
+    >(
         &self,
         s: S,
     ) -> f64 {
@@ -218,24 +243,27 @@ impl<T: Elem> SumExp<T> {
             // Two blocks per iteration, added in order: the same sums as one at a time.
             while i + 2 * BLOCK <= self.len {
                 prefetch_ahead(core::ptr::null(), dst(i), 2 * BLOCK);
-                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(i), dst(i), acc);
-                let j = i + BLOCK;
-                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(j), dst(j), acc);
+                let (p, q) = (self.p.add(i), self.p.add(i + BLOCK));
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, p, dst(i), acc);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, q, dst(i + BLOCK), acc);
                 i += 2 * BLOCK;
             }
             while i + BLOCK <= self.len {
                 prefetch_ahead(core::ptr::null(), dst(i), BLOCK);
-                self.block::<S, FINITE, IN_DOMAIN, STORE>(s, self.p.add(i), dst(i), acc);
+                let p = self.p.add(i);
+                self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, p, dst(i), acc);
                 i += BLOCK;
             }
             let rest = self.len - i;
             if rest > 0 {
                 // Padding with -inf adds e^-inf (0, or < 2^-1000 for the f32 grade, whose
-                // clamp the padding needs) to the sums.
+                // clamp the padding needs) to the sums. Without the subtraction, each padded
+                // lane adds e^-700 < 2^-1009 to a sum of at least e^-600 > 2^-866: nothing.
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); BLOCK];
                 let mut obuf = [T::from_f64(0.0); BLOCK];
                 load_small(self.p.add(i), &mut buf, rest);
-                self.block::<S, FINITE, false, STORE>(s, buf.as_ptr(), obuf.as_mut_ptr(), acc);
+                let (src, out) = (buf.as_ptr(), obuf.as_mut_ptr());
+                self.block::<S, FINITE, false, STORE, SUB, HIGH>(s, src, out, acc);
                 if STORE {
                     store_small(&obuf, self.out.add(i), rest);
                 }
@@ -250,16 +278,55 @@ impl<T: Elem> LanesOp for SumExp<T> {
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) -> f64 {
         let store = !self.out.is_null();
-        match (self.range.finite, self.range.in_domain, store) {
-            (true, true, true) => self.sum::<S, true, true, true>(s),
-            (true, true, false) => self.sum::<S, true, true, false>(s),
-            (true, false, true) => self.sum::<S, true, false, true>(s),
-            (true, false, false) => self.sum::<S, true, false, false>(s),
-            (false, true, true) => self.sum::<S, false, true, true>(s),
-            (false, true, false) => self.sum::<S, false, true, false>(s),
-            (false, false, true) => self.sum::<S, false, false, true>(s),
-            (false, false, false) => self.sum::<S, false, false, false>(s),
+        if self.m.is_none() {
+            // Every entry is finite and in [-600, 600] (the caller's check): no NaN to keep,
+            // and `e^x` needs no clamp whatever `range` says about `x - m`.
+            return if store {
+                self.sum::<S, true, true, true, false, false>(s)
+            } else if self.high && T::IS_F32 {
+                self.sum::<S, true, true, false, false, true>(s)
+            } else {
+                self.sum::<S, true, true, false, false, false>(s)
+            };
         }
+        match (self.range.finite, self.range.in_domain, store) {
+            (true, true, true) => self.sum::<S, true, true, true, true, false>(s),
+            (true, true, false) => self.sum::<S, true, true, false, true, false>(s),
+            (true, false, true) => self.sum::<S, true, false, true, true, false>(s),
+            (true, false, false) => self.sum::<S, true, false, false, true, false>(s),
+            (false, true, true) => self.sum::<S, false, true, true, true, false>(s),
+            (false, true, false) => self.sum::<S, false, true, false, true, false>(s),
+            (false, false, true) => self.sum::<S, false, false, true, true, false>(s),
+            (false, false, false) => self.sum::<S, false, false, false, true, false>(s),
+        }
+    }
+}
+
+/// `e^x` for one finite `x` in [-600, 600], by the same evaluation as [`SumExp`]'s terms
+/// without the subtraction (so the same bits as the term of an entry equal to `x`).
+pub(crate) struct ExpOne<T> {
+    pub(crate) x: f64,
+    /// As [`SumExp::high`].
+    pub(crate) high: bool,
+    pub(crate) elem: core::marker::PhantomData<T>,
+}
+
+impl<T: Elem> LanesOp for ExpOne<T> {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> f64 {
+        let range = ExpRange {
+            finite: true,
+            in_domain: true,
+        };
+        let x = Fv::splat(s, self.x);
+        let e = if self.high && T::IS_F32 {
+            exp_t16_rows_high(x)
+        } else {
+            exp_of::<T, S>(x, range)
+        };
+        let lanes: &[f64] = pulp::bytemuck::cast_slice(core::slice::from_ref(&e.v));
+        lanes[0]
     }
 }
 
@@ -380,6 +447,57 @@ impl<T: Elem> Affine<T> {
                 load_small(self.src.add(i), &mut buf, rest);
                 T::store(s, f(T::load(s, buf.as_ptr())), buf.as_mut_ptr());
                 store_small(&buf, self.dst.add(i), rest);
+            }
+        }
+    }
+}
+
+/// `dst[i] = src[i] - (ch + cl)` for f32 data in f32 lanes (log_softmax's `x - (m + ls)`):
+/// `x - ch` as an exact pair (Fast2Sum), then the pair's error minus `cl`, then one rounding.
+///
+/// The caller guarantees `|ch| >= |src[i]|` for every element (Fast2Sum's condition), and
+/// that `ch` is far from overflow (`|ch| <= 2^100`). With `s = RN(x - ch)` and `e` its
+/// exact error, the result is `RN(s + RN(e - cl))`: before the last rounding it is within
+/// `2^-48 (|y| + |ch + cl|)` of `x - ch - cl` (the `RN(e - cl)` costs `2^-24 (|e| + |cl|)`,
+/// `|e| <= 2^-24 |s|`, `|cl| <= 2^-24 |ch|`). Every backend runs the same f32 operations.
+pub(crate) struct SubPairF32 {
+    pub(crate) src: *const f32,
+    pub(crate) dst: *mut f32,
+    pub(crate) len: usize,
+    pub(crate) ch: f32,
+    pub(crate) cl: f32,
+}
+
+impl LanesOp for SubPairF32 {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let (nch, cl) = (s.splat_f32s(-self.ch), s.splat_f32s(self.cl));
+        let f = |x: S::f32s| {
+            // Fast2Sum of `-ch` and `x` (`|ch| >= |x|`): `hi + lo = x - ch` exactly.
+            let hi = s.add_f32s(nch, x);
+            let lo = s.sub_f32s(x, s.sub_f32s(hi, nch));
+            s.add_f32s(hi, s.sub_f32s(lo, cl))
+        };
+        let (src, dst, n) = (self.src, self.dst, S::F32_LANES);
+        let mut i = 0;
+        // SAFETY: accesses at indices < len (`rows::sub_pair_f32` builds this from two
+        // slices of that length), or in the stack buffer.
+        unsafe {
+            while i + n <= self.len {
+                let v = (src.add(i) as *const S::f32s).read_unaligned();
+                (dst.add(i) as *mut S::f32s).write_unaligned(f(v));
+                i += n;
+            }
+            let rest = self.len - i;
+            if rest > 0 {
+                // Zero padding satisfies `|ch| >= |x|`; the tail goes through the same
+                // formula, so every backend agrees.
+                let mut buf = [0.0f32; 2 * MAX_LANES];
+                load_small(src.add(i), &mut buf, rest);
+                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
+                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
+                store_small(&buf, dst.add(i), rest);
             }
         }
     }
