@@ -169,16 +169,7 @@ pub(crate) fn expm1_t16_0_40<S: Lanes>(x: Fv<S>) -> Fv<S> {
 /// and the table's tails are dropped.
 #[inline(always)]
 pub(crate) fn exp_t16_rows<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let s = x.s;
-    let t = x.fma(x.c(INV_LN2_16), x.c(SHIFT));
-    let kf = t - SHIFT;
-    let r = (-kf).fma(x.c(LN2_16), x);
-    let tb = t.bits();
-    let scale = Fv::from_bits(
-        s,
-        s.add_u64s(s.lookup16_u64s(&TABLE_BITS, tb), s.shl48_u64s(tb)),
-    );
-    scale.fma((r * r).fma(horner(r, &EXP_T16_ROWS_Q), r), scale)
+    exp_t16_rows_with(x, &EXP_T16_ROWS_Q)
 }
 
 /// [`exp_t16_rows`] with a degree-1 `Q`: about 2^-29.2 relative, one FMA fewer. The `High`
@@ -186,6 +177,12 @@ pub(crate) fn exp_t16_rows<S: Lanes>(x: Fv<S>) -> Fv<S> {
 /// `high.rs`).
 #[inline(always)]
 pub(crate) fn exp_t16_rows_high<S: Lanes>(x: Fv<S>) -> Fv<S> {
+    exp_t16_rows_with(x, &EXP_T16_ROWS_HIGH_Q)
+}
+
+/// The evaluation of [`exp_t16_rows`] with the polynomial `q`: `e^r - 1 = r + r^2 q(r)`.
+#[inline(always)]
+fn exp_t16_rows_with<S: Lanes, const N: usize>(x: Fv<S>, q: &[f64; N]) -> Fv<S> {
     let s = x.s;
     let t = x.fma(x.c(INV_LN2_16), x.c(SHIFT));
     let kf = t - SHIFT;
@@ -195,5 +192,5 @@ pub(crate) fn exp_t16_rows_high<S: Lanes>(x: Fv<S>) -> Fv<S> {
         s,
         s.add_u64s(s.lookup16_u64s(&TABLE_BITS, tb), s.shl48_u64s(tb)),
     );
-    scale.fma((r * r).fma(horner(r, &EXP_T16_ROWS_HIGH_Q), r), scale)
+    scale.fma((r * r).fma(horner(r, q), r), scale)
 }

@@ -403,25 +403,10 @@ impl<T: Elem> Affine<T> {
                 s.mul_add_f32s(v, vh, s.mul_f32s(v, vl))
             }
         };
-        let (src, dst, n) = (self.src as *const f32, self.dst as *mut f32, S::F32_LANES);
-        let mut i = 0;
-        // SAFETY: `T` is f32 (IS_F32); accesses at indices < len, or in the stack buffer.
-        unsafe {
-            while i + n <= self.len {
-                let v = (src.add(i) as *const S::f32s).read_unaligned();
-                (dst.add(i) as *mut S::f32s).write_unaligned(f(v));
-                i += n;
-            }
-            let rest = self.len - i;
-            if rest > 0 {
-                // The tail goes through the same formula, so every backend agrees.
-                let mut buf = [0.0f32; 2 * MAX_LANES];
-                load_small(src.add(i), &mut buf, rest);
-                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
-                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
-                store_small(&buf, dst.add(i), rest);
-            }
-        }
+        // SAFETY: `T` is f32 (IS_F32), so `src` and `dst` address `len` f32 elements: the
+        // softmax and log_softmax of `rows.rs` build this from a row and an output whose
+        // lengths they assert equal.
+        unsafe { map_f32_lanes::<S>(self.src as *const f32, self.dst as *mut f32, self.len, f) }
     }
 
     #[inline(always)]
@@ -479,26 +464,44 @@ impl LanesOp for SubPairF32 {
             let lo = s.sub_f32s(x, s.sub_f32s(hi, nch));
             s.add_f32s(hi, s.sub_f32s(lo, cl))
         };
-        let (src, dst, n) = (self.src, self.dst, S::F32_LANES);
-        let mut i = 0;
-        // SAFETY: accesses at indices < len (`rows::sub_pair_f32` builds this from two
-        // slices of that length), or in the stack buffer.
-        unsafe {
-            while i + n <= self.len {
-                let v = (src.add(i) as *const S::f32s).read_unaligned();
-                (dst.add(i) as *mut S::f32s).write_unaligned(f(v));
-                i += n;
-            }
-            let rest = self.len - i;
-            if rest > 0 {
-                // Zero padding satisfies `|ch| >= |x|`; the tail goes through the same
-                // formula, so every backend agrees.
-                let mut buf = [0.0f32; 2 * MAX_LANES];
-                load_small(src.add(i), &mut buf, rest);
-                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
-                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
-                store_small(&buf, dst.add(i), rest);
-            }
+        // SAFETY: `src` and `dst` address `len` f32 elements (`rows::sub_pair_f32` builds
+        // this from two slices of that length). The tail's zero padding satisfies
+        // `|ch| >= |x|`.
+        unsafe { map_f32_lanes::<S>(self.src, self.dst, self.len, f) }
+    }
+}
+
+/// `dst[i] = f(src[i])` over `len` f32 elements, a vector of lanes at a time; the tail goes
+/// through `f` in a zero-padded stack buffer, so every element sees the same formula and
+/// every backend agrees.
+///
+/// # Safety
+/// `src` must be valid for reading and `dst` for writing `len` f32 elements (they may be
+/// the same address).
+#[inline(always)]
+unsafe fn map_f32_lanes<S: Lanes>(
+    src: *const f32,
+    dst: *mut f32,
+    len: usize,
+    f: impl Fn(S::f32s) -> S::f32s,
+) {
+    let n = S::F32_LANES;
+    let mut i = 0;
+    // SAFETY: every access is at an index below `len` (the caller's contract) or inside
+    // the stack buffer, which holds two vectors of the widest backend.
+    unsafe {
+        while i + n <= len {
+            let v = (src.add(i) as *const S::f32s).read_unaligned();
+            (dst.add(i) as *mut S::f32s).write_unaligned(f(v));
+            i += n;
+        }
+        let rest = len - i;
+        if rest > 0 {
+            let mut buf = [0.0f32; 2 * MAX_LANES];
+            load_small(src.add(i), &mut buf, rest);
+            let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
+            (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
+            store_small(&buf, dst.add(i), rest);
         }
     }
 }
