@@ -73,6 +73,11 @@ pub(crate) fn kernel_vnni(a: &Tile<'_>, b: &[i8], o: &RqOut<'_>, out: &mut [u8])
 /// never leave the registers. The f32 steps are [`Requant`]'s; the clamp is done in i32
 /// as `clamp(r, lo - zp, 255 - zp) + zp`, which equals `clamp(r + zp, lo, 255)` for every
 /// i32 `r` without overflow.
+///
+/// # Safety
+/// The CPU has AVX-512 F/BW/VL and VNNI; `t`'s row runs and the `kp * PANEL_COLS` bytes at
+/// `b` are readable (`RawTile::new` checks them through `Tile::check`), and `o` describes
+/// writable bytes of `out` (checked by `RqOut::check`).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 unsafe fn vnni(t: &RawTile, b: *const i8, o: &RqOut<'_>, out: *mut u8) {
     let mut acc = [_mm512_setzero_si512(); 2 * MR];
@@ -147,6 +152,11 @@ pub(crate) fn kernel_avx2(a: &Tile<'_>, b: &[i8], tile: &mut [i32; MR * PANEL_CO
 /// Rows `r0, r0 + 1` by columns `16 * half .. 16 * half + 16` of the tile. Each 16-byte
 /// chunk of a weight panel is 4 columns x 4 k; widened to i16, `vpmaddwd` with the row's 4
 /// activations (widened, repeated) gives per column two partial sums, added at the end.
+///
+/// # Safety
+/// The CPU has AVX2; rows `r0` and `r0 + 1` of `t` and the panel at `b` are readable as
+/// `RawTile::new` checked, `16 * half + 16 <= PANEL_COLS`, and `tile` holds the tile's
+/// `MR x PANEL_COLS` i32 sums.
 #[target_feature(enable = "avx2")]
 unsafe fn avx2_pair(t: &RawTile, b: *const i8, half: usize, r0: usize, tile: *mut i32) {
     let mut acc = [_mm256_setzero_si256(); 8];
