@@ -285,12 +285,7 @@ fn high_row_kernels_stay_within_their_bounds() {
             high::softmax_f32(&row, &mut a);
             tessera_kernels::softmax_f32(&row, &mut b);
             assert!(same_bits(&a, &b));
-            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
-            let top = row.iter().position(|&v| v as f64 == m).unwrap();
-            let rest: f64 = (row.iter().enumerate())
-                .filter(|&(j, _)| j != top)
-                .map(|(_, &v)| (v as f64 - m).exp())
-                .sum();
+            let (m, rest) = max_and_rest(&row);
             let ls = rest.ln_1p();
             let mut outs = vec![];
             for &be in &backends {

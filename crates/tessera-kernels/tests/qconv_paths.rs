@@ -4,22 +4,10 @@
 //! the activation zero point) through `qgemm_u8i8_reference`, on every backend, over odd
 //! sizes, strides, paddings, batches, partial tiles and split pixel ranges.
 
+mod common;
+use common::Lcg;
 use tessera_kernels::quant::*;
 use tessera_kernels::{available_backends, with_backend};
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        self.next() % n
-    }
-}
 
 /// The convolution written plainly: per group, the im2col matrix `[pixels, kh * kw * cg]`
 /// ordered `(ky, kx, c)`, then the reference GEMM.

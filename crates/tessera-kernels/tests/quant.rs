@@ -2,6 +2,8 @@
 //! scripts/make_qkern_data.py) on every backend, and every backend against the plain
 //! definition on random data (tails, saturation, NaN and infinite biases, zero sizes).
 
+mod common;
+use common::Lcg;
 use tessera_kernels::quant::*;
 use tessera_kernels::{available_backends, with_backend};
 
@@ -212,20 +214,6 @@ fn saturation_cases_do_saturate() {
     for c in cases().iter().filter(|c| c.name.contains("saturate")) {
         let lo = if c.relu { c.out_zp as u8 } else { 0 };
         assert!(c.out.contains(&255) && c.out.contains(&lo), "{}", c.name);
-    }
-}
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        self.next() % n
     }
 }
 

@@ -316,13 +316,7 @@ fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
                 // One entry far above the others: ls tiny next to m.
                 row[len / 2] = 120.0;
             }
-            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
-            // ln(1 + the other terms), so that peaked rows keep their tiny results.
-            let top = row.iter().position(|&v| v as f64 == m).unwrap();
-            let rest: f64 = (row.iter().enumerate())
-                .filter(|&(j, _)| j != top)
-                .map(|(_, &v)| (v as f64 - m).exp())
-                .sum();
+            let (m, rest) = max_and_rest(&row);
             let ls = rest.ln_1p();
             let mut outs = vec![];
             for &b in &backends {
@@ -382,12 +376,7 @@ fn rows_on_both_sides_of_the_uncentered_limits() {
     for (k, &(lo, hi)) in kinds.iter().enumerate() {
         for len in [1usize, 3, 8, 9, 16, 31, 100, 300] {
             let row: Vec<f32> = (0..len).map(|_| rng.uniform(lo, hi) as f32).collect();
-            let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
-            let top = row.iter().position(|&v| v as f64 == m).unwrap();
-            let rest: f64 = (row.iter().enumerate())
-                .filter(|&(j, _)| j != top)
-                .map(|(_, &v)| (v as f64 - m).exp())
-                .sum();
+            let (m, rest) = max_and_rest(&row);
             let ls = rest.ln_1p();
             let mut outs = vec![];
             for &b in &backends {

@@ -83,3 +83,33 @@ pub fn ulps64(a: f64, b: f64) -> u64 {
     };
     (key(a) - key(b)).unsigned_abs()
 }
+
+/// A row's maximum `m` and the sum of `e^(v - m)` over its other entries, in f64: the
+/// reference for softmax (`e^(v - m) / (1 + rest)`), log_softmax (`(v - m) - ln_1p(rest)`)
+/// and logsumexp. Taking the maximum's term out keeps the tiny results of peaked rows.
+pub fn max_and_rest(row: &[f32]) -> (f64, f64) {
+    let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b as f64));
+    let top = row.iter().position(|&v| v as f64 == m).unwrap();
+    let rest: f64 = (row.iter().enumerate())
+        .filter(|&(j, _)| j != top)
+        .map(|(_, &v)| (v as f64 - m).exp())
+        .sum();
+    (m, rest)
+}
+
+/// A 64-bit linear congruential generator (Knuth's constants), the quantized tests'
+/// source of bytes and sizes.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u32
+    }
+    pub fn below(&mut self, n: u32) -> u32 {
+        self.next() % n
+    }
+}
