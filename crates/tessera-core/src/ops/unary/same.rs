@@ -62,7 +62,29 @@ unary_op! {
     /// On bool tensors.
     fn relu, relu_, relu_out = Relu;
     same map |v: T| relu_of(v), bool: no;
-    saves Output, backward |g, x, y| g.where_(&y.le(0.0).logical_not(), 0.0);
+    saves Output, backward |g, x, y| relu_grad(g, y);
+}
+
+/// ReLU's gradient as PyTorch's `threshold_backward`: `g` where `y > 0` or `y` is NaN, `+0`
+/// elsewhere. f32 and f64 take one pass over `g` and `y` (the composed form's three passes
+/// were about 5% of a small CNN's training step); other dtypes, and a `g` that is itself
+/// differentiated (`create_graph`), take the composed, differentiable form.
+fn relu_grad(g: &Tensor, y: &Tensor) -> Tensor {
+    fn fused<T: Arith + crate::StorageElement>(g: &Tensor, y: &Tensor) -> Tensor {
+        let zero = T::default();
+        crate::ops::binary::zip_map("relu backward", g, y, move |g: T, y: T| {
+            match y.partial_cmp(&zero) {
+                Some(std::cmp::Ordering::Greater) | None => g,
+                _ => zero,
+            }
+        })
+    }
+    let differentiated = crate::autograd::is_grad_enabled() && g.requires_grad();
+    match (g.dtype(), y.dtype()) {
+        (crate::DType::F32, crate::DType::F32) if !differentiated => fused::<f32>(g, y),
+        (crate::DType::F64, crate::DType::F64) if !differentiated => fused::<f64>(g, y),
+        _ => g.where_(&y.le(0.0).logical_not(), 0.0),
+    }
 }
 
 unary_op! {

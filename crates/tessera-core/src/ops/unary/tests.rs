@@ -97,6 +97,61 @@ fn relu_gradient_passes_through_nan_as_pytorchs() {
 }
 
 #[test]
+fn relu_gradient_on_views_and_specials_and_under_create_graph() {
+    // A transposed (non-contiguous) input and incoming gradient, with -0, NaN and ±inf:
+    // the gradient is `w` where relu's output is > 0 or NaN, +0 elsewhere (PyTorch's
+    // threshold_backward).
+    let v = [
+        -2.0f64,
+        -0.0,
+        0.0,
+        1.5,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        3.0,
+    ];
+    let x = Tensor::from_vec(v.to_vec(), &[2, 4]).t();
+    x.requires_grad_(true);
+    let w = Tensor::from_vec((1..=8).map(f64::from).collect::<Vec<_>>(), &[2, 4]).t();
+    let y = x.relu();
+    let g = crate::autograd::grad(
+        &[y],
+        std::slice::from_ref(&x),
+        std::slice::from_ref(&w),
+        false,
+        false,
+    );
+    let g = g[0].clone().unwrap();
+    let (xs, ws) = (x.to_vec::<f64>(), w.to_vec::<f64>());
+    let want: Vec<f64> = xs
+        .iter()
+        .zip(&ws)
+        .map(|(&x, &w)| if x > 0.0 || x.is_nan() { w } else { 0.0 })
+        .collect();
+    let got = g.to_vec::<f64>();
+    assert_eq!(got, want);
+    assert!(got.iter().all(|v| v.is_sign_positive()));
+    // create_graph: d/dx of relu(x) * x is relu'(x) x + relu(x), and differentiating
+    // that again goes through relu's gradient with a differentiable incoming gradient.
+    let x = tensor!([-1.0, 2.0], dtype = crate::DType::F64);
+    x.requires_grad_(true);
+    let y = &x.relu() * &x;
+    let ones = Tensor::ones(&[2]).to_dtype(crate::DType::F64);
+    let d1 = crate::autograd::grad(
+        &[y],
+        std::slice::from_ref(&x),
+        std::slice::from_ref(&ones),
+        false,
+        true,
+    );
+    let d1 = d1[0].clone().unwrap();
+    assert_eq!(d1.to_vec::<f64>(), vec![0.0, 4.0]);
+    let d2 = crate::autograd::grad(&[d1], &[x], &[ones], false, false);
+    assert_eq!(d2[0].as_ref().unwrap().to_vec::<f64>(), vec![0.0, 2.0]);
+}
+
+#[test]
 fn relu_keeps_negative_zero_and_sign_of_nan_is_zero() {
     // Regressions against torch: relu(-0.0) is -0.0, sign(NaN) is 0.
     let r = tensor!([-0.0, -1.0]).relu().to_vec::<f32>();
