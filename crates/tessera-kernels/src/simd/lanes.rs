@@ -46,6 +46,11 @@ pub(crate) trait Lanes: Simd {
         }
         a
     }
+    /// Whether any lane of a 32-bit lane mask is set.
+    #[inline(always)]
+    fn any_m32s(self, m: Self::m32s) -> bool {
+        !pulp::bytemuck::bytes_of(&m).iter().all(|&b| b == 0)
+    }
     /// `1 / a` in f32 precision: each lane rounded to f32, divided in f32 (IEEE, correctly
     /// rounded, so identical on every backend), widened back. Seeds Newton iterations.
     #[inline(always)]
@@ -187,6 +192,10 @@ mod x86 {
             ))
         }
         #[inline(always)]
+        fn any_m32s(self, m: Self::m32s) -> bool {
+            self.avx._mm256_testz_si256(pulp::cast(m), pulp::cast(m)) == 0
+        }
+        #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x4::<52>(a)
         }
@@ -268,6 +277,10 @@ mod x86 {
                 self.avx512f
                     ._mm512_permutexvar_epi32(pulp::cast(a), pulp::cast(t)),
             )
+        }
+        #[inline(always)]
+        fn any_m32s(self, m: Self::m32s) -> bool {
+            m.0 != 0
         }
         #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
