@@ -1,8 +1,8 @@
 //! Slice driver of the `High` kernels: apply an f32-lane core to every element, two vectors
 //! per iteration, then one, then the tail through a stack buffer of one vector. Large
-//! outputs are written with streaming stores ([`crate::simd::stream`]), with the same bits. The core
-//! works lane by lane, so the result of an element does not depend on the backend, its
-//! position in the slice or the slice's length.
+//! outputs are written with streaming stores ([`crate::simd::stream`]), with the same
+//! bits. The core works lane by lane, so the result of an element does not depend on the
+//! backend, its position in the slice or the slice's length.
 
 use super::v32::Gv;
 use crate::dispatch::LanesOp;
