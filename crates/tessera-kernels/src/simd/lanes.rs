@@ -1,6 +1,10 @@
 //! `Lanes`: what the kernels need beyond pulp's generic `Simd` trait (64-bit shifts by 52 and
 //! f32 <-> f64 conversion), implemented for each backend with its own instructions.
 //!
+//! It also carries the streaming (non-temporal) stores of the slice drivers
+//! ([`super::stream`]): plain stores by default, `vmovntps`/`vmovntpd` and `sfence` on AVX2
+//! and AVX-512.
+//!
 //! The defaults work lane by lane through memory; a backend overrides them when it has the
 //! instruction (AVX2 and AVX-512 do). All results are exact, so every backend agrees bit for bit.
 
@@ -42,6 +46,11 @@ pub(crate) trait Lanes: Simd {
         }
         a
     }
+    /// Whether any lane of a 32-bit lane mask is set.
+    #[inline(always)]
+    fn any_m32s(self, m: Self::m32s) -> bool {
+        !pulp::bytemuck::bytes_of(&m).iter().all(|&b| b == 0)
+    }
     /// `1 / a` in f32 precision: each lane rounded to f32, divided in f32 (IEEE, correctly
     /// rounded, so identical on every backend), widened back. Seeds Newton iterations.
     #[inline(always)]
@@ -52,6 +61,44 @@ pub(crate) trait Lanes: Simd {
         }
         v
     }
+    /// Whether the `stream_*` stores below bypass the caches (non-temporal stores). When
+    /// `false` they are plain stores and the slice drivers do not split a slice for them.
+    const STREAMS: bool = false;
+    /// Stores `F32_LANES` f32 values at `p`, non-temporally where the backend can: the line
+    /// is written to memory without being read first (no read-for-ownership). The value
+    /// stored is `v`'s bits, as a plain store's. Call [`Lanes::stream_fence`] after the
+    /// last one.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing `Self::F32_LANES` f32 values and aligned to their size
+    /// in bytes (`4 * Self::F32_LANES`).
+    #[inline(always)]
+    unsafe fn stream_f32s(self, v: Self::f32s, p: *mut f32) {
+        (p as *mut Self::f32s).write_unaligned(v)
+    }
+    /// [`Lanes::stream_f32s`] for `F64_LANES` f64 values.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing `Self::F64_LANES` f64 values and aligned to their size
+    /// in bytes (`8 * Self::F64_LANES`).
+    #[inline(always)]
+    unsafe fn stream_f64s(self, v: Self::f64s, p: *mut f64) {
+        (p as *mut Self::f64s).write_unaligned(v)
+    }
+    /// [`Lanes::store_f32`] (each lane rounded to f32, to nearest) with a streaming store.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing `Self::F64_LANES` f32 values and aligned to
+    /// `4 * Self::F64_LANES` bytes.
+    #[inline(always)]
+    unsafe fn stream_f32(self, v: Self::f64s, p: *mut f32) {
+        self.store_f32(v, p)
+    }
+    /// Makes the streaming stores issued before it globally visible before any store
+    /// issued after it (`sfence`): streaming stores are weakly ordered, and a thread that
+    /// hands its output to another (a rayon join) must fence them first.
+    #[inline(always)]
+    fn stream_fence(self) {}
     /// Loads `F64_LANES` f32 values from `p` and widens them (exact).
     ///
     /// # Safety
@@ -145,6 +192,10 @@ mod x86 {
             ))
         }
         #[inline(always)]
+        fn any_m32s(self, m: Self::m32s) -> bool {
+            self.avx._mm256_testz_si256(pulp::cast(m), pulp::cast(m)) == 0
+        }
+        #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x4::<52>(a)
         }
@@ -156,6 +207,30 @@ mod x86 {
         fn recip_f32(self, a: Self::f64s) -> Self::f64s {
             let a = self.convert_f64x4_to_f32x4(a);
             self.convert_f32x4_to_f64x4(self.div_f32x4(self.splat_f32x4(1.0), a))
+        }
+        const STREAMS: bool = true;
+        #[inline(always)]
+        unsafe fn stream_f32s(self, v: Self::f32s, p: *mut f32) {
+            // SAFETY: the caller guarantees `p` valid for 8 f32 and 32-byte aligned, as
+            // `vmovntps` on a 256-bit vector needs (trait contract, met by `stream::split`).
+            unsafe { self.avx._mm256_stream_ps(p, pulp::cast(v)) }
+        }
+        #[inline(always)]
+        unsafe fn stream_f64s(self, v: Self::f64s, p: *mut f64) {
+            // SAFETY: the caller guarantees `p` valid for 4 f64 and 32-byte aligned (trait
+            // contract, met by `stream::split`).
+            unsafe { self.avx._mm256_stream_pd(p, pulp::cast(v)) }
+        }
+        #[inline(always)]
+        unsafe fn stream_f32(self, v: Self::f64s, p: *mut f32) {
+            let v = self.convert_f64x4_to_f32x4(v);
+            // SAFETY: the caller guarantees `p` valid for 4 f32 and 16-byte aligned (trait
+            // contract, met by `stream::split`).
+            unsafe { self.sse._mm_stream_ps(p, pulp::cast(v)) }
+        }
+        #[inline(always)]
+        fn stream_fence(self) {
+            self.sse._mm_sfence()
         }
         #[inline(always)]
         unsafe fn load_f32(self, p: *const f32) -> Self::f64s {
@@ -204,6 +279,10 @@ mod x86 {
             )
         }
         #[inline(always)]
+        fn any_m32s(self, m: Self::m32s) -> bool {
+            m.0 != 0
+        }
+        #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {
             self.shl_const_u64x8::<52>(a)
         }
@@ -215,6 +294,30 @@ mod x86 {
         fn recip_f32(self, a: Self::f64s) -> Self::f64s {
             let a = self.convert_f64x8_to_f32x8(a);
             self.convert_f32x8_to_f64x8(self.div_f32x8(self.splat_f32x8(1.0), a))
+        }
+        const STREAMS: bool = true;
+        #[inline(always)]
+        unsafe fn stream_f32s(self, v: Self::f32s, p: *mut f32) {
+            // SAFETY: the caller guarantees `p` valid for 16 f32 and 64-byte aligned, as
+            // `vmovntps` on a 512-bit vector needs (trait contract, met by `stream::split`).
+            unsafe { self.avx512f._mm512_stream_ps(p, pulp::cast(v)) }
+        }
+        #[inline(always)]
+        unsafe fn stream_f64s(self, v: Self::f64s, p: *mut f64) {
+            // SAFETY: the caller guarantees `p` valid for 8 f64 and 64-byte aligned (trait
+            // contract, met by `stream::split`).
+            unsafe { self.avx512f._mm512_stream_pd(p, pulp::cast(v)) }
+        }
+        #[inline(always)]
+        unsafe fn stream_f32(self, v: Self::f64s, p: *mut f32) {
+            let v = self.convert_f64x8_to_f32x8(v);
+            // SAFETY: the caller guarantees `p` valid for 8 f32 and 32-byte aligned (trait
+            // contract, met by `stream::split`).
+            unsafe { self.avx._mm256_stream_ps(p, pulp::cast(v)) }
+        }
+        #[inline(always)]
+        fn stream_fence(self) {
+            self.sse._mm_sfence()
         }
         #[inline(always)]
         unsafe fn load_f32(self, p: *const f32) -> Self::f64s {

@@ -1,8 +1,10 @@
 //! Slice drivers: apply an f64-lane core to every element of a slice, full vectors first,
-//! then the tail through a small stack buffer (no per-call allocation).
+//! then the tail through a small stack buffer (no per-call allocation). Large outputs are
+//! written with streaming stores ([`super::stream`]), with the same bits.
 
 use super::lanes::Lanes;
 use super::prefetch::prefetch_ahead;
+use super::stream;
 use super::vec::{Fv, Mv};
 use crate::dispatch::LanesOp;
 use core::marker::PhantomData;
@@ -21,6 +23,11 @@ pub(crate) trait Elem: Copy + 'static {
     /// # Safety
     /// `p` valid for writing `S::F64_LANES` values.
     unsafe fn store<S: Lanes>(s: S, v: S::f64s, p: *mut Self);
+    /// [`Elem::store`] with a streaming store ([`crate::simd::stream`]).
+    ///
+    /// # Safety
+    /// `p` valid for writing `S::F64_LANES` values and aligned to their size in bytes.
+    unsafe fn stream<S: Lanes>(s: S, v: S::f64s, p: *mut Self);
     /// A value used to pad a partial vector.
     fn from_f64(v: f64) -> Self;
 }
@@ -34,6 +41,10 @@ impl Elem for f32 {
     #[inline(always)]
     unsafe fn store<S: Lanes>(s: S, v: S::f64s, p: *mut f32) {
         s.store_f32(v, p)
+    }
+    #[inline(always)]
+    unsafe fn stream<S: Lanes>(s: S, v: S::f64s, p: *mut f32) {
+        s.stream_f32(v, p)
     }
     #[inline(always)]
     fn from_f64(v: f64) -> f32 {
@@ -50,6 +61,10 @@ impl Elem for f64 {
     #[inline(always)]
     unsafe fn store<S: Lanes>(_: S, v: S::f64s, p: *mut f64) {
         (p as *mut S::f64s).write_unaligned(v)
+    }
+    #[inline(always)]
+    unsafe fn stream<S: Lanes>(s: S, v: S::f64s, p: *mut f64) {
+        s.stream_f64s(v, p)
     }
     #[inline(always)]
     fn from_f64(v: f64) -> f64 {
@@ -162,47 +177,82 @@ impl<T: Elem, K: Unary> Map<T, K> {
     }
 }
 
+impl<T: Elem, K: Unary> Map<T, K> {
+    /// Elements `[start, start + count)`, stored with streaming stores if `STREAM` (then
+    /// `dst + start` is aligned to 64 bytes and `count` is a multiple of two vectors: see
+    /// [`stream::split`]).
+    #[inline(always)]
+    fn part<S: Lanes, const STREAM: bool>(&self, s: S, start: usize, count: usize) {
+        let n = S::F64_LANES;
+        let mut i = 0;
+        // SAFETY: the callers pass pointers valid for `len` elements and `start + count <=
+        // len` (checked by `run`); every access below is at an index < count from `src` and
+        // `dst`, or inside the stack buffer. With `STREAM`, each vector stored is aligned to
+        // its size (`stream::split`'s contract: `dst` aligned to 64 bytes, whole vectors).
+        unsafe {
+            let (src, dst) = (self.src.add(start), self.dst.add(start));
+            let store = |v: S::f64s, p: *mut T| {
+                if STREAM {
+                    T::stream(s, v, p)
+                } else {
+                    T::store(s, v, p)
+                }
+            };
+            // Two vectors per iteration: independent chains the core can overlap, or (see
+            // `Unary::INTERLEAVE`) one after the other; the store to `dst` keeps LLVM from
+            // hoisting the next load above it, since `src` may alias `dst`.
+            while i + 2 * n <= count {
+                // Streamed lines are not fetched (that would be the read-for-ownership the
+                // streaming stores avoid).
+                let pdst = if STREAM {
+                    core::ptr::null_mut()
+                } else {
+                    dst.add(i)
+                };
+                prefetch_ahead(src.add(i), pdst, 2 * n);
+                if K::INTERLEAVE || !T::IS_F32 {
+                    let v0 = T::load(s, src.add(i));
+                    let v1 = T::load(s, src.add(i + n));
+                    let y0 = Self::apply(s, v0);
+                    let y1 = Self::apply(s, v1);
+                    store(y0, dst.add(i));
+                    store(y1, dst.add(i + n));
+                } else {
+                    let y0 = Self::apply(s, T::load(s, src.add(i)));
+                    store(y0, dst.add(i));
+                    let y1 = Self::apply(s, T::load(s, src.add(i + n)));
+                    store(y1, dst.add(i + n));
+                }
+                i += 2 * n;
+            }
+            while i + n <= count {
+                let v = T::load(s, src.add(i));
+                store(Self::apply(s, v), dst.add(i));
+                i += n;
+            }
+            let rest = count - i;
+            if rest > 0 {
+                let mut buf = [T::from_f64(0.0); MAX_LANES];
+                load_small(src.add(i), &mut buf, rest);
+                let v = T::load(s, buf.as_ptr());
+                T::store(s, Self::apply(s, v), buf.as_mut_ptr());
+                store_small(&buf, dst.add(i), rest);
+            }
+        }
+    }
+}
+
 impl<T: Elem, K: Unary> LanesOp for Map<T, K> {
     type Output = ();
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        let n = S::F64_LANES;
-        let mut i = 0;
-        // SAFETY: the callers pass pointers valid for `len` elements; every access below is
-        // at an index < len, or inside the stack buffer.
-        unsafe {
-            // Two vectors per iteration: independent chains the core can overlap, or (see
-            // `Unary::INTERLEAVE`) one after the other; the store to `dst` keeps LLVM from
-            // hoisting the next load above it, since `src` may alias `dst`.
-            while i + 2 * n <= self.len {
-                prefetch_ahead(self.src.add(i), self.dst.add(i), 2 * n);
-                if K::INTERLEAVE || !T::IS_F32 {
-                    let v0 = T::load(s, self.src.add(i));
-                    let v1 = T::load(s, self.src.add(i + n));
-                    let y0 = Self::apply(s, v0);
-                    let y1 = Self::apply(s, v1);
-                    T::store(s, y0, self.dst.add(i));
-                    T::store(s, y1, self.dst.add(i + n));
-                } else {
-                    let y0 = Self::apply(s, T::load(s, self.src.add(i)));
-                    T::store(s, y0, self.dst.add(i));
-                    let y1 = Self::apply(s, T::load(s, self.src.add(i + n)));
-                    T::store(s, y1, self.dst.add(i + n));
-                }
-                i += 2 * n;
-            }
-            while i + n <= self.len {
-                let v = T::load(s, self.src.add(i));
-                T::store(s, Self::apply(s, v), self.dst.add(i));
-                i += n;
-            }
-            let rest = self.len - i;
-            if rest > 0 {
-                let mut buf = [T::from_f64(0.0); MAX_LANES];
-                load_small(self.src.add(i), &mut buf, rest);
-                let v = T::load(s, buf.as_ptr());
-                T::store(s, Self::apply(s, v), buf.as_mut_ptr());
-                store_small(&buf, self.dst.add(i), rest);
+        match stream::split::<S, T>(self.dst, self.len, 2 * S::F64_LANES) {
+            None => self.part::<S, false>(s, 0, self.len),
+            Some(stream::Split { head, body }) => {
+                self.part::<S, false>(s, 0, head);
+                self.part::<S, true>(s, head, body);
+                self.part::<S, false>(s, head + body, self.len - head - body);
+                s.stream_fence();
             }
         }
     }

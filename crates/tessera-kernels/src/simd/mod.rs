@@ -19,5 +19,6 @@ pub(crate) use lanes::Lanes;
 pub(crate) mod hard_cases;
 pub(crate) mod rowops;
 pub(crate) mod softplus_t16;
+pub(crate) mod stream;
 pub(crate) mod sum;
 pub(crate) mod tanh_t16;

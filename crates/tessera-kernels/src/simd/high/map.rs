@@ -1,12 +1,14 @@
 //! Slice driver of the `High` kernels: apply an f32-lane core to every element, two vectors
-//! per iteration, then one, then the tail through a stack buffer of one vector. The core
-//! works lane by lane, so the result of an element does not depend on the backend, its
-//! position in the slice or the slice's length.
+//! per iteration, then one, then the tail through a stack buffer of one vector. Large
+//! outputs are written with streaming stores ([`crate::simd::stream`]), with the same
+//! bits. The core works lane by lane, so the result of an element does not depend on the
+//! backend, its position in the slice or the slice's length.
 
 use super::v32::Gv;
 use crate::dispatch::LanesOp;
 use crate::simd::map::{load_small, store_small};
 use crate::simd::prefetch::prefetch_ahead;
+use crate::simd::stream;
 use crate::simd::Lanes;
 use core::marker::PhantomData;
 
@@ -26,37 +28,72 @@ pub(crate) struct HighMap<K> {
     pub(crate) kernel: PhantomData<K>,
 }
 
+impl<K: HighUnary> HighMap<K> {
+    /// Elements `[start, start + count)`, stored with streaming stores if `STREAM` (then
+    /// `dst + start` is aligned to 64 bytes and `count` is a multiple of two vectors: see
+    /// [`stream::split`]).
+    #[inline(always)]
+    fn part<S: Lanes, const STREAM: bool>(&self, s: S, start: usize, count: usize) {
+        let n = S::F32_LANES;
+        let f = |v: S::f32s| K::core(Gv::new(s, v)).v;
+        // SAFETY: the callers pass pointers valid for `len` elements and `start + count <=
+        // len` (checked by `run`); every access below is at an index < count from `src` and
+        // `dst`, or inside the stack buffer. With `STREAM`, each vector stored is aligned to
+        // its size (`stream::split`'s contract: `dst` aligned to 64 bytes, whole vectors).
+        unsafe {
+            let (src, dst) = (self.src.add(start), self.dst.add(start));
+            let store = |v: S::f32s, p: *mut f32| {
+                if STREAM {
+                    s.stream_f32s(v, p)
+                } else {
+                    (p as *mut S::f32s).write_unaligned(v)
+                }
+            };
+            let mut i = 0;
+            while i + 2 * n <= count {
+                // Streamed lines are not fetched: prefetching them would bring back the
+                // read-for-ownership the streaming stores avoid.
+                let pdst = if STREAM {
+                    core::ptr::null_mut()
+                } else {
+                    dst.add(i)
+                };
+                prefetch_ahead(src.add(i), pdst, 2 * n);
+                let v0 = (src.add(i) as *const S::f32s).read_unaligned();
+                let v1 = (src.add(i + n) as *const S::f32s).read_unaligned();
+                let (y0, y1) = (f(v0), f(v1));
+                store(y0, dst.add(i));
+                store(y1, dst.add(i + n));
+                i += 2 * n;
+            }
+            while i + n <= count {
+                let v = (src.add(i) as *const S::f32s).read_unaligned();
+                store(f(v), dst.add(i));
+                i += n;
+            }
+            let rest = count - i;
+            if rest > 0 {
+                let mut buf = [0.0f32; MAX_F32_LANES];
+                load_small(src.add(i), &mut buf, rest);
+                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
+                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
+                store_small(&buf, dst.add(i), rest);
+            }
+        }
+    }
+}
+
 impl<K: HighUnary> LanesOp for HighMap<K> {
     type Output = ();
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        let n = S::F32_LANES;
-        let f = |v: S::f32s| K::core(Gv::new(s, v)).v;
-        let mut i = 0;
-        // SAFETY: the callers pass pointers valid for `len` elements; every access below is
-        // at an index < len, or inside the stack buffer.
-        unsafe {
-            while i + 2 * n <= self.len {
-                prefetch_ahead(self.src.add(i), self.dst.add(i), 2 * n);
-                let v0 = (self.src.add(i) as *const S::f32s).read_unaligned();
-                let v1 = (self.src.add(i + n) as *const S::f32s).read_unaligned();
-                let (y0, y1) = (f(v0), f(v1));
-                (self.dst.add(i) as *mut S::f32s).write_unaligned(y0);
-                (self.dst.add(i + n) as *mut S::f32s).write_unaligned(y1);
-                i += 2 * n;
-            }
-            while i + n <= self.len {
-                let v = (self.src.add(i) as *const S::f32s).read_unaligned();
-                (self.dst.add(i) as *mut S::f32s).write_unaligned(f(v));
-                i += n;
-            }
-            let rest = self.len - i;
-            if rest > 0 {
-                let mut buf = [0.0f32; MAX_F32_LANES];
-                load_small(self.src.add(i), &mut buf, rest);
-                let v = (buf.as_ptr() as *const S::f32s).read_unaligned();
-                (buf.as_mut_ptr() as *mut S::f32s).write_unaligned(f(v));
-                store_small(&buf, self.dst.add(i), rest);
+        match stream::split::<S, f32>(self.dst, self.len, 2 * S::F32_LANES) {
+            None => self.part::<S, false>(s, 0, self.len),
+            Some(stream::Split { head, body }) => {
+                self.part::<S, false>(s, 0, head);
+                self.part::<S, true>(s, head, body);
+                self.part::<S, false>(s, head + body, self.len - head - body);
+                s.stream_fence();
             }
         }
     }

@@ -149,6 +149,16 @@ impl<S: Lanes> Gv<S> {
 }
 
 impl<S: Lanes> Gm<S> {
+    /// The mask of a comparison made on the backend directly (integer comparisons).
+    #[inline(always)]
+    pub(crate) fn from_mask(s: S, m: S::m32s) -> Self {
+        Self { s, m }
+    }
+    /// Whether any lane is set.
+    #[inline(always)]
+    pub(crate) fn any(self) -> bool {
+        self.s.any_m32s(self.m)
+    }
     /// `if self { t } else { f }` lane by lane.
     #[inline(always)]
     pub(crate) fn select(self, t: Gv<S>, f: Gv<S>) -> Gv<S> {
