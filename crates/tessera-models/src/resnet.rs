@@ -24,6 +24,30 @@ fn conv1x1(cin: usize, cout: usize, stride: usize) -> Conv2d {
     Conv2d::new(cin, cout, 1, ConvOptions::default().stride(stride), false)
 }
 
+/// `relu(t)` of a tensor the caller has just made and no one else holds: in place
+/// (torchvision's `ReLU(inplace=True)`, one pass and no new buffer) when autograd does
+/// not record it, else a new tensor. Same values either way.
+fn relu_owned(t: Tensor) -> Tensor {
+    if t.requires_grad() {
+        t.relu()
+    } else {
+        t.relu_();
+        t
+    }
+}
+
+/// `relu(out + identity)` of a block's fresh output `out`: in place in `out` when
+/// autograd records neither (torchvision's `out += identity; relu(out)`), else new
+/// tensors. Same values either way.
+fn residual_relu(out: Tensor, identity: &Tensor) -> Tensor {
+    if out.requires_grad() || identity.requires_grad() || out.shape() != identity.shape() {
+        (&out + identity).relu()
+    } else {
+        out.add_(identity);
+        relu_owned(out)
+    }
+}
+
 /// The basic residual block of ResNet-18/34 (`torchvision.models.resnet.BasicBlock`):
 /// two 3x3 convolutions with batch norm, and an optional `downsample` of the shortcut.
 pub struct BasicBlock {
@@ -53,13 +77,13 @@ impl BasicBlock {
 
 impl Module for BasicBlock {
     fn forward(&self, x: &Tensor) -> Tensor {
-        let out = self.relu.forward(&self.bn1.forward(&self.conv1.forward(x)));
+        let out = relu_owned(self.bn1.forward(&self.conv1.forward(x)));
         let out = self.bn2.forward(&self.conv2.forward(&out));
         let identity = match &self.downsample {
             Some(d) => d.forward(x),
             None => x.clone(),
         };
-        (&out + &identity).relu()
+        residual_relu(out, &identity)
     }
     fn visit<'a>(&'a self, f: &mut dyn FnMut(Member<'a>)) {
         f(Member::Child("conv1", &self.conv1));
@@ -110,16 +134,14 @@ impl Bottleneck {
 
 impl Module for Bottleneck {
     fn forward(&self, x: &Tensor) -> Tensor {
-        let out = self.relu.forward(&self.bn1.forward(&self.conv1.forward(x)));
-        let out = self
-            .relu
-            .forward(&self.bn2.forward(&self.conv2.forward(&out)));
+        let out = relu_owned(self.bn1.forward(&self.conv1.forward(x)));
+        let out = relu_owned(self.bn2.forward(&self.conv2.forward(&out)));
         let out = self.bn3.forward(&self.conv3.forward(&out));
         let identity = match &self.downsample {
             Some(d) => d.forward(x),
             None => x.clone(),
         };
-        (&out + &identity).relu()
+        residual_relu(out, &identity)
     }
     fn visit<'a>(&'a self, f: &mut dyn FnMut(Member<'a>)) {
         f(Member::Child("conv1", &self.conv1));
@@ -219,7 +241,7 @@ impl ResNet {
     pub fn features(&self, x: &Tensor) -> Tensor {
         let mut x = self
             .maxpool
-            .forward(&self.relu.forward(&self.bn1.forward(&self.conv1.forward(x))));
+            .forward(&relu_owned(self.bn1.forward(&self.conv1.forward(x))));
         for l in &self.layers {
             x = l.forward(&x);
         }
