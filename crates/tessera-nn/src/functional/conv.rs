@@ -600,7 +600,8 @@ fn bias_grad<T: Float>(g: &Geom, gy: &[T]) -> Vec<T> {
 /// Winograd's F(2x2, 3x3) instead (forward, input gradient and weight gradient): its
 /// transforms add a few roundings per output, within `1e-6 * 9 * C` of the exact sum
 /// for unit-scale data (`1e-6 * N * H_out * W_out` for the weight gradient; checked
-/// against the direct path in f64), and the ResNet-18 logits test covers it.
+/// against the direct path in f64 by `tests/conv_paths.rs` and winograd's unit tests;
+/// the parity tests' and the ResNet-18 logits test's inputs are too small to reach it).
 ///
 /// # Panics
 /// If the input or weight is not 4-D, their dtypes differ or are not float, the channels

@@ -5,7 +5,8 @@
 //! Each 4x4 input tile `d` becomes `V = Bᵀ d B`, each 3x3 kernel `g` becomes
 //! `U = G g Gᵀ`; the sixteen products `M[ξ] = U[ξ] V[ξ]` (over channels) are gemm's,
 //! and `Y = Aᵀ M A` gives the 2x2 outputs. The transforms hold only 0, ±1 and ½, so the
-//! rounding is close to the direct sum's (the parity and ResNet tests bound it). The
+//! rounding is close to the direct sum's (`tests/conv_paths.rs` and the unit tests bound it
+//! against the f64 direct sum). The
 //! gradients are in `winograd_grad.rs`.
 //! Written here because no maintained crate implements Winograd convolution for `gemm`.
 
