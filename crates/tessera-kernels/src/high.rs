@@ -24,15 +24,18 @@
 //! - **Row kernels** ([`softmax_f32`], [`log_softmax_f32`], [`logsumexp_f32`]): the
 //!   default evaluation (f64 lanes with a 16-entry table, about 2^-37 per exponential,
 //!   summed in f64) is already within the `High` bounds and was measured faster than an
-//!   f32-lane evaluation that keeps the same accuracy (the exact `x - max` and the exact
-//!   pairs cost more in f32 lanes than the table-driven f64 exponential). `softmax_f32` is
-//!   the default kernel, with the same bits. `log_softmax_f32` and `logsumexp_f32` sum a
+//!   f32-lane evaluation that keeps `x - max` and the exponential as exact pairs.
+//!   `log_softmax_f32` and `logsumexp_f32` sum a
 //!   shorter exponential (a degree-1 polynomial instead of degree 2: about 2^-29.2 relative
 //!   instead of 2^-37.5, one FMA fewer, about 4% faster per thread on AVX-512) on rows whose
 //!   entries lie in [-600, 600] (other rows: the default kernel); their results stay within
 //!   about 0.56 ULP (2^-29.2 on the terms, twice, is at most 2^-4.2 ULP of the result, which
-//!   has no cancellation), inside the 1 ULP bound. softmax keeps the default exponential:
-//!   its two roundings already take its 1.5 ULP bound.
+//!   has no cancellation), inside the 1 ULP bound. [`softmax_f32`] is the default kernel
+//!   (same bits) in both grades: on f32 rows within ±170, of spread at most 72 and at most
+//!   4096 entries it needs no `x - max` (it centers by a power of two), runs in f32 lanes
+//!   with the 16-entry table of the `High` sigmoid and rounds once (0.67 ULP by its
+//!   error analysis, `src/simd/softmax_f32.rs`); other rows keep the f64 evaluation and its
+//!   two roundings (1.5 ULP).
 //! - **`sigmoid`** ([`sigmoid_f32`]) runs in f32 lanes with a 16-entry table of `2^(j/16)`
 //!   (one permute per lookup on AVX-512), a degree-3 polynomial and one f32 division
 //!   corrected by FMA residuals (`src/simd/high/sigmoid.rs` has the error analysis), 15
@@ -164,7 +167,9 @@ high_kernels!(
 /// [`crate::softmax_f32`] (see the module docs for why).
 ///
 /// # Accuracy
-/// Within 1.5 ULP (the exponential and the scaling each round once).
+/// Within 0.67 ULP on rows within ±170, of spread `max - min` at most 72 and at most 4096
+/// entries (rounded once); within 1.5 ULP on other rows (the exponential and the scaling
+/// each round once).
 ///
 /// # Panics
 /// If `row` and `out` have different lengths.

@@ -18,6 +18,7 @@ pub(crate) mod vec;
 pub(crate) use lanes::Lanes;
 pub(crate) mod hard_cases;
 pub(crate) mod rowops;
+pub(crate) mod softmax_f32;
 pub(crate) mod softplus_t16;
 pub(crate) mod stream;
 pub(crate) mod sum;

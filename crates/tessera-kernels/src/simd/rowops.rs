@@ -50,7 +50,8 @@ fn exp_of<T: Elem, S: Lanes>(d: Fv<S>, range: ExpRange) -> Fv<S> {
 pub(crate) struct RowStats {
     /// `-inf` for an empty row.
     pub(crate) max: f64,
-    /// At most the smallest element (the short tail also counts zeros).
+    /// The smallest element (`+inf` for an empty row; NaN may or may not show), the same
+    /// on every backend.
     pub(crate) min: f64,
     pub(crate) finite: bool,
 }
@@ -137,13 +138,16 @@ impl<T: Elem> LanesOp for RowMax<T> {
                 let mut buf = [T::from_f64(f64::NEG_INFINITY); MAX_LANES];
                 load_small(self.p.add(i), &mut buf, rest);
                 acc = s.max_f64s(acc, T::load(s, buf.as_ptr()));
-                // The check sees the real elements only: zero padding, not -inf (the
-                // minimum then counts a zero too, which only makes it smaller).
+                // The check sees the real elements only: zero padding, not -inf; the
+                // minimum, +inf padding (so it is the row's own on every backend: the
+                // softmax's fast path tests the spread).
                 let mut zbuf = [T::from_f64(0.0); MAX_LANES];
                 load_small(self.p.add(i), &mut zbuf, rest);
                 let z = T::load(s, zbuf.as_ptr());
                 chk = s.mul_add_f64s(z, zero, chk);
-                low = s.min_f64s(low, z);
+                let mut hbuf = [T::from_f64(f64::INFINITY); MAX_LANES];
+                load_small(self.p.add(i), &mut hbuf, rest);
+                low = s.min_f64s(low, T::load(s, hbuf.as_ptr()));
             }
         }
         RowStats {

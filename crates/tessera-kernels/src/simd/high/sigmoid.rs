@@ -53,13 +53,13 @@ use super::v32::{horner, Gm, Gv};
 use crate::simd::Lanes;
 
 /// 16 / ln 2, rounded.
-const INV_LN2_16: f32 = f32::from_bits(0x41b8_aa3b);
+pub(crate) const INV_LN2_16: f32 = f32::from_bits(0x41b8_aa3b);
 /// ln2 / 16 cut to 12 significant bits: `k * L16H` is exact for `|k| < 2^12`.
-const L16H: f32 = f32::from_bits(0x3d31_7000);
+pub(crate) const L16H: f32 = f32::from_bits(0x3d31_7000);
 /// ln2 / 16 - L16H, rounded.
-const L16L: f32 = f32::from_bits(0x3605_fdf4);
+pub(crate) const L16L: f32 = f32::from_bits(0x3605_fdf4);
 /// 1.5 * 2^23: adding it leaves an integral value in the low mantissa bits.
-const SHIFT: f32 = 12_582_912.0;
+pub(crate) const SHIFT: f32 = 12_582_912.0;
 /// 2^-64.
 const TWO_M64: f32 = f32::from_bits((127 - 64) << 23);
 /// 2^64.
@@ -67,7 +67,7 @@ const TWO_P64: f32 = f32::from_bits((127 + 64) << 23);
 /// `e^r - 1 = r + r^2 P(r)` on `|r| <= 0.0217` (just above ln2/32): degree-1 minimax `P`
 /// for the absolute error (a linear program on 4001 Chebyshev points, `scipy`), 2^-29.2
 /// with the coefficients rounded to f32 (Taylor's 1/2, 1/6: 2^-26.7).
-const P: [f32; 2] = [f32::from_bits(0x3f00_0111), f32::from_bits(0x3e2a_abb2)];
+pub(crate) const P: [f32; 2] = [f32::from_bits(0x3f00_0111), f32::from_bits(0x3e2a_abb2)];
 /// The sign bit.
 const SIGN: u32 = 1 << 31;
 /// Bits of -104.0.
@@ -76,7 +76,7 @@ const NEG_104_BITS: u32 = 0xc2d0_0000;
 const INF_BITS: u32 = 0x7f80_0000;
 
 /// Bits of `2^(j/16)` rounded to f32 (the nearest, made with mpmath at 200 bits).
-const T_BITS: [u32; 16] = [
+pub(crate) const T_BITS: [u32; 16] = [
     0x3f80_0000,
     0x3f85_aac3,
     0x3f8b_95c2,
@@ -96,7 +96,7 @@ const T_BITS: [u32; 16] = [
 ];
 
 /// Bits of `(2^(j/16) - T_j) / T_j`, rounded to f32 (same script).
-const TL_BITS: [u32; 16] = [
+pub(crate) const TL_BITS: [u32; 16] = [
     0x0000_0000,
     0x3346_cb6a,
     0xb24e_0611,
