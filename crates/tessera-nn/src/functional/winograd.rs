@@ -13,6 +13,7 @@
 use super::conv::Geom;
 use super::gemm::{matmul, Dst, Mat};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::runtime::scratch;
 
@@ -36,19 +37,64 @@ const TASK_BYTES: usize = 1 << 20;
 
 /// `U[ξ][o][c] = (G g Gᵀ)[ξ]` for every kernel `g = w[o][c]`, in a buffer from core's
 /// scratch (kept between calls, so a large layer's transform does not fault its pages in
-/// every time; give it back when done).
-fn weights(g: &Geom, w: &[f32]) -> Vec<f32> {
-    let mut u = scratch::take(16 * g.o * g.c);
-    pulp::Arch::new().dispatch(KernelTiles { w, u: &mut u });
+/// every time; give it back when done), written once, without zeroing it first. Across
+/// `threads` threads of the pool when there are enough kernels: each kernel's transform
+/// is computed alone, so the bits do not depend on the split.
+fn weights(g: &Geom, w: &[f32], threads: usize) -> Vec<f32> {
+    let oc = g.o * g.c;
+    assert_eq!(
+        w.len(),
+        9 * oc,
+        "winograd: weight of {} for {oc} kernels",
+        w.len()
+    );
+    let mut u: Vec<f32> = scratch::take(0);
+    if oc == 0 {
+        return u;
+    }
+    u.reserve(16 * oc);
+    let spare = &mut u.spare_capacity_mut()[..16 * oc];
+    // Kernels per task: whole blocks of `KB`, about two tasks per thread.
+    let per = oc.div_ceil(2 * threads.max(1)).div_ceil(KB) * KB;
+    if threads <= 1 || oc < 2 * PAR_KERNELS || per >= oc {
+        pulp::Arch::new().dispatch(KernelTiles {
+            w,
+            u: spare.chunks_mut(oc).collect(),
+        });
+    } else {
+        // The 16 rows of `U`, each cut into the tasks' ranges of kernels: task `t` gets
+        // the `t`-th range of every row.
+        let mut rows: Vec<_> = spare.chunks_mut(oc).map(|r| r.chunks_mut(per)).collect();
+        let tasks: Vec<(&[f32], Vec<_>)> = w
+            .chunks(9 * per)
+            .map(|wt| (wt, rows.iter_mut().filter_map(Iterator::next).collect()))
+            .collect();
+        pool().install(|| {
+            tasks.into_par_iter().for_each(|(w, u)| {
+                pulp::Arch::new().dispatch(KernelTiles { w, u });
+            })
+        });
+    }
+    // SAFETY: the capacity is at least `16 * oc` (reserved above), and every one of
+    // those elements was written: the tasks' kernel ranges cover `0..oc` (`w` holds
+    // `9 * oc` elements, asserted above, cut into the same ranges as each row), and
+    // `kernel_tiles` writes all of its 16 rows' elements (it asserts that it has 16
+    // rows of one element per kernel, and its blocks cover all its kernels).
+    unsafe { u.set_len(16 * oc) };
     u
 }
 
+/// Fewest kernels per task of the parallel kernel transform.
+const PAR_KERNELS: usize = 4096;
+/// Kernels per step of the kernel transform (one SIMD lane each).
+const KB: usize = 16;
+
 /// The kernel transform, for [`pulp::Arch::dispatch`].
 struct KernelTiles<'a> {
-    /// `[O * C, 3, 3]`.
+    /// `[K, 3, 3]`: `K` kernels.
     w: &'a [f32],
-    /// `[16, O * C]`.
-    u: &'a mut [f32],
+    /// The 16 rows of `U` for these kernels, `K` elements each, every one written.
+    u: Vec<&'a mut [MaybeUninit<f32>]>,
 }
 
 impl pulp::WithSimd for KernelTiles<'_> {
@@ -60,13 +106,12 @@ impl pulp::WithSimd for KernelTiles<'_> {
 }
 
 /// `U = G g Gᵀ`, [`KB`] kernels at a time, each step over the kernels apart (so it
-/// vectorizes across them), and stored as runs of `KB` along `o * c`.
+/// vectorizes across them), and stored as runs of `KB` along each row of `U`.
 #[inline(always)]
 fn kernel_tiles(t: KernelTiles<'_>) {
-    const KB: usize = 16;
-    let KernelTiles { w, u } = t;
+    let KernelTiles { w, mut u } = t;
     let oc = w.len() / 9;
-    assert_eq!(u.len(), 16 * oc);
+    assert!(w.len() == 9 * oc && u.len() == 16 && u.iter().all(|r| r.len() == oc));
     for (blk, ws) in w.chunks(9 * KB).enumerate() {
         // k[e][l]: element e of kernel l of the block (zeros past its end)
         let mut k = [[0.0f32; KB]; 9];
@@ -97,7 +142,9 @@ fn kernel_tiles(t: KernelTiles<'_>) {
                 row[3][l] = r[2][l];
             }
             for (j, vals) in row.iter().enumerate() {
-                u[(i * 4 + j) * oc + at..][..nb].copy_from_slice(&vals[..nb]);
+                for (d, &v) in u[i * 4 + j][at..][..nb].iter_mut().zip(&vals[..nb]) {
+                    d.write(v);
+                }
             }
         }
     }
@@ -148,7 +195,7 @@ impl OutPtr {
 /// element written), on `threads` threads of the pool.
 pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &mut [f32]) {
     let threads = usable_threads();
-    let u = weights(g, w);
+    let u = weights(g, w, threads);
     let (c, o) = (g.c, g.o);
     let split = Split::new(g, threads);
     assert_eq!(out.len(), g.n * o * g.ho * g.wo);
@@ -561,5 +608,30 @@ mod tests {
             }
         }
         tessera_core::set_num_threads(2);
+    }
+
+    /// The kernel transform split across the pool (enough kernels, a count that is not
+    /// a multiple of the block) gives the one-task transform's bits, and writes every
+    /// element of its reused (poisoned) buffer.
+    #[test]
+    fn split_kernel_transform_keeps_bits() {
+        let (o, c) = (91, 97);
+        assert!(o * c >= 2 * super::PAR_KERNELS && (o * c) % super::KB != 0);
+        let x = Generator::new(6).randn(&[1, c, 4, 4], DType::F32);
+        let wt = Generator::new(7).randn(&[o, c, 3, 3], DType::F32);
+        let g = geometry("t", &x, &wt, &ConvOptions::default());
+        let w = wt.to_vec::<f32>();
+        tessera_core::set_num_threads(2);
+        // Each transform gets a NaN-poisoned scratch buffer, none of which may show.
+        let run = |threads: usize| {
+            tessera_core::runtime::scratch::give_back(vec![f32::NAN; 16 * o * c + 5]);
+            let u = super::weights(&g, &w, threads);
+            assert!(u.iter().all(|e| !e.is_nan()), "{threads} threads");
+            u.iter().map(|e| e.to_bits()).collect::<Vec<u32>>()
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            assert_eq!(run(threads), one, "{threads} threads");
+        }
     }
 }
