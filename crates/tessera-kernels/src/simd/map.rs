@@ -177,20 +177,25 @@ impl<T: Elem, K: Unary> Map<T, K> {
     }
 }
 
-impl<T: Elem, K: Unary> Map<T, K> {
-    /// Elements `[start, start + count)`, stored with streaming stores if `STREAM` (then
-    /// `dst + start` is aligned to 64 bytes and `count` is a multiple of two vectors: see
-    /// [`stream::split`]).
+impl<T: Elem, K: Unary> stream::Parts for Map<T, K> {
     #[inline(always)]
     fn part<S: Lanes, const STREAM: bool>(&self, s: S, start: usize, count: usize) {
         let n = S::F64_LANES;
         let mut i = 0;
-        // SAFETY: the callers pass pointers valid for `len` elements and `start + count <=
-        // len` (checked by `run`); every access below is at an index < count from `src` and
+        assert!(
+            start <= self.len && count <= self.len - start,
+            "part out of range"
+        );
+        // SAFETY: the callers pass pointers valid for `len` elements, and `start + count <=
+        // len` (asserted above); every access below is at an index < count from `src` and
         // `dst`, or inside the stack buffer. With `STREAM`, each vector stored is aligned to
         // its size (`stream::split`'s contract: `dst` aligned to 64 bytes, whole vectors).
         unsafe {
             let (src, dst) = (self.src.add(start), self.dst.add(start));
+            debug_assert!(
+                !STREAM || (dst as usize).is_multiple_of(64),
+                "unaligned stream"
+            );
             let store = |v: S::f64s, p: *mut T| {
                 if STREAM {
                     T::stream(s, v, p)
@@ -246,14 +251,6 @@ impl<T: Elem, K: Unary> LanesOp for Map<T, K> {
     type Output = ();
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        match stream::split::<S, T>(self.dst, self.len, 2 * S::F64_LANES) {
-            None => self.part::<S, false>(s, 0, self.len),
-            Some(stream::Split { head, body }) => {
-                self.part::<S, false>(s, 0, head);
-                self.part::<S, true>(s, head, body);
-                self.part::<S, false>(s, head + body, self.len - head - body);
-                s.stream_fence();
-            }
-        }
+        stream::run(&self, s, self.dst, self.len, 2 * S::F64_LANES);
     }
 }

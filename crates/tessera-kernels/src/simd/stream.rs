@@ -64,6 +64,30 @@ pub(crate) fn split<S: Lanes, T>(dst: *const T, len: usize, step: usize) -> Opti
     Some(Split { head, body })
 }
 
+/// A slice driver that can run any range of its elements with plain or streaming stores.
+pub(crate) trait Parts {
+    /// Elements `[start, start + count)`, stored with streaming stores if `STREAM` (then
+    /// `dst + start` is aligned to 64 bytes and `count` is a multiple of the `step` given to
+    /// [`run`]).
+    fn part<S: Lanes, const STREAM: bool>(&self, s: S, start: usize, count: usize);
+}
+
+/// Runs all `len` elements of a driver writing to `dst`, `step` elements per iteration:
+/// with plain stores, or (when [`split`] says so) a plain head, a streamed body and a plain
+/// tail, then the fence that orders the streamed lines before anything after the call.
+#[inline(always)]
+pub(crate) fn run<S: Lanes, T, P: Parts>(p: &P, s: S, dst: *const T, len: usize, step: usize) {
+    match split::<S, T>(dst, len, step) {
+        None => p.part::<S, false>(s, 0, len),
+        Some(Split { head, body }) => {
+            p.part::<S, false>(s, 0, head);
+            p.part::<S, true>(s, head, body);
+            p.part::<S, false>(s, head + body, len - head - body);
+            s.stream_fence();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
