@@ -308,7 +308,6 @@ fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
     // round the exact value about once (0.5 ULP plus the sum's 2^-37), on every backend
     // alike, at every length (vector body and tail).
     let mut rng = Rng(41);
-    let backends = available_backends();
     let mut worst = 0.0f64;
     // (low, high) of the uniform entries: ordinary logits (pair path), rows reaching far
     // below -(m + ls), all-negative rows, large offsets (f64 path), peaked rows.
@@ -330,21 +329,11 @@ fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
             }
             let (m, rest) = max_and_rest(&row);
             let ls = rest.ln_1p();
-            let mut outs = vec![];
-            for &b in &backends {
-                let mut out = vec![0.0f32; len];
-                with_backend(b, || log_softmax_f32(&row, &mut out));
+            let what = format!("log_softmax_f32 kind {k} len {len}");
+            for out in on_every_backend(&what, &row, log_softmax_f32) {
                 for (&v, &o) in row.iter().zip(&out) {
                     worst = worst.max(ulps_f32(o, (v as f64 - m) - ls));
                 }
-                outs.push(out);
-            }
-            for o in &outs[1..] {
-                let same = o
-                    .iter()
-                    .zip(&outs[0])
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same, "log_softmax_f32 kind {k} len {len}: backends differ");
             }
         }
     }
@@ -359,7 +348,6 @@ fn softmax_f32_rounds_once_inside_its_fast_domain() {
     // `simd/softmax_f32.rs`); every backend gives the same bits, at every length, on both
     // sides of each limit.
     let mut rng = Rng(61);
-    let backends = available_backends();
     let mut worst = 0.0f64;
     let kinds = [
         (-10.0, 10.0),
@@ -374,24 +362,15 @@ fn softmax_f32_rounds_once_inside_its_fast_domain() {
         for len in [1usize, 2, 3, 7, 15, 16, 17, 33, 100, 1000, 4096, 4097] {
             let row: Vec<f32> = (0..len).map(|_| rng.uniform(lo, hi) as f32).collect();
             let (m, rest) = max_and_rest(&row);
-            let mut outs = vec![];
-            for &b in &backends {
-                let mut out = vec![0.0f32; len];
-                with_backend(b, || softmax_f32(&row, &mut out));
-                let low = row.iter().fold(f64::INFINITY, |a, &v| a.min(v as f64));
-                if m - low <= 72.0 && m <= 170.0 && low >= -170.0 && len <= 4096 {
+            let low = row.iter().fold(f64::INFINITY, |a, &v| a.min(v as f64));
+            let fast = m - low <= 72.0 && m <= 170.0 && low >= -170.0 && len <= 4096;
+            let what = format!("softmax_f32 kind {k} len {len}");
+            for out in on_every_backend(&what, &row, softmax_f32) {
+                if fast {
                     for (&v, &o) in row.iter().zip(&out) {
                         worst = worst.max(ulps_f32(o, (v as f64 - m).exp() / (1.0 + rest)));
                     }
                 }
-                outs.push(out);
-            }
-            for o in &outs[1..] {
-                let same = o
-                    .iter()
-                    .zip(&outs[0])
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same, "softmax_f32 kind {k} len {len}: backends differ");
             }
         }
     }
@@ -470,6 +449,27 @@ fn rows_on_both_sides_of_the_uncentered_limits() {
     assert!(w_lse <= 0.501, "logsumexp_f32: {w_lse} ULP");
     assert!(w_sm <= 1.5 + 1e-3, "softmax_f32: {w_sm} ULP");
     assert!(w_lsm <= 0.501, "log_softmax_f32: {w_lsm} ULP");
+}
+
+/// `f(row, out)` on every available backend, asserting that they give the same bits;
+/// returns each backend's output.
+fn on_every_backend(what: &str, row: &[f32], f: fn(&[f32], &mut [f32])) -> Vec<Vec<f32>> {
+    let outs: Vec<Vec<f32>> = available_backends()
+        .into_iter()
+        .map(|b| {
+            let mut out = vec![0.0f32; row.len()];
+            with_backend(b, || f(row, &mut out));
+            out
+        })
+        .collect();
+    for o in &outs[1..] {
+        let same = o
+            .iter()
+            .zip(&outs[0])
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "{what}: backends differ");
+    }
+    outs
 }
 
 /// `|got - want|` in ULPs of `want` (the spacing of f32 values at `want`).
