@@ -29,8 +29,8 @@
 //! stack). Each lane's result depends on that lane and on the row's `kc` and `S` only, and
 //! every backend runs the same f32 operations: the same bits everywhere.
 
-use super::high::sigmoid::{INV_LN2_16, L16H, L16L, P, SHIFT, TL_BITS, T_BITS};
-use super::high::v32::{horner, Gv};
+use super::high::sigmoid::{table_exp, INV_LN2_16, SHIFT, T_BITS};
+use super::high::v32::Gv;
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, MAX_LANES};
 use super::rowops::{combine_partial_sums, BLOCK};
@@ -69,22 +69,7 @@ pub(crate) struct SoftmaxF32 {
 /// `(h, h w)` of one vector of entries (see the module docs); `hrow` is the row's table.
 #[inline(always)]
 fn terms<S: Lanes>(x: Gv<S>, hrow: &[u32; 16]) -> (Gv<S>, Gv<S>) {
-    let s = x.s;
-    let t = x.fma(x.c(INV_LN2_16), x.c(SHIFT));
-    let kf = t - SHIFT;
-    // Exact: `kf * L16H` is (12 bits each), and the difference is far smaller than `x`.
-    let rh = (-kf).fma(x.c(L16H), x);
-    let r = (-kf).fma(x.c(L16L), rh);
-    let tb = t.bits();
-    let tl = Gv::from_bits(s, Gv::<S>::lookup16(s, &TL_BITS, tb));
-    let h = Gv::from_bits(
-        s,
-        s.add_u32s(
-            Gv::<S>::lookup16(s, hrow, tb),
-            Gv::<S>::shl_bits::<19>(s, tb),
-        ),
-    );
-    let w = (r * r).fma(horner(r, &P), r + tl);
+    let (h, w) = table_exp(x, hrow);
     (h, h * w)
 }
 

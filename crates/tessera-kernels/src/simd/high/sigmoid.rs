@@ -55,9 +55,9 @@ use crate::simd::Lanes;
 /// 16 / ln 2, rounded.
 pub(crate) const INV_LN2_16: f32 = f32::from_bits(0x41b8_aa3b);
 /// ln2 / 16 cut to 12 significant bits: `k * L16H` is exact for `|k| < 2^12`.
-pub(crate) const L16H: f32 = f32::from_bits(0x3d31_7000);
+const L16H: f32 = f32::from_bits(0x3d31_7000);
 /// ln2 / 16 - L16H, rounded.
-pub(crate) const L16L: f32 = f32::from_bits(0x3605_fdf4);
+const L16L: f32 = f32::from_bits(0x3605_fdf4);
 /// 1.5 * 2^23: adding it leaves an integral value in the low mantissa bits.
 pub(crate) const SHIFT: f32 = 12_582_912.0;
 /// 2^-64.
@@ -67,7 +67,7 @@ const TWO_P64: f32 = f32::from_bits((127 + 64) << 23);
 /// `e^r - 1 = r + r^2 P(r)` on `|r| <= 0.0217` (just above ln2/32): degree-1 minimax `P`
 /// for the absolute error (a linear program on 4001 Chebyshev points, `scipy`), 2^-29.2
 /// with the coefficients rounded to f32 (Taylor's 1/2, 1/6: 2^-26.7).
-pub(crate) const P: [f32; 2] = [f32::from_bits(0x3f00_0111), f32::from_bits(0x3e2a_abb2)];
+const P: [f32; 2] = [f32::from_bits(0x3f00_0111), f32::from_bits(0x3e2a_abb2)];
 /// The sign bit.
 const SIGN: u32 = 1 << 31;
 /// Bits of -104.0.
@@ -96,7 +96,7 @@ pub(crate) const T_BITS: [u32; 16] = [
 ];
 
 /// Bits of `(2^(j/16) - T_j) / T_j`, rounded to f32 (same script).
-pub(crate) const TL_BITS: [u32; 16] = [
+const TL_BITS: [u32; 16] = [
     0x0000_0000,
     0x3346_cb6a,
     0xb24e_0611,
@@ -143,14 +143,16 @@ const H1_BITS: [u32; 16] = {
 /// `|x|` up to this takes the fast path (when every lane of the vector does).
 const FAST_MAX: f32 = 64.0;
 
-/// `c e^a = u + ul` (`u` rounded, `ul` its error; see the module docs) for `a = -|x|` in
-/// [-104, 0], with `c = 2^64` (table `H_BITS`) or `c = 1` (table `H1_BITS`, for
-/// `a >= -FAST_MAX`).
+/// `(h, w)` with `c e^a = h (1 + w)`, `w` to about 2^-28 (see the module docs): `h` is the
+/// table entry `T_j` scaled by `2^K` and by the scaling `c` that `htab` carries in its
+/// exponents (`htab[j] = bits(c T_j) - (j << 19)`), `w = (1 + tl_j)(1 + m) - 1` with the
+/// product `m tl_j` dropped. Shared with softmax's f32 path (`simd/softmax_f32.rs`).
 #[inline(always)]
-fn exp_pair<S: Lanes>(a: Gv<S>, htab: &[u32; 16]) -> (Gv<S>, Gv<S>) {
+pub(crate) fn table_exp<S: Lanes>(a: Gv<S>, htab: &[u32; 16]) -> (Gv<S>, Gv<S>) {
     let s = a.s;
     let t = a.fma(a.c(INV_LN2_16), a.c(SHIFT));
     let kf = t - SHIFT;
+    // Exact: `kf * L16H` is (12 bits each), and the difference is far smaller than `a`.
     let rh = (-kf).fma(a.c(L16H), a);
     let r = (-kf).fma(a.c(L16L), rh);
     let tb = t.bits();
@@ -164,6 +166,15 @@ fn exp_pair<S: Lanes>(a: Gv<S>, htab: &[u32; 16]) -> (Gv<S>, Gv<S>) {
     );
     // w = (1 + tl)(1 + m) - 1 to 2^-28.
     let w = (r * r).fma(horner(r, &P), r + tl);
+    (h, w)
+}
+
+/// `c e^a = u + ul` (`u` rounded, `ul` its error; see the module docs) for `a = -|x|` in
+/// [-104, 0], with `c = 2^64` (table `H_BITS`) or `c = 1` (table `H1_BITS`, for
+/// `a >= -FAST_MAX`).
+#[inline(always)]
+fn exp_pair<S: Lanes>(a: Gv<S>, htab: &[u32; 16]) -> (Gv<S>, Gv<S>) {
+    let (h, w) = table_exp(a, htab);
     // c z = u + ul exactly (u rounded, ul its error: h - u is exact by Sterbenz).
     let u = h.fma(w, h);
     let ul = h.fma(w, h - u);
