@@ -88,10 +88,15 @@ impl LanesOp for SoftmaxF32 {
                 .wrapping_sub((kc as u32) << 23);
         }
         let (src, dst, scr, len) = (self.src, self.dst, self.scratch, self.len);
+        assert!(
+            self.len <= SCRATCH,
+            "softmax_f32: row longer than the scratch"
+        );
         // SAFETY: `src` is readable and `dst`, `scratch` writable for `len` f32s each, and
         // distinct (`rows::softmax_f32_lanes` builds this from a row, an output of the same
-        // length, which it asserts, and its own stack buffer of at least `len`); every
-        // access below is at an index below `len` or in a stack buffer.
+        // length, which it asserts, and its own stack buffer of `SCRATCH >= len` elements,
+        // asserted above); every access below is at an index below `len` or in a stack
+        // buffer.
         unsafe {
             // Pass 1: the terms.
             let mut i = 0;
