@@ -3,7 +3,6 @@
 //! written with streaming stores ([`super::stream`]), with the same bits.
 
 use super::lanes::Lanes;
-use super::prefetch::prefetch_ahead;
 use super::stream;
 use super::vec::{Fv, Mv};
 use crate::dispatch::LanesOp;
@@ -207,14 +206,7 @@ impl<T: Elem, K: Unary> stream::Parts for Map<T, K> {
             // `Unary::INTERLEAVE`) one after the other; the store to `dst` keeps LLVM from
             // hoisting the next load above it, since `src` may alias `dst`.
             while i + 2 * n <= count {
-                // Streamed lines are not fetched (that would be the read-for-ownership the
-                // streaming stores avoid).
-                let pdst = if STREAM {
-                    core::ptr::null_mut()
-                } else {
-                    dst.add(i)
-                };
-                prefetch_ahead(src.add(i), pdst, 2 * n);
+                stream::prefetch::<_, STREAM>(src.add(i), dst.add(i), 2 * n);
                 if K::INTERLEAVE || !T::IS_F32 {
                     let v0 = T::load(s, src.add(i));
                     let v1 = T::load(s, src.add(i + n));

@@ -64,6 +64,15 @@ pub(crate) fn split<S: Lanes, T>(dst: *const T, len: usize, step: usize) -> Opti
     Some(Split { head, body })
 }
 
+/// The drivers' prefetch of `n` elements ahead of `src` and `dst`; with `STREAM`, of `src`
+/// alone: fetching the streamed lines of `dst` would bring back the read-for-ownership the
+/// streaming stores avoid.
+#[inline(always)]
+pub(crate) fn prefetch<T, const STREAM: bool>(src: *const T, dst: *mut T, n: usize) {
+    let dst = if STREAM { core::ptr::null_mut() } else { dst };
+    super::prefetch::prefetch_ahead(src, dst, n);
+}
+
 /// A slice driver that can run any range of its elements with plain or streaming stores.
 pub(crate) trait Parts {
     /// Elements `[start, start + count)`, stored with streaming stores if `STREAM` (then

@@ -256,8 +256,25 @@ fn grad_tiles(t: GradTiles<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::conv::{backward_kernel, geometry, ConvOptions};
+    use super::super::conv::{backward_kernel, geometry, ConvOptions, Geom};
     use tessera_core::{DType, Generator};
+
+    /// A random f64 case `[n, c, h, w] * [o, c, 3, 3]` with padding `p`: its geometry, the
+    /// input, the weight and an output gradient.
+    fn case(
+        rng: &mut Generator,
+        (n, c, o, h, w, p): (usize, usize, usize, usize, usize, usize),
+    ) -> (Geom, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let x = rng.randn(&[n, c, h, w], DType::F64);
+        let wt = rng.randn(&[o, c, 3, 3], DType::F64);
+        let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
+        let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
+        (g, x.to_vec(), wt.to_vec(), gy.to_vec())
+    }
+
+    fn f32s(v: &[f64]) -> Vec<f32> {
+        v.iter().map(|&e| e as f32).collect()
+    }
 
     /// The input gradient by Winograd against col2im's, padding 0-2.
     #[test]
@@ -269,16 +286,11 @@ mod tests {
             (1, 24, 16, 34, 32, 0),
             (3, 16, 16, 18, 17, 2),
         ] {
-            let x = rng.randn(&[n, c, h, w], DType::F64);
-            let wt = rng.randn(&[o, c, 3, 3], DType::F64);
-            let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
-            let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
-            let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
+            let (g, x64, w64, gy64) = case(&mut rng, (n, c, o, h, w, p));
             let want = backward_kernel(&g, (&x64, None), &w64, &gy64, true, false)
                 .0
                 .unwrap();
-            let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
-            let got = super::input_grad(&g, &f(&w64), &f(&gy64)).expect("takes the path");
+            let got = super::input_grad(&g, &f32s(&w64), &f32s(&gy64)).expect("takes the path");
             for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {
                 assert!(
                     (a as f64 - e).abs() <= 1e-6 * (o * 9) as f64,
@@ -301,16 +313,12 @@ mod tests {
                 (3, 16, 16, 17, 18, 2),
                 (2, 17, 19, 27, 23, 1),
             ] {
-                let x = rng.randn(&[n, c, h, w], DType::F64);
-                let wt = rng.randn(&[o, c, 3, 3], DType::F64);
-                let g = geometry("t", &x, &wt, &ConvOptions::default().padding(p));
-                let gy = rng.randn(&[n, o, g.ho, g.wo], DType::F64);
-                let (x64, w64, gy64) = (x.to_vec::<f64>(), wt.to_vec::<f64>(), gy.to_vec::<f64>());
+                let (g, x64, w64, gy64) = case(&mut rng, (n, c, o, h, w, p));
                 let want = backward_kernel(&g, (&x64, None), &w64, &gy64, false, true)
                     .1
                     .unwrap();
-                let f = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
-                let got = super::weight_grad(&g, &f(&x64), &f(&gy64)).expect("takes the path");
+                let got =
+                    super::weight_grad(&g, &f32s(&x64), &f32s(&gy64)).expect("takes the path");
                 // each element sums n * ho * wo products of unit-scale values
                 let tol = 1e-6 * (n * g.ho * g.wo) as f64;
                 for (i, (&a, &e)) in got.iter().zip(&want).enumerate() {

@@ -7,7 +7,6 @@
 use super::v32::Gv;
 use crate::dispatch::LanesOp;
 use crate::simd::map::{load_small, store_small};
-use crate::simd::prefetch::prefetch_ahead;
 use crate::simd::stream;
 use crate::simd::Lanes;
 use core::marker::PhantomData;
@@ -56,14 +55,7 @@ impl<K: HighUnary> stream::Parts for HighMap<K> {
             };
             let mut i = 0;
             while i + 2 * n <= count {
-                // Streamed lines are not fetched: prefetching them would bring back the
-                // read-for-ownership the streaming stores avoid.
-                let pdst = if STREAM {
-                    core::ptr::null_mut()
-                } else {
-                    dst.add(i)
-                };
-                prefetch_ahead(src.add(i), pdst, 2 * n);
+                stream::prefetch::<_, STREAM>(src.add(i), dst.add(i), 2 * n);
                 let v0 = (src.add(i) as *const S::f32s).read_unaligned();
                 let v1 = (src.add(i + n) as *const S::f32s).read_unaligned();
                 let (y0, y1) = (f(v0), f(v1));
