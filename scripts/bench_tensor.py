@@ -53,6 +53,8 @@ big64 = torch.linspace(-10, 10, 10_000_000, dtype=torch.float64)
 b32, b64 = big32.numpy(), big64.numpy()
 m = torch.randn(1000, 1000)
 mn = m.numpy()
+m7 = torch.randn(10_000, 1000)
+m7n = m7.numpy()
 a = torch.randn(512, 512)
 an = a.numpy()
 
@@ -81,6 +83,9 @@ cases += [
     ("softmax_f32_1000x1000", 10, 9, lambda: torch.softmax(m, -1), lambda: np_softmax(mn)),
     ("log_softmax_f32_1000x1000", 10, 9, lambda: torch.log_softmax(m, -1), lambda: np_log_softmax(mn)),
     ("logsumexp_f32_1000x1000", 10, 9, lambda: torch.logsumexp(m, -1), lambda: np_logsumexp(mn)),
+    ("softmax_f32_10000x1000", 2, 9, lambda: torch.softmax(m7, -1), lambda: np_softmax(m7n)),
+    ("log_softmax_f32_10000x1000", 2, 9, lambda: torch.log_softmax(m7, -1), lambda: np_log_softmax(m7n)),
+    ("logsumexp_f32_10000x1000", 2, 9, lambda: torch.logsumexp(m7, -1), lambda: np_logsumexp(m7n)),
     ("matmul_f32_512", 5, 7, lambda: a @ a, lambda: an @ an),
     ("sum_f32_1e7", 5, 7, lambda: big32.sum(), lambda: b32.sum()),
 ]

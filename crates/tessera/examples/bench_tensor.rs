@@ -50,23 +50,27 @@ fn main() {
         }
     }
 
+    // Rows of 1000 entries: 10^6 elements, and 10^7 elements (the size the elementwise
+    // rows use; torch's allocating call then gets fresh pages from the OS every call).
     manual_seed(0);
-    let m = Tensor::randn(&[1000, 1000]);
     let row_ops: [(&str, Op); 3] = [
         ("softmax", |m| m.softmax(-1)),
         ("log_softmax", |m| m.log_softmax(-1)),
         ("logsumexp", |m| m.logsumexp(-1, false)),
     ];
-    for (name, op) in row_ops {
-        rows.push((
-            format!("{name}_f32_1000x1000"),
-            time(10, 9, || drop(op(&m))),
-        ));
-        let _fast = tessera::float32_elementwise_precision(Precision::High);
-        rows.push((
-            format!("{name}_f32_1000x1000{HIGH}"),
-            time(10, 9, || drop(op(&m))),
-        ));
+    for (rows_n, iters) in [(1000, 10), (10_000, 2)] {
+        let m = Tensor::randn(&[rows_n, 1000]);
+        for (name, op) in row_ops {
+            rows.push((
+                format!("{name}_f32_{rows_n}x1000"),
+                time(iters, 9, || drop(op(&m))),
+            ));
+            let _fast = tessera::float32_elementwise_precision(Precision::High);
+            rows.push((
+                format!("{name}_f32_{rows_n}x1000{HIGH}"),
+                time(iters, 9, || drop(op(&m))),
+            ));
+        }
     }
     let a = Tensor::randn(&[512, 512]);
     rows.push(("matmul_f32_512".into(), time(5, 7, || drop(a.matmul(&a)))));
