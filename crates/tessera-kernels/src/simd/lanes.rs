@@ -46,6 +46,12 @@ pub(crate) trait Lanes: Simd {
         }
         a
     }
+    /// `min(|a|, b)` in each lane, for `b >= 0`: exact, so every backend agrees, except
+    /// in NaN lanes (unspecified: the callers redo them).
+    #[inline(always)]
+    fn abs_min_f64s(self, a: Self::f64s, b: Self::f64s) -> Self::f64s {
+        self.min_f64s(self.abs_f64s(a), b)
+    }
     /// Whether any lane of a 32-bit lane mask is set.
     #[inline(always)]
     fn any_m32s(self, m: Self::m32s) -> bool {
@@ -281,6 +287,15 @@ mod x86 {
         #[inline(always)]
         fn any_m32s(self, m: Self::m32s) -> bool {
             m.0 != 0
+        }
+        #[inline(always)]
+        fn abs_min_f64s(self, a: Self::f64s, b: Self::f64s) -> Self::f64s {
+            // `vrangepd` in one instruction instead of an AND and a `vminpd`: imm8 bits 1:0
+            // = 10 (the smaller magnitude), bits 3:2 = 10 (sign bit cleared).
+            pulp::cast(
+                self.avx512dq
+                    ._mm512_range_pd::<0b1010>(pulp::cast(a), pulp::cast(b)),
+            )
         }
         #[inline(always)]
         fn shl52_u64s(self, a: Self::u64s) -> Self::u64s {

@@ -1,6 +1,7 @@
 //! Slice drivers: apply an f64-lane core to every element of a slice, full vectors first,
 //! then the tail through a small stack buffer (no per-call allocation). Large outputs are
-//! written with streaming stores ([`super::stream`]), with the same bits.
+//! written with streaming stores ([`super::stream`]), with the same bits, unless the kernel
+//! opts out ([`Unary::F32_STREAM`]).
 
 use super::lanes::Lanes;
 use super::stream;
@@ -113,6 +114,19 @@ pub(crate) trait Unary {
     /// 64-byte aligned (measured: f32 `log` 0.54 against 1.50 Gelem/s per thread, decided
     /// by the caller's stack offset; BENCHMARKS.md, section 1).
     const INTERLEAVE: bool = true;
+    /// Whether the f32 kernel writes large outputs with streaming stores
+    /// ([`super::stream`]; the f64 kernel always may). `false` for a core so slow that
+    /// the memory keeps up with plain stores: there the streaming stores only cost time
+    /// (f32 `tanh`: about 3% per thread at 10^7 elements, 1 and 2 threads).
+    const F32_STREAM: bool = true;
+    /// The f32 core on the two vectors of one iteration of the interleaved loop (see
+    /// [`Unary::INTERLEAVE`]). The default runs [`Unary::f32_core`] on each; a core with a
+    /// rare accurate path behind a branch can override it to take one branch for both.
+    /// Must give the bits of `(f32_core(x0), f32_core(x1))`.
+    #[inline(always)]
+    fn f32_core_pair<S: Lanes>(x0: Fv<S>, x1: Fv<S>) -> (Fv<S>, Fv<S>) {
+        (Self::f32_core(x0), Self::f32_core(x1))
+    }
 }
 
 /// Half-width, in f64 ULPs, of the window around an f32 rounding boundary in which results
@@ -160,18 +174,35 @@ pub(crate) struct Map<T, K> {
 }
 
 impl<T: Elem, K: Unary> Map<T, K> {
+    /// The f32 core's result with the listed hard cases fixed.
+    #[inline(always)]
+    fn fixed<S: Lanes>(x: Fv<S>, y: Fv<S>) -> S::f64s {
+        if K::F32_HARD_CASES.is_empty() {
+            y.v
+        } else {
+            fix_hard_cases(x, y, K::F32_HARD_CASES).v
+        }
+    }
+
     #[inline(always)]
     fn apply<S: Lanes>(s: S, v: S::f64s) -> S::f64s {
         let x = Fv::new(s, v);
         if T::IS_F32 {
-            let y = K::f32_core(x);
-            if K::F32_HARD_CASES.is_empty() {
-                y.v
-            } else {
-                fix_hard_cases(x, y, K::F32_HARD_CASES).v
-            }
+            Self::fixed(x, K::f32_core(x))
         } else {
             K::f64_core(x).v
+        }
+    }
+
+    /// [`Self::apply`] on two vectors (through [`Unary::f32_core_pair`] for f32).
+    #[inline(always)]
+    fn apply_pair<S: Lanes>(s: S, v0: S::f64s, v1: S::f64s) -> (S::f64s, S::f64s) {
+        let (x0, x1) = (Fv::new(s, v0), Fv::new(s, v1));
+        if T::IS_F32 {
+            let (y0, y1) = K::f32_core_pair(x0, x1);
+            (Self::fixed(x0, y0), Self::fixed(x1, y1))
+        } else {
+            (K::f64_core(x0).v, K::f64_core(x1).v)
         }
     }
 }
@@ -210,8 +241,7 @@ impl<T: Elem, K: Unary> stream::Parts for Map<T, K> {
                 if K::INTERLEAVE || !T::IS_F32 {
                     let v0 = T::load(s, src.add(i));
                     let v1 = T::load(s, src.add(i + n));
-                    let y0 = Self::apply(s, v0);
-                    let y1 = Self::apply(s, v1);
+                    let (y0, y1) = Self::apply_pair(s, v0, v1);
                     store(y0, dst.add(i));
                     store(y1, dst.add(i + n));
                 } else {
@@ -243,6 +273,10 @@ impl<T: Elem, K: Unary> LanesOp for Map<T, K> {
     type Output = ();
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        stream::run(&self, s, self.dst, self.len, 2 * S::F64_LANES);
+        if T::IS_F32 && !K::F32_STREAM {
+            stream::Parts::part::<S, false>(&self, s, 0, self.len);
+        } else {
+            stream::run(&self, s, self.dst, self.len, 2 * S::F64_LANES);
+        }
     }
 }

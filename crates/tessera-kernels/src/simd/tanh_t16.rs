@@ -59,7 +59,7 @@ const TANH_T16_Q: [f64; 4] = [
 #[inline(always)]
 fn tanh_fast<S: Lanes>(x: Fv<S>) -> Fv<S> {
     let s = x.s;
-    let a = x.abs().min(10.0);
+    let a = x.abs_min(10.0);
     let t = a.fma(x.c(INV_LN2_32), x.c(SHIFT));
     let kf = t - SHIFT;
     let r = (-kf).fma(x.c(LN2_32), a);
@@ -84,11 +84,9 @@ fn redo<S: Lanes>(x: Fv<S>, y: Fv<S>) -> Mv<S> {
     x.is_num().not().or(Mv::near_f32_midpoint(y, WINDOW))
 }
 
-/// Correctly rounded f32 `tanh` in f64 lanes (rounded to f32 by the caller's store).
+/// `y` (the fast results for `x`) with the lanes of `redo` (if any) from the accurate path.
 #[inline(always)]
-pub(crate) fn tanh_f32_cr<S: Lanes>(x: Fv<S>) -> Fv<S> {
-    let y = tanh_fast(x);
-    let redo = redo(x, y);
+fn fix<S: Lanes>(x: Fv<S>, y: Fv<S>, redo: Mv<S>) -> Fv<S> {
     if redo.any() {
         redo.select(tanh_f32_lanes(x), y)
     } else {
@@ -96,9 +94,31 @@ pub(crate) fn tanh_f32_cr<S: Lanes>(x: Fv<S>) -> Fv<S> {
     }
 }
 
+/// Correctly rounded f32 `tanh` in f64 lanes (rounded to f32 by the caller's store).
+#[inline(always)]
+pub(crate) fn tanh_f32_cr<S: Lanes>(x: Fv<S>) -> Fv<S> {
+    let y = tanh_fast(x);
+    fix(x, y, redo(x, y))
+}
+
+/// [`tanh_f32_cr`] on the two vectors of one iteration of the slice driver, with the same
+/// bits: one branch on the rounding tests of both (the accurate path runs for about one
+/// vector in 2^7), which with the one-instruction `min(|x|, 10)` of AVX-512 makes the
+/// kernel about 8% faster per thread there (1.40 -> 1.51 Gelem/s, thread CPU time, L2).
+#[inline(always)]
+pub(crate) fn tanh_f32_cr_pair<S: Lanes>(x0: Fv<S>, x1: Fv<S>) -> (Fv<S>, Fv<S>) {
+    let (y0, y1) = (tanh_fast(x0), tanh_fast(x1));
+    let (r0, r1) = (redo(x0, y0), redo(x1, y1));
+    if r0.or(r1).any() {
+        (fix(x0, y0, r0), fix(x1, y1, r1))
+    } else {
+        (y0, y1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{redo, tanh_f32_cr, tanh_f32_lanes, tanh_fast, Fv, WINDOW};
+    use super::{redo, tanh_f32_cr, tanh_f32_cr_pair, tanh_f32_lanes, tanh_fast, Fv, WINDOW};
 
     /// The fast path with its rounding test gives the accurate path's result (the
     /// correctly rounded one, proven exhaustively before the fast path existed) on every
@@ -114,6 +134,34 @@ mod tests {
                 "tanh({:e}): fast path {fast:e}, accurate path {slow:e}",
                 f32::from_bits(b)
             );
+        }
+    }
+
+    /// The pair form gives the bits of the single form whichever of its two vectors take
+    /// the accurate path (NaN included).
+    #[test]
+    fn the_pair_gives_the_bits_of_two_singles() {
+        let s = pulp::Scalar::new();
+        let (mut slow, mut fast) = (vec![f32::NAN], vec![0.5f32, -0.0]);
+        for b in (0..0x4120_0000u32).step_by(7) {
+            let x = f32::from_bits(b);
+            let v = Fv::splat(s, x as f64);
+            match redo(v, tanh_fast(v)).any() {
+                true if slow.len() < 8 => slow.push(-x),
+                false if fast.len() < 8 => fast.push(x),
+                _ => {}
+            }
+        }
+        assert_eq!((slow.len(), fast.len()), (8, 8));
+        let all: Vec<f32> = slow.iter().chain(&fast).copied().collect();
+        let bits = |v: Fv<pulp::Scalar>| (v.v as f32).to_bits();
+        for &a in &all {
+            for &b in &all {
+                let (xa, xb) = (Fv::splat(s, a as f64), Fv::splat(s, b as f64));
+                let (ya, yb) = tanh_f32_cr_pair(xa, xb);
+                assert_eq!(bits(ya), bits(tanh_f32_cr(xa)), "{a:e} with {b:e}");
+                assert_eq!(bits(yb), bits(tanh_f32_cr(xb)), "{b:e} with {a:e}");
+            }
         }
     }
 

@@ -49,6 +49,12 @@ impl<S: Lanes> Fv<S> {
     pub(crate) fn abs(self) -> Self {
         Self::new(self.s, self.s.abs_f64s(self.v))
     }
+    /// `min(|self|, b)` for `b >= 0` (one instruction on AVX-512); NaN lanes are
+    /// unspecified (the callers redo them).
+    #[inline(always)]
+    pub(crate) fn abs_min(self, b: f64) -> Self {
+        Self::new(self.s, self.s.abs_min_f64s(self.v, self.s.splat_f64s(b)))
+    }
     /// `min` and `max` for clamping finite bounds; NaN lanes are restored by the callers.
     #[inline(always)]
     pub(crate) fn min(self, b: f64) -> Self {
