@@ -12,7 +12,7 @@
 
 use super::conv::Geom;
 use super::gemm::{matmul, Dst, Mat};
-use super::winograd::{applies, forward, Bufs, InputTiles, Run, Split};
+use super::winograd::{applies, block, forward, Bufs, InputTiles, Run, Split, L};
 use rayon::prelude::*;
 use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::runtime::Output;
@@ -163,7 +163,7 @@ struct GradTiles<'a> {
     nt: usize,
     /// `dM[ξ][o][t]`, `16 * o * nt` elements.
     dm: &'a mut [f32],
-    /// Working rows, at least `6 * tw` elements.
+    /// Working rows, at least `4 * tw` elements.
     rows: &'a mut [f32],
 }
 
@@ -197,9 +197,7 @@ fn grad_tiles(t: GradTiles<'_>) {
             let (pe, rest) = rows.split_at_mut(cnt);
             let (po, rest) = rest.split_at_mut(cnt);
             let (re, rest) = rest.split_at_mut(cnt);
-            let (ro, rest) = rest.split_at_mut(cnt);
-            let (a, rest) = rest.split_at_mut(cnt);
-            let b = &mut rest[..cnt];
+            let ro = &mut rest[..cnt];
             // columns 2 * (tx0 + k) and the next, of output rows 2 * ty and the next
             let x0 = 2 * tx0;
             let full = ((g.wo - x0) / 2).min(cnt);
@@ -225,33 +223,46 @@ fn grad_tiles(t: GradTiles<'_>) {
                 }
             }
             let (pe, po, re, ro) = (&*pe, &*po, &*re, &*ro);
-            for i in 0..4 {
-                // row i of A dY: (a, b)
-                let zip = a.iter_mut().zip(b.iter_mut());
-                for (l, (a, b)) in zip.enumerate() {
-                    (*a, *b) = match i {
-                        0 => (pe[l], po[l]),
-                        1 => (pe[l] + re[l], po[l] + ro[l]),
-                        2 => (pe[l] - re[l], po[l] - ro[l]),
-                        _ => (-re[l], -ro[l]),
-                    };
-                }
-                let at = |xi: usize| (xi * o + oi) * nt + at;
-                dm[at(4 * i)..][..cnt].copy_from_slice(a);
-                let rows = dm[at(4 * i + 1)..].chunks_mut(o * nt).take(3);
-                for (j, r) in rows.enumerate() {
-                    let r = &mut r[..cnt];
-                    for ((d, &a), &b) in r.iter_mut().zip(&*a).zip(&*b) {
-                        *d = match j {
-                            0 => a + b,
-                            1 => a - b,
-                            _ => -b,
-                        };
+            // blocks of L tiles as arrays, each row of dM stored whole (so the steps
+            // are vectors), the last block overlapping the one before when `L` does not
+            // divide `cnt` (it writes the same values again); fewer than `L` one by one
+            let body = if cnt >= L { cnt } else { 0 };
+            for k in (0..body).step_by(L) {
+                let k = k.min(cnt - L);
+                let (p, q, r, s) = (block(pe, k), block(po, k), block(re, k), block(ro, k));
+                let mut m = [[0.0f32; L]; 16];
+                for l in 0..L {
+                    let t = tile_grad(p[l], q[l], r[l], s[l]);
+                    for (row, v) in m.iter_mut().zip(t) {
+                        row[l] = v;
                     }
+                }
+                for (xi, row) in m.iter().enumerate() {
+                    dm[(xi * o + oi) * nt + at + k..][..L].copy_from_slice(row);
+                }
+            }
+            for k in body..cnt {
+                let t = tile_grad(pe[k], po[k], re[k], ro[k]);
+                for (xi, v) in t.into_iter().enumerate() {
+                    dm[(xi * o + oi) * nt + at + k] = v;
                 }
             }
         }
     }
+}
+
+/// `dM = A dY Aᵀ` (row-major) of one tile's output gradient `[[p, q], [r, s]]`.
+#[inline(always)]
+fn tile_grad(p: f32, q: f32, r: f32, s: f32) -> [f32; 16] {
+    let mut m = [0.0f32; 16];
+    // the rows (a, b) of A dY, each mapped to (a, a + b, a - b, -b)
+    for (i, (a, b)) in [(p, q), (p + r, q + s), (p - r, q - s), (-r, -s)]
+        .into_iter()
+        .enumerate()
+    {
+        m[4 * i..4 * i + 4].copy_from_slice(&[a, a + b, a - b, -b]);
+    }
+    m
 }
 
 #[cfg(test)]
