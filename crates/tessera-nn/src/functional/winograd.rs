@@ -14,6 +14,7 @@ use super::conv::Geom;
 use super::gemm::{matmul, Dst, Mat};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::runtime::scratch;
 
@@ -233,17 +234,38 @@ pub(super) fn forward(g: &Geom, x: &[f32], w: &[f32], b: Option<&[f32]>, out: &m
             olen,
         });
     };
-    if threads > 1 && split.ntasks > 1 {
-        pool().install(|| {
-            (0..split.ntasks)
-                .into_par_iter()
-                .for_each_init(Bufs::default, |b, t| task(t, b))
-        });
-    } else {
-        let mut b = Bufs::default();
-        (0..split.ntasks).for_each(|t| task(t, &mut b));
-    }
+    run_tasks(split.ntasks, threads, Bufs::default, task);
     scratch::give_back(u);
+}
+
+/// Runs `task(t, state)` for every `t < ntasks` on up to `threads` workers of the pool,
+/// each taking the next task as it comes free and keeping one `init()` state for all of
+/// its tasks (rayon's `for_each_init` makes one per split of the range, and each of
+/// Winograd's [`Bufs`] zeroes about 1 MiB when it is first sized).
+pub(super) fn run_tasks<S>(
+    ntasks: usize,
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    task: impl Fn(usize, &mut S) + Sync,
+) {
+    if threads <= 1 || ntasks <= 1 {
+        let mut s = init();
+        (0..ntasks).for_each(|t| task(t, &mut s));
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    pool().install(|| {
+        (0..threads.min(ntasks)).into_par_iter().for_each(|_| {
+            let mut s = None;
+            loop {
+                let t = next.fetch_add(1, Ordering::Relaxed);
+                if t >= ntasks {
+                    break;
+                }
+                task(t, s.get_or_insert_with(&init));
+            }
+        })
+    });
 }
 
 /// How the 2x2 output tiles (`n` images of `ceil(ho / 2) x ceil(wo / 2)`, in order) are
@@ -385,9 +407,10 @@ fn input_tiles(t: InputTiles<'_>) {
                 if k1 > k0 {
                     let pairs = &src[col(2 * k0)..][..2 * (k1 - k0)];
                     let (ev, od) = (&mut ev[k0..k1], &mut od[k0..k1]);
-                    for k in 0..k1 - k0 {
-                        ev[k] = pairs[2 * k];
-                        od[k] = pairs[2 * k + 1];
+                    // as pairs (an indexed loop does not vectorize)
+                    for ((e, d), pair) in ev.iter_mut().zip(od).zip(pairs.chunks_exact(2)) {
+                        *e = pair[0];
+                        *d = pair[1];
                     }
                 }
                 for k in (ke0..ke1).filter(|k| !(k0..k1).contains(k)) {
