@@ -46,6 +46,17 @@ fn apart(
     }
 }
 
+/// A batch norm without weight and bias.
+fn stats_only<'a>(m: &'a Tensor, v: &'a Tensor, eps: f64) -> BatchNormEval<'a> {
+    BatchNormEval {
+        running_mean: m,
+        running_var: v,
+        weight: None,
+        bias: None,
+        eps,
+    }
+}
+
 fn bits(t: &Tensor) -> Vec<u64> {
     match t.dtype() {
         DType::F32 => t
@@ -120,13 +131,7 @@ fn relu_keeps_nan() {
     let x = Tensor::from_vec(vec![f32::NAN, 0.0, -2.0, 3.0], &[1, 4, 1, 1]);
     let w = Tensor::from_vec(vec![1.0f32, 1.0, 1.0, 1.0], &[4, 1, 1, 1]);
     let (m, v) = (Tensor::zeros(&[4]), Tensor::ones(&[4]));
-    let bn = BatchNormEval {
-        running_mean: &m,
-        running_var: &v,
-        weight: None,
-        bias: None,
-        eps: 0.0,
-    };
+    let bn = stats_only(&m, &v, 0.0);
     let o = ConvOptions::default().groups(4);
     let got = conv2d_bn(&x, &w, None, o, &bn, None, true);
     assert_eq!(bits(&got), bits(&apart((&x, &w, None, o), &bn, None, true)));
@@ -173,13 +178,7 @@ fn odd_residuals_take_the_separate_ops() {
     let x = rng.randn(&[2, 3, 5, 5], DType::F32);
     let w = rng.randn(&[4, 3, 3, 3], DType::F32);
     let [m, v, _, _] = bn_tensors(&mut rng, 4, DType::F32);
-    let bn = BatchNormEval {
-        running_mean: &m,
-        running_var: &v,
-        weight: None,
-        bias: None,
-        eps: 1e-5,
-    };
+    let bn = stats_only(&m, &v, 1e-5);
     let o = ConvOptions::default();
     let row = rng.randn(&[3], DType::F32);
     let got = conv2d_bn(&x, &w, None, o, &bn, Some(&row), true);
@@ -202,12 +201,6 @@ fn batch_norm_of_the_wrong_size_panics() {
     let x = Tensor::ones(&[1, 3, 5, 5]);
     let w = Tensor::ones(&[4, 3, 3, 3]);
     let (m, v) = (Tensor::zeros(&[3]), Tensor::ones(&[3]));
-    let bn = BatchNormEval {
-        running_mean: &m,
-        running_var: &v,
-        weight: None,
-        bias: None,
-        eps: 1e-5,
-    };
+    let bn = stats_only(&m, &v, 1e-5);
     conv2d_bn(&x, &w, None, ConvOptions::default(), &bn, None, true);
 }
