@@ -1,11 +1,11 @@
 //! ResNet (torchvision's `resnet18/34/50`): the same modules, names and initialization.
 
 use tessera_core::Tensor;
-use tessera_nn::functional::{ConvOptions, PoolOptions};
+use tessera_nn::functional::{conv2d_bn, BatchNormEval, ConvOptions, PoolOptions};
 use tessera_nn::init::{kaiming_normal_, Fan, Nonlinearity};
 use tessera_nn::{
     AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Member, Module, ReLU, Sequential,
-    TrainFlag,
+    Slot, TrainFlag,
 };
 
 /// torchvision's `conv3x3`: padding 1, no bias.
@@ -48,6 +48,44 @@ fn residual_relu(out: Tensor, identity: &Tensor) -> Tensor {
     }
 }
 
+/// `relu(bn(conv(x)) + residual)`, the residual add and the ReLU each optional: in one
+/// pass over the convolution's output tiles ([`conv2d_bn`], the same values) when the
+/// batch norm is in eval mode with running statistics, else the modules one after the
+/// other (with the in-place ReLU and add of [`relu_owned`] and [`residual_relu`]).
+fn conv_bn(
+    conv: &Conv2d,
+    bn: &BatchNorm2d,
+    x: &Tensor,
+    residual: Option<&Tensor>,
+    relu: bool,
+) -> Tensor {
+    let slot = |s: &Option<Slot>| s.as_ref().map(Slot::get);
+    if let (false, Some(m), Some(v)) = (
+        bn.is_training(),
+        slot(&bn.running_mean),
+        slot(&bn.running_var),
+    ) {
+        let (w, b) = (slot(&bn.weight), slot(&bn.bias));
+        let eval = BatchNormEval {
+            running_mean: &m,
+            running_var: &v,
+            weight: w.as_ref(),
+            bias: b.as_ref(),
+            eps: bn.eps,
+        };
+        let cb = slot(&conv.bias);
+        let cw = conv.weight.get();
+        return conv2d_bn(x, &cw, cb.as_ref(), conv.options, &eval, residual, relu);
+    }
+    let y = bn.forward(&conv.forward(x));
+    match (residual, relu) {
+        (Some(r), true) => residual_relu(y, r),
+        (Some(r), false) => &y + r,
+        (None, true) => relu_owned(y),
+        (None, false) => y,
+    }
+}
+
 /// The basic residual block of ResNet-18/34 (`torchvision.models.resnet.BasicBlock`):
 /// two 3x3 convolutions with batch norm, and an optional `downsample` of the shortcut.
 pub struct BasicBlock {
@@ -77,13 +115,12 @@ impl BasicBlock {
 
 impl Module for BasicBlock {
     fn forward(&self, x: &Tensor) -> Tensor {
-        let out = relu_owned(self.bn1.forward(&self.conv1.forward(x)));
-        let out = self.bn2.forward(&self.conv2.forward(&out));
+        let out = conv_bn(&self.conv1, &self.bn1, x, None, true);
         let identity = match &self.downsample {
             Some(d) => d.forward(x),
             None => x.clone(),
         };
-        residual_relu(out, &identity)
+        conv_bn(&self.conv2, &self.bn2, &out, Some(&identity), true)
     }
     fn visit<'a>(&'a self, f: &mut dyn FnMut(Member<'a>)) {
         f(Member::Child("conv1", &self.conv1));
@@ -134,14 +171,13 @@ impl Bottleneck {
 
 impl Module for Bottleneck {
     fn forward(&self, x: &Tensor) -> Tensor {
-        let out = relu_owned(self.bn1.forward(&self.conv1.forward(x)));
-        let out = relu_owned(self.bn2.forward(&self.conv2.forward(&out)));
-        let out = self.bn3.forward(&self.conv3.forward(&out));
+        let out = conv_bn(&self.conv1, &self.bn1, x, None, true);
+        let out = conv_bn(&self.conv2, &self.bn2, &out, None, true);
         let identity = match &self.downsample {
             Some(d) => d.forward(x),
             None => x.clone(),
         };
-        residual_relu(out, &identity)
+        conv_bn(&self.conv3, &self.bn3, &out, Some(&identity), true)
     }
     fn visit<'a>(&'a self, f: &mut dyn FnMut(Member<'a>)) {
         f(Member::Child("conv1", &self.conv1));
@@ -241,7 +277,7 @@ impl ResNet {
     pub fn features(&self, x: &Tensor) -> Tensor {
         let mut x = self
             .maxpool
-            .forward(&relu_owned(self.bn1.forward(&self.conv1.forward(x))));
+            .forward(&conv_bn(&self.conv1, &self.bn1, x, None, true));
         for l in &self.layers {
             x = l.forward(&x);
         }

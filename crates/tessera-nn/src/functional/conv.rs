@@ -11,6 +11,7 @@
 //! the forward, and keeps them for the weight gradient.
 //! im2col lives in `im2col.rs`; the products are gemm's.
 
+use super::fused::Epilogue;
 use super::gemm::{matmul, Dst, Mat};
 use super::im2col::{col2im, im2col};
 use super::{winograd, winograd_grad};
@@ -360,13 +361,14 @@ pub(super) fn all_columns<T: Float + Default>(g: &Geom, x: &[T]) -> Vec<T> {
 }
 
 /// The forward into a new `[N, O, Ho, Wo]` buffer; `pre`: the columns from
-/// [`all_columns`], if built.
+/// [`all_columns`], if built; `epi`: applied to each tile after its product and bias.
 pub(super) fn forward_kernel<T: Float + Default>(
     g: &Geom,
     x: &[T],
     w: &[T],
     b: Option<&[T]>,
     pre: Option<&[T]>,
+    epi: Option<&Epilogue<'_, T>>,
 ) -> Vec<T> {
     let threads = usable_threads();
     let hwo = g.hwo();
@@ -409,14 +411,18 @@ pub(super) fn forward_kernel<T: Float + Default>(
             colm,
             1,
         );
-        if let Some(b) = b {
+        if b.is_some() || epi.is_some() {
             for o in o0..o1 {
+                let at = first + (o - o0) * hwo;
                 // SAFETY: row `o` of this task's tile (see above).
-                let row = unsafe {
-                    std::slice::from_raw_parts_mut(ptr.get().add(first + (o - o0) * hwo), p1 - p0)
-                };
-                let bo = b[gi * og + o];
-                row.iter_mut().for_each(|v| *v += bo);
+                let row = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(at), p1 - p0) };
+                if let Some(b) = b {
+                    let bo = b[gi * og + o];
+                    row.iter_mut().for_each(|v| *v += bo);
+                }
+                if let Some(e) = epi {
+                    e.apply(gi * og + o, at, row);
+                }
             }
         }
     };
@@ -644,9 +650,9 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
                     let mut out = Output::<f32>::zeroed("conv2d", g.n * g.o * g.hwo()).into_vec();
                     match &bc {
                         Some(b) => b.with_contiguous(|bs: &[f32]| {
-                            winograd::forward(&g, xs, ws, Some(bs), &mut out)
+                            winograd::forward(&g, xs, ws, Some(bs), None, &mut out)
                         }),
-                        None => winograd::forward(&g, xs, ws, None, &mut out),
+                        None => winograd::forward(&g, xs, ws, None, None, &mut out),
                     }
                     out
                 })
@@ -657,10 +663,10 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             let out = with_columns(&fcols, |pre: Option<&[T]>| {
                 xc.with_contiguous(|xs: &[T]| {
                     wc.with_contiguous(|ws: &[T]| match &bc {
-                        Some(b) => {
-                            b.with_contiguous(|bs: &[T]| forward_kernel(&g, xs, ws, Some(bs), pre))
-                        }
-                        None => forward_kernel(&g, xs, ws, None, pre),
+                        Some(b) => b.with_contiguous(|bs: &[T]| {
+                            forward_kernel(&g, xs, ws, Some(bs), pre, None)
+                        }),
+                        None => forward_kernel(&g, xs, ws, None, pre, None),
                     })
                 })
             });

@@ -114,17 +114,34 @@ pub(super) fn im2col<T: Float>(g: &Geom, x: &[T], range: (usize, usize), cols: &
                     let src = &xc[ih as usize * g.w..][..g.w];
                     let start = (lo as isize * g.sw as isize + offw) as usize;
                     let dst = &mut dst[lo - a..hi - a];
-                    if g.sw == 1 {
-                        copy_run(dst, &src[start..start + (hi - lo)]);
-                    } else {
-                        for (i, d) in dst.iter_mut().enumerate() {
-                            *d = src[start + i * g.sw];
+                    match g.sw {
+                        1 => copy_run(dst, &src[start..start + (hi - lo)]),
+                        2 => copy_even(dst, &src[start..]),
+                        _ => {
+                            for (i, d) in dst.iter_mut().enumerate() {
+                                *d = src[start + i * g.sw];
+                            }
                         }
                     }
                 });
             }
         }
     }
+}
+
+/// `dst[i] = src[2 * i]` for every `i < dst.len()` (stride-2 rows, as the ResNet stem's),
+/// reading `src` in pairs so that the loop vectorizes (the last element alone: its pair
+/// may end past the row).
+#[inline]
+fn copy_even<T: Copy>(dst: &mut [T], src: &[T]) {
+    let Some(n) = dst.len().checked_sub(1) else {
+        return;
+    };
+    let (body, last) = dst.split_at_mut(n);
+    for (d, pair) in body.iter_mut().zip(src[..2 * n].chunks_exact(2)) {
+        *d = pair[0];
+    }
+    last[0] = src[2 * n];
 }
 
 /// [`im2col`] of all output positions with unit stride and dilation along rows (most
@@ -233,6 +250,18 @@ fn col2im_unit<T: Float>(g: &Geom, cols: &[T], dx: &mut [T]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn copy_even_copies_every_length() {
+        for n in 0..40 {
+            // A source that ends at the last element read.
+            let src: Vec<u32> = (0..(2 * n).max(1) as u32 - 1).map(|i| i * 3 + 1).collect();
+            let mut dst = vec![0u32; n];
+            super::copy_even(&mut dst, &src);
+            let want: Vec<u32> = (0..n).map(|i| src[2 * i]).collect();
+            assert_eq!(dst, want, "length {n}");
+        }
+    }
+
     #[test]
     fn copy_run_copies_every_length() {
         for n in 0..80 {

@@ -7,6 +7,7 @@
 
 mod activation;
 mod conv;
+mod fused;
 mod gemm;
 mod im2col;
 mod loss;
@@ -21,6 +22,7 @@ pub use activation::{
     dropout, dropout_with, gelu, leaky_relu, log_softmax, relu, silu, softmax, Gelu,
 };
 pub use conv::{conv1d, conv2d, ConvOptions, Padding};
+pub use fused::{conv2d_bn, BatchNormEval};
 pub use loss::{
     binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss, CrossEntropyOptions,
     Reduction,

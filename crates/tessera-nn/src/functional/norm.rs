@@ -57,6 +57,52 @@ fn vec_of(t: Option<&Tensor>, c: usize, fill: f64) -> Vec<f64> {
     }
 }
 
+/// Per channel of `stats` (mean, biased variance): `[mean, 1 / sqrt(var + eps), weight,
+/// bias]`, in f64 (weight 1 and bias 0 when absent).
+fn channel_params(
+    stats: &[(f64, f64)],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Vec<[f64; 4]> {
+    let c = stats.len();
+    let w = vec_of(weight, c, 1.0);
+    let b = vec_of(bias, c, 0.0);
+    stats
+        .iter()
+        .enumerate()
+        .map(|(ch, &(mean, var))| [mean, 1.0 / (var + eps).sqrt(), w[ch], b[ch]])
+        .collect()
+}
+
+/// Per channel `(a, b)` such that batch norm's output is `x * a + b` (rounded after the
+/// product and after the sum, in `T`), from [`channel_params`].
+fn affine_of<T: Float>(params: &[[f64; 4]]) -> Vec<(T, T)> {
+    params
+        .iter()
+        .map(|[mean, inv, w, b]| {
+            let a = inv * w;
+            (T::from_f64(a), T::from_f64(b - mean * a))
+        })
+        .collect()
+}
+
+/// Eval-mode batch norm's `(a, b)` per channel (`y = x * a + b`, see [`affine_of`]) from
+/// the running statistics, exactly as [`batch_norm`] computes them without training.
+pub(super) fn eval_affine<T: Float>(
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Vec<(T, T)> {
+    let c = running_mean.numel();
+    let rm = vec_of(Some(running_mean), c, 0.0);
+    let rv = vec_of(Some(running_var), c, 1.0);
+    let stats: Vec<(f64, f64)> = rm.into_iter().zip(rv).collect();
+    affine_of(&channel_params(&stats, weight, bias, eps))
+}
+
 /// Batch normalization (`F.batch_norm(input, running_mean, running_var, weight, bias,
 /// training, momentum, eps)`) over `[N, C, *]`, per channel.
 ///
@@ -140,29 +186,13 @@ pub fn batch_norm(
             rv.copy_(&Tensor::from_vec(new, &[c]));
         }
     }
-    // Per channel: mean, 1/sqrt(var + eps), weight, bias.
-    let w = vec_of(weight, c, 1.0);
-    let b = vec_of(bias, c, 0.0);
-    let params: Arc<Vec<[f64; 4]>> = Arc::new(
-        (0..c)
-            .map(|ch| {
-                let (mean, var) = stats[ch];
-                [mean, 1.0 / (var + eps).sqrt(), w[ch], b[ch]]
-            })
-            .collect(),
-    );
+    let params: Arc<Vec<[f64; 4]>> = Arc::new(channel_params(&stats, weight, bias, eps));
     let p2 = params.clone();
     let shape = x.shape().to_vec();
     let forward = move || {
         float_dispatch!(op, xc.dtype(), T => xc.with_contiguous(|xs: &[T]| {
             let mut out = tessera_core::runtime::Output::<T>::zeroed(op, xs.len()).into_vec();
-            let coef: Vec<(T, T)> = p2
-                .iter()
-                .map(|[mean, inv, w, b]| {
-                    let a = inv * w;
-                    (T::from_f64(a), T::from_f64(b - mean * a))
-                })
-                .collect();
+            let coef: Vec<(T, T)> = affine_of(&p2);
             // Output plane p (channel p % C) is computed from input plane p.
             let planes_in: Vec<&[T]> = if s == 0 { Vec::new() } else { xs.chunks(s).collect() };
             let fill = |p: usize, o: &mut [T]| {

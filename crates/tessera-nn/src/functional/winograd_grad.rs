@@ -48,7 +48,7 @@ pub(super) fn input_grad(g: &Geom, w: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
         }
     }
     let mut dx = Output::<f32>::zeroed("conv2d backward", g.n * g.c * g.h * g.w).into_vec();
-    forward(&t, gy, &wt, None, &mut dx);
+    forward(&t, gy, &wt, None, None, &mut dx);
     Some(dx)
 }
 
