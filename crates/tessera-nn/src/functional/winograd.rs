@@ -15,6 +15,7 @@ use super::fused::Epilogue;
 use super::gemm::{matmul, Dst, Mat};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tessera_core::runtime::pool::{pool, usable_threads};
 use tessera_core::runtime::scratch;
 
@@ -248,17 +249,38 @@ pub(super) fn forward(
             olen,
         });
     };
-    if threads > 1 && split.ntasks > 1 {
-        pool().install(|| {
-            (0..split.ntasks)
-                .into_par_iter()
-                .for_each_init(Bufs::default, |b, t| task(t, b))
-        });
-    } else {
-        let mut b = Bufs::default();
-        (0..split.ntasks).for_each(|t| task(t, &mut b));
-    }
+    run_tasks(split.ntasks, threads, Bufs::default, task);
     scratch::give_back(u);
+}
+
+/// Runs `task(t, state)` for every `t < ntasks` on up to `threads` workers of the pool,
+/// each taking the next task as it comes free and keeping one `init()` state for all of
+/// its tasks (rayon's `for_each_init` makes one per split of the range, and each of
+/// Winograd's [`Bufs`] zeroes about 1 MiB when it is first sized).
+pub(super) fn run_tasks<S>(
+    ntasks: usize,
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    task: impl Fn(usize, &mut S) + Sync,
+) {
+    if threads <= 1 || ntasks <= 1 {
+        let mut s = init();
+        (0..ntasks).for_each(|t| task(t, &mut s));
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    pool().install(|| {
+        (0..threads.min(ntasks)).into_par_iter().for_each(|_| {
+            let mut s = None;
+            loop {
+                let t = next.fetch_add(1, Ordering::Relaxed);
+                if t >= ntasks {
+                    break;
+                }
+                task(t, s.get_or_insert_with(&init));
+            }
+        })
+    });
 }
 
 /// How the 2x2 output tiles (`n` images of `ceil(ho / 2) x ceil(wo / 2)`, in order) are
@@ -368,28 +390,43 @@ fn input_tiles(t: InputTiles<'_>) {
         for &(n, ty, tx0, cnt, at) in runs {
             let xp = &x[(n * c + ci) * plane..][..plane];
             let (d, t) = rows.split_at_mut(8 * half);
+            // only the first `cnt + 1` even and odd columns are read below
+            let m = cnt + 1;
             for (i, de) in d.chunks_mut(2 * half).enumerate() {
-                de.fill(0.0);
+                let (ev, od) = de.split_at_mut(half);
                 let r = (2 * ty + i) as isize - g.pt as isize;
                 if r < 0 || r >= g.h as isize {
+                    ev[..m].fill(0.0);
+                    od[..m].fill(0.0);
                     continue;
                 }
                 let src = &xp[r as usize * g.w..][..g.w];
-                let (ev, od) = de.split_at_mut(half);
                 // padded column 2 * tx0 + j (j < 2 * (cnt + 1)) is input column
                 // first + j; the columns inside the input are j in lo..hi
                 let first = (2 * tx0) as isize - g.pl as isize;
-                let lo = (-first).max(0) as usize;
-                let hi = ((g.w as isize - first).max(0) as usize).min(2 * (cnt + 1));
+                let lo = ((-first).max(0) as usize).min(2 * m);
+                let hi = ((g.w as isize - first).max(0) as usize).min(2 * m);
                 let col = |j: usize| (first + j as isize) as usize;
                 // even j = 2k for k in ke0..ke1, odd j = 2k + 1 for k in ko0..ko1; both
-                // for k in k0..k1, copied as pairs of columns; the rest one by one
+                // for k in k0..k1, copied as pairs of columns; the rest one by one, and
+                // zeros outside (the padding: a column or two, so written one by one
+                // rather than by a call to memset)
                 let (ke0, ke1, ko0, ko1) = (lo.div_ceil(2), hi.div_ceil(2), lo / 2, hi / 2);
                 let (k0, k1) = (ke0, ko1.max(ke0));
-                let pairs = src[col(2 * k0).min(g.w)..].chunks_exact(2);
-                for ((e, od), pair) in ev[k0..k1].iter_mut().zip(&mut od[k0..k1]).zip(pairs) {
-                    *e = pair[0];
-                    *od = pair[1];
+                for k in (0..ke0).chain(ke1..m) {
+                    ev[k] = 0.0;
+                }
+                for k in (0..ko0).chain(ko1..m) {
+                    od[k] = 0.0;
+                }
+                if k1 > k0 {
+                    let pairs = &src[col(2 * k0)..][..2 * (k1 - k0)];
+                    let (ev, od) = (&mut ev[k0..k1], &mut od[k0..k1]);
+                    // as pairs (an indexed loop does not vectorize)
+                    for ((e, d), pair) in ev.iter_mut().zip(od).zip(pairs.chunks_exact(2)) {
+                        *e = pair[0];
+                        *d = pair[1];
+                    }
                 }
                 for k in (ke0..ke1).filter(|k| !(k0..k1).contains(k)) {
                     ev[k] = src[col(2 * k)];
@@ -416,31 +453,24 @@ fn input_tiles(t: InputTiles<'_>) {
                 let (rest, v3) = v[base(0)..base(3) + cnt].split_at_mut(base(3) - base(0));
                 let (rest, v2) = rest.split_at_mut(base(2) - base(0));
                 let (v0, v1) = rest.split_at_mut(base(1) - base(0));
-                // blocks of L tiles as arrays (so the steps are whole vectors), then
-                // the rest one by one
-                let body = cnt / L * L;
-                for ((((w0, w1), w2), w3), ((a0, a1), (b0, b1))) in v0[..body]
-                    .chunks_exact_mut(L)
-                    .zip(v1.chunks_exact_mut(L))
-                    .zip(v2.chunks_exact_mut(L))
-                    .zip(v3.chunks_exact_mut(L))
-                    .zip(
-                        e0.chunks_exact(L)
-                            .zip(e1.chunks_exact(L))
-                            .zip(o0.chunks_exact(L).zip(o1.chunks_exact(L))),
-                    )
-                {
-                    let (a0, a1, b0, b1): ([f32; L], [f32; L], [f32; L], [f32; L]) = (
-                        a0.try_into().unwrap(),
-                        a1.try_into().unwrap(),
-                        b0.try_into().unwrap(),
-                        b1.try_into().unwrap(),
-                    );
+                // blocks of L tiles as arrays, each stored whole (so the steps are
+                // vectors: the four rows of `v` are slices of one buffer, and stores
+                // interleaved across them would not be), the last block overlapping
+                // the one before when `L` does not divide `cnt` (it writes the same
+                // values again); fewer than `L` tiles one by one
+                let body = if cnt >= L { cnt } else { 0 };
+                for k in (0..body).step_by(L) {
+                    let k = k.min(cnt - L);
+                    let (a0, a1, b0, b1) = (block(e0, k), block(e1, k), block(o0, k), block(o1, k));
+                    let mut w = [[0.0f32; L]; 4];
                     for l in 0..L {
-                        w0[l] = a0[l] - a1[l];
-                        w1[l] = b0[l] + a1[l];
-                        w2[l] = a1[l] - b0[l];
-                        w3[l] = b0[l] - b1[l];
+                        w[0][l] = a0[l] - a1[l];
+                        w[1][l] = b0[l] + a1[l];
+                        w[2][l] = a1[l] - b0[l];
+                        w[3][l] = b0[l] - b1[l];
+                    }
+                    for (d, w) in [&mut *v0, &mut *v1, &mut *v2, &mut *v3].into_iter().zip(&w) {
+                        d[k..k + L].copy_from_slice(w);
                     }
                 }
                 for k in body..cnt {
@@ -452,6 +482,12 @@ fn input_tiles(t: InputTiles<'_>) {
             }
         }
     }
+}
+
+/// `s[k..k + L]` as an array.
+#[inline(always)]
+pub(super) fn block(s: &[f32], k: usize) -> [f32; L] {
+    s[k..k + L].try_into().unwrap()
 }
 
 /// The output transform of a task's tiles, for [`pulp::Arch::dispatch`].
@@ -541,29 +577,34 @@ fn output_row<const MINUS: bool>(orow: &mut [f32], pqs: [&[&[f32]]; 3], bias: f3
     let [p0, p1, p2, p3] = [p[0], p[1], p[2], p[3]].map(|r| &r[..full]);
     let [q0, q1, q2, q3] = [q[0], q[1], q[2], q[3]].map(|r| &r[..full]);
     let [s0, s1, s2, s3] = [s[0], s[1], s[2], s[3]].map(|r| &r[..full]);
-    // blocks of L tiles as arrays (so the steps are whole vectors), then the rest
-    let body = full / L * L;
-    for (kb, y) in orow[..2 * body].chunks_exact_mut(2 * L).enumerate() {
-        let r = |v: &[f32]| -> [f32; L] { v[kb * L..][..L].try_into().unwrap() };
+    // blocks of L tiles as arrays (so the steps are whole vectors), the last one
+    // overlapping the one before when `L` does not divide `full` (it writes the same
+    // values again); fewer than `L` tiles one by one
+    let body = if full >= L { full } else { 0 };
+    for kb in (0..body).step_by(L) {
+        let kb = kb.min(full - L);
+        let r = |v: &[f32]| block(v, kb);
         let (p, q, s) = (
             [r(p0), r(p1), r(p2), r(p3)],
             [r(q0), r(q1), r(q2), r(q3)],
             [r(s0), r(s1), r(s2), r(s3)],
         );
-        let a: [[f32; L]; 4] = std::array::from_fn(|j| {
-            std::array::from_fn(|l| {
-                if MINUS {
+        let mut a = [[0.0f32; L]; 4];
+        for j in 0..4 {
+            for l in 0..L {
+                a[j][l] = if MINUS {
                     p[j][l] - q[j][l] - s[j][l]
                 } else {
                     p[j][l] + q[j][l] + s[j][l]
-                }
-            })
-        });
-        let y: &mut [f32; 2 * L] = y.try_into().unwrap();
+                };
+            }
+        }
+        let mut y = [0.0f32; 2 * L];
         for l in 0..L {
             y[2 * l] = a[0][l] + a[1][l] + a[2][l] + bias;
             y[2 * l + 1] = a[1][l] - a[2][l] - a[3][l] + bias;
         }
+        orow[2 * kb..][..2 * L].copy_from_slice(&y);
     }
     for (k, y) in orow[2 * body..2 * full].chunks_exact_mut(2).enumerate() {
         let k = body + k;

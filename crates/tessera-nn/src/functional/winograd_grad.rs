@@ -12,9 +12,9 @@
 
 use super::conv::Geom;
 use super::gemm::{matmul, Dst, Mat};
-use super::winograd::{applies, forward, Bufs, InputTiles, Run, Split};
-use rayon::prelude::*;
-use tessera_core::runtime::pool::{pool, usable_threads};
+use super::winograd::{applies, block, forward, run_tasks, Bufs, InputTiles, Run, Split, L};
+use std::sync::Mutex;
+use tessera_core::runtime::pool::usable_threads;
 use tessera_core::runtime::Output;
 
 /// The input gradient of a convolution this path could also run, as the Winograd
@@ -52,10 +52,20 @@ pub(super) fn input_grad(g: &Geom, w: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
     Some(dx)
 }
 
+/// Bytes of the weight gradient's partial sums, which set how many groups of tasks it
+/// makes (between [`MIN_GROUPS`] and [`MAX_GROUPS`]), each group summing into its own
+/// partial: the count depends on the sizes only, never on the threads, so that the
+/// order of the sum, and its bits, do not either.
+const GROUP_BYTES: usize = 8 << 20;
+/// Fewest groups: two threads busy.
+const MIN_GROUPS: usize = 2;
+/// Most groups: enough for two threads to even out when one is slowed.
+const MAX_GROUPS: usize = 8;
+
 /// The weight gradient (`[O, C, 3, 3]`) of a convolution that takes the Winograd path
 /// (see [`applies`]) from its input `x` and output gradient `gy`; `None` when it does
-/// not take that path. Tasks are the forward's tile ranges, each adding its sixteen
-/// products into its fold's partial `dU`.
+/// not take that path. Tasks are ranges of tiles as the forward's (as cut for one thread),
+/// each adding its sixteen products into its group's partial `dU` (see [`GROUP_BYTES`]).
 pub(super) fn weight_grad(g: &Geom, x: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
     let threads = usable_threads();
     if !applies(g, threads) {
@@ -64,7 +74,8 @@ pub(super) fn weight_grad(g: &Geom, x: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
     let (c, o) = (g.c, g.o);
     assert_eq!(x.len(), g.n * c * g.h * g.w);
     assert_eq!(gy.len(), g.n * o * g.ho * g.wo);
-    let split = Split::new(g, threads);
+    // the tasks' tiles do not depend on the threads either
+    let split = Split::new(g, 1);
     let half = g.wo.div_ceil(2) + 1;
     let task = |t: usize, du: &mut [f32], bufs: &mut Bufs| {
         let (runs, nt) = split.runs(t);
@@ -97,35 +108,27 @@ pub(super) fn weight_grad(g: &Geom, x: &[f32], gy: &[f32]) -> Option<Vec<f32>> {
             );
         }
     };
+    // Fixed groups of consecutive tasks, each summed into its own partial, and the
+    // partials summed in order: the bits do not depend on the threads.
     let ulen = 16 * o * c;
-    let du = if threads > 1 && split.ntasks > 1 {
-        // Each fold keeps its own partial; at most 2 per thread.
-        let min_len = (split.ntasks / (2 * threads)).max(1);
-        let partials: Vec<Vec<f32>> = pool().install(|| {
-            (0..split.ntasks)
-                .into_par_iter()
-                .with_min_len(min_len)
-                .fold(
-                    || (vec![0.0f32; ulen], Bufs::default()),
-                    |(mut du, mut bufs), t| {
-                        task(t, &mut du, &mut bufs);
-                        (du, bufs)
-                    },
-                )
-                .map(|(du, _)| du)
-                .collect()
-        });
-        let mut parts = partials.into_iter();
-        let mut du = parts.next().unwrap_or_else(|| vec![0.0; ulen]);
-        for p in parts {
-            du.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    let groups = (GROUP_BYTES / (4 * ulen).max(1))
+        .clamp(MIN_GROUPS, MAX_GROUPS)
+        .min(split.ntasks);
+    let slots: Vec<Mutex<Vec<f32>>> = (0..groups).map(|_| Mutex::default()).collect();
+    run_tasks(groups, threads, Bufs::default, |j, bufs| {
+        let mut du = vec![0.0f32; ulen];
+        for t in j * split.ntasks / groups..(j + 1) * split.ntasks / groups {
+            task(t, &mut du, bufs);
         }
-        du
-    } else {
-        let (mut du, mut bufs) = (vec![0.0f32; ulen], Bufs::default());
-        (0..split.ntasks).for_each(|t| task(t, &mut du, &mut bufs));
-        du
-    };
+        *slots[j].lock().unwrap_or_else(|e| e.into_inner()) = du;
+    });
+    let mut parts = slots
+        .into_iter()
+        .map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let mut du = parts.next().unwrap_or_else(|| vec![0.0; ulen]);
+    for p in parts {
+        du.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
     Some(kernel_grads(&du, o * c))
 }
 
@@ -163,7 +166,7 @@ struct GradTiles<'a> {
     nt: usize,
     /// `dM[ξ][o][t]`, `16 * o * nt` elements.
     dm: &'a mut [f32],
-    /// Working rows, at least `6 * tw` elements.
+    /// Working rows, at least `4 * tw` elements.
     rows: &'a mut [f32],
 }
 
@@ -197,9 +200,7 @@ fn grad_tiles(t: GradTiles<'_>) {
             let (pe, rest) = rows.split_at_mut(cnt);
             let (po, rest) = rest.split_at_mut(cnt);
             let (re, rest) = rest.split_at_mut(cnt);
-            let (ro, rest) = rest.split_at_mut(cnt);
-            let (a, rest) = rest.split_at_mut(cnt);
-            let b = &mut rest[..cnt];
+            let ro = &mut rest[..cnt];
             // columns 2 * (tx0 + k) and the next, of output rows 2 * ty and the next
             let x0 = 2 * tx0;
             let full = ((g.wo - x0) / 2).min(cnt);
@@ -225,33 +226,46 @@ fn grad_tiles(t: GradTiles<'_>) {
                 }
             }
             let (pe, po, re, ro) = (&*pe, &*po, &*re, &*ro);
-            for i in 0..4 {
-                // row i of A dY: (a, b)
-                let zip = a.iter_mut().zip(b.iter_mut());
-                for (l, (a, b)) in zip.enumerate() {
-                    (*a, *b) = match i {
-                        0 => (pe[l], po[l]),
-                        1 => (pe[l] + re[l], po[l] + ro[l]),
-                        2 => (pe[l] - re[l], po[l] - ro[l]),
-                        _ => (-re[l], -ro[l]),
-                    };
-                }
-                let at = |xi: usize| (xi * o + oi) * nt + at;
-                dm[at(4 * i)..][..cnt].copy_from_slice(a);
-                let rows = dm[at(4 * i + 1)..].chunks_mut(o * nt).take(3);
-                for (j, r) in rows.enumerate() {
-                    let r = &mut r[..cnt];
-                    for ((d, &a), &b) in r.iter_mut().zip(&*a).zip(&*b) {
-                        *d = match j {
-                            0 => a + b,
-                            1 => a - b,
-                            _ => -b,
-                        };
+            // blocks of L tiles as arrays, each row of dM stored whole (so the steps
+            // are vectors), the last block overlapping the one before when `L` does not
+            // divide `cnt` (it writes the same values again); fewer than `L` one by one
+            let body = if cnt >= L { cnt } else { 0 };
+            for k in (0..body).step_by(L) {
+                let k = k.min(cnt - L);
+                let (p, q, r, s) = (block(pe, k), block(po, k), block(re, k), block(ro, k));
+                let mut m = [[0.0f32; L]; 16];
+                for l in 0..L {
+                    let t = tile_grad(p[l], q[l], r[l], s[l]);
+                    for (row, v) in m.iter_mut().zip(t) {
+                        row[l] = v;
                     }
+                }
+                for (xi, row) in m.iter().enumerate() {
+                    dm[(xi * o + oi) * nt + at + k..][..L].copy_from_slice(row);
+                }
+            }
+            for k in body..cnt {
+                let t = tile_grad(pe[k], po[k], re[k], ro[k]);
+                for (xi, v) in t.into_iter().enumerate() {
+                    dm[(xi * o + oi) * nt + at + k] = v;
                 }
             }
         }
     }
+}
+
+/// `dM = A dY Aᵀ` (row-major) of one tile's output gradient `[[p, q], [r, s]]`.
+#[inline(always)]
+fn tile_grad(p: f32, q: f32, r: f32, s: f32) -> [f32; 16] {
+    let mut m = [0.0f32; 16];
+    // the rows (a, b) of A dY, each mapped to (a, a + b, a - b, -b)
+    for (i, (a, b)) in [(p, q), (p + r, q + s), (p - r, q - s), (-r, -s)]
+        .into_iter()
+        .enumerate()
+    {
+        m[4 * i..4 * i + 4].copy_from_slice(&[a, a + b, a - b, -b]);
+    }
+    m
 }
 
 #[cfg(test)]
@@ -298,6 +312,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The weight gradient's bits do not depend on the threads (its groups and their
+    /// order are fixed by the sizes), nor on the run; nor do the input gradient's.
+    #[test]
+    fn gradients_keep_bits_across_threads() {
+        let mut rng = Generator::new(8);
+        let (g, x64, w64, gy64) = case(&mut rng, (3, 16, 24, 30, 29, 1));
+        let (x, w, gy) = (f32s(&x64), f32s(&w64), f32s(&gy64));
+        let bits = |v: Vec<f32>| v.iter().map(|e| e.to_bits()).collect::<Vec<u32>>();
+        let run = |threads: usize| {
+            tessera_core::set_num_threads(threads);
+            let dw = super::weight_grad(&g, &x, &gy).expect("takes the path");
+            let dx = super::input_grad(&g, &w, &gy).expect("takes the path");
+            (bits(dw), bits(dx))
+        };
+        let one = run(1);
+        for threads in [2, 1, 2] {
+            assert!(run(threads) == one, "{threads} threads");
+        }
+        tessera_core::set_num_threads(2);
     }
 
     /// The weight gradient by Winograd against im2col's (in f64): odd and even sizes,
