@@ -104,19 +104,22 @@ def main():
             print(f"torch {name} {dtype} {N / t / 1e9:.4f}", flush=True)
             t = best(lambda: nf(x, out=y))
             print(f"numpy {name} {dtype} {N / t / 1e9:.4f}", flush=True)
-    x = inputs(-10.0, 10.0, 1_000_000).astype(np.float32).reshape(1000, 1000)
-    y, tmp, l = np.empty_like(x), np.empty_like(x), np.empty(1000, dtype=np.float32)
-    tx, ty, tl = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(l)
-    for name, tf, nf in [
-        ("softmax", lambda: torch._softmax(tx, 1, False, out=ty), lambda: np_softmax(x, y)),
-        ("log_softmax", lambda: torch._log_softmax(tx, 1, False, out=ty),
-         lambda: np_log_softmax(x, y, tmp)),
-        ("logsumexp", lambda: torch.logsumexp(tx, 1, out=tl), lambda: np_logsumexp(x, l, tmp)),
-    ]:
-        if not want(name):
-            continue
-        print(f"torch {name} f32[1000,1000] {1e6 / best(tf) / 1e9:.4f}", flush=True)
-        print(f"numpy {name} f32[1000,1000] {1e6 / best(nf) / 1e9:.4f}", flush=True)
+    for rows in (1000, 10_000):
+        n = rows * 1000
+        x = inputs(-10.0, 10.0, n).astype(np.float32).reshape(rows, 1000)
+        y, tmp, l = np.empty_like(x), np.empty_like(x), np.empty(rows, dtype=np.float32)
+        tx, ty, tl = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(l)
+        for name, tf, nf in [
+            ("softmax", lambda: torch._softmax(tx, 1, False, out=ty), lambda: np_softmax(x, y)),
+            ("log_softmax", lambda: torch._log_softmax(tx, 1, False, out=ty),
+             lambda: np_log_softmax(x, y, tmp)),
+            ("logsumexp", lambda: torch.logsumexp(tx, 1, out=tl),
+             lambda: np_logsumexp(x, l, tmp)),
+        ]:
+            if not want(name):
+                continue
+            print(f"torch {name} f32[{rows},1000] {n / best(tf) / 1e9:.4f}", flush=True)
+            print(f"numpy {name} f32[{rows},1000] {n / best(nf) / 1e9:.4f}", flush=True)
 
 if __name__ == "__main__":
     main()

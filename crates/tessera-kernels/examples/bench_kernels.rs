@@ -1,5 +1,6 @@
 //! Throughput of the kernels at 10^7 elements (1 thread, and 2 threads with rayon chunks),
-//! plus softmax/logsumexp over the rows of a [1000, 1000] f32 matrix. f32 is timed twice:
+//! plus softmax/logsumexp over the rows of a [1000, 1000] and a [10000, 1000] f32 matrix
+//! (10^6 elements, which stay in the L3 cache, and 10^7, which do not). f32 is timed twice:
 //! the default (correctly rounded, `Highest`) kernels, dtype `f32`, and the `High` grade
 //! (`tessera_kernels::high`, within 1 ULP), dtype `f32 high`, both against the same torch and
 //! NumPy f32 figures. When `python3` with
@@ -115,7 +116,10 @@ type RowFns = (
     fn(&[f32]) -> f32,
 );
 
-fn bench_rows(name: &str, high: bool, pool: &rayon::ThreadPool) -> Row {
+/// The row kernels' matrices: `[rows, 1000]`.
+const ROW_SHAPES: [usize; 2] = [1000, 10_000];
+
+fn bench_rows(name: &str, high: bool, rows: usize, pool: &rayon::ThreadPool) -> Row {
     use rayon::prelude::*;
     let (softmax_f32, log_softmax_f32, logsumexp_f32): RowFns = if high {
         (
@@ -126,50 +130,48 @@ fn bench_rows(name: &str, high: bool, pool: &rayon::ThreadPool) -> Row {
     } else {
         (softmax_f32, log_softmax_f32, logsumexp_f32)
     };
-    let x: Vec<f32> = inputs(-10.0, 10.0, 1_000_000)
-        .into_iter()
-        .map(|v| v as f32)
-        .collect();
-    let mut y = vec![0.0f32; x.len()];
-    let mut l = vec![0.0f32; 1000];
-    let mut run = |par: bool| match (name, par) {
-        ("softmax", false) => x
-            .chunks(1000)
-            .zip(y.chunks_mut(1000))
-            .for_each(|(r, o)| softmax_f32(r, o)),
-        ("softmax", true) => x
-            .par_chunks(1000)
-            .zip(y.par_chunks_mut(1000))
-            .for_each(|(r, o)| softmax_f32(r, o)),
-        ("log_softmax", false) => x
-            .chunks(1000)
-            .zip(y.chunks_mut(1000))
-            .for_each(|(r, o)| log_softmax_f32(r, o)),
-        ("log_softmax", true) => x
-            .par_chunks(1000)
-            .zip(y.par_chunks_mut(1000))
-            .for_each(|(r, o)| log_softmax_f32(r, o)),
-        (_, false) => x
-            .chunks(1000)
-            .zip(l.iter_mut())
-            .for_each(|(r, o)| *o = logsumexp_f32(r)),
-        (_, true) => x
-            .par_chunks(1000)
-            .zip(l.par_iter_mut())
-            .for_each(|(r, o)| *o = logsumexp_f32(r)),
+    let n = rows * 1000;
+    let x: Vec<f32> = numpy_like(
+        inputs(-10.0, 10.0, n)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
+    );
+    let mut y = numpy_like(vec![0.0f32; n]);
+    let mut l = vec![0.0f32; rows];
+    // 2T: each thread takes half of the rows, as `par_chunks` splits the unary kernels.
+    let half = rows.div_ceil(THREADS) * 1000;
+    let mut run = |par: bool| {
+        let (xs, ys, ls) = if par {
+            (half, half, half / 1000)
+        } else {
+            (n, n, rows)
+        };
+        x.par_chunks(xs)
+            .zip(y.par_chunks_mut(ys))
+            .zip(l.par_chunks_mut(ls))
+            .for_each(|((x, y), l)| match name {
+                "softmax" => x
+                    .chunks(1000)
+                    .zip(y.chunks_mut(1000))
+                    .for_each(|(r, o)| softmax_f32(r, o)),
+                "log_softmax" => x
+                    .chunks(1000)
+                    .zip(y.chunks_mut(1000))
+                    .for_each(|(r, o)| log_softmax_f32(r, o)),
+                _ => x
+                    .chunks(1000)
+                    .zip(l.iter_mut())
+                    .for_each(|(r, o)| *o = logsumexp_f32(r)),
+            })
     };
     let t1 = best(|| run(false));
     let t2 = pool.install(|| best(|| run(true)));
     (
         name.into(),
-        if high {
-            "f32[1000,1000] high"
-        } else {
-            "f32[1000,1000]"
-        }
-        .into(),
-        1e6 / t1 / 1e9,
-        1e6 / t2 / 1e9,
+        format!("f32[{rows},1000]{}", if high { " high" } else { "" }),
+        n as f64 / t1 / 1e9,
+        n as f64 / t2 / 1e9,
     )
 }
 
@@ -271,10 +273,15 @@ fn main() {
     for name in ["softmax", "log_softmax", "logsumexp"] {
         if wanted(name) {
             measure(name, &|| {
-                vec![
-                    bench_rows(name, false, &pool),
-                    bench_rows(name, true, &pool),
-                ]
+                ROW_SHAPES
+                    .iter()
+                    .flat_map(|&rows| {
+                        [
+                            bench_rows(name, false, rows, &pool),
+                            bench_rows(name, true, rows, &pool),
+                        ]
+                    })
+                    .collect()
             });
         }
     }
