@@ -10,6 +10,9 @@
 //! - `linear_fwd` / `linear_fwd_bwd`: `nn.Linear(1024, 1024)` on `[64, 1024]`, and the
 //!   same plus the backward of `sum(y * g)` into the input, the weight and the bias.
 //!
+//! Both sides run twice in turn (tessera, Python, tessera, Python) and each case keeps
+//! each side's faster median (`common::alternating`).
+//!
 //! Inputs are random of the same shapes on both sides (speed does not depend on the
 //! values away from denormals). Run:
 //! `cargo run --release -p tessera-models --example bench_nn` (`-- --no-python` skips
@@ -26,6 +29,14 @@ use tessera_nn::{Linear, Module};
 
 fn main() {
     tessera_core::set_num_threads(2);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench_nn.py");
+    let no_python = std::env::args().any(|a| a == "--no-python");
+    let (rows, py) = common::alternating(2, (!no_python).then_some(script), tessera_rows);
+    common::print_table(&rows, &py, (1e3, "ms"));
+}
+
+/// Tessera's median seconds per call of every case.
+fn tessera_rows() -> Vec<(String, f64)> {
     let mut rows: Vec<(String, f64)> = vec![];
     let net = resnet18(1000);
     net.eval();
@@ -91,11 +102,5 @@ fn main() {
             lin.zero_grad();
         }),
     ));
-    let py = if std::env::args().any(|a| a == "--no-python") {
-        None
-    } else {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench_nn.py");
-        common::python_times(script)
-    };
-    common::print_table(&rows, &py, (1e3, "ms"));
+    rows
 }

@@ -4,16 +4,29 @@
 //! the same inputs in the same run and the ratios are printed. Rows marked ` [High]` run
 //! under `Precision::High` and are compared with the same torch and NumPy figures.
 //!
-//! Run with `cargo run --release --example bench_tensor`.
+//! Both sides run twice in turn (tessera, Python, tessera, Python) and each case keeps
+//! each side's faster median (`common::alternating`).
+//!
+//! Run with `cargo run --release --example bench_tensor` (`-- --no-python` skips
+//! `scripts/bench_tensor.py`).
 
 mod common;
 
-use common::{median as time, print_table, python_times, HIGH};
+use common::{alternating, median as time, print_table, HIGH};
 use tessera::prelude::*;
 use tessera::Precision;
 
 fn main() {
     let threads = tessera::get_num_threads();
+    let no_python = std::env::args().any(|a| a == "--no-python");
+    let script = (!no_python).then_some("scripts/bench_tensor.py");
+    let (rows, py) = alternating(2, script, tessera_rows);
+    println!("tessera threads: {threads}; medians per call, the faster of two sets per side");
+    print_table(&rows, &py, (1e6, "us"));
+}
+
+/// Tessera's median seconds per call of every case.
+fn tessera_rows() -> Vec<(String, f64)> {
     let mut rows: Vec<(String, f64)> = Vec::new();
 
     let small = Tensor::linspace(-1.0, 1.0, 100);
@@ -76,7 +89,5 @@ fn main() {
     rows.push(("matmul_f32_512".into(), time(5, 7, || drop(a.matmul(&a)))));
     rows.push(("sum_f32_1e7".into(), time(5, 7, || drop(big32.sum()))));
 
-    let py = python_times("scripts/bench_tensor.py");
-    println!("tessera threads: {threads}; medians per call");
-    print_table(&rows, &py, (1e6, "us"));
+    rows
 }
