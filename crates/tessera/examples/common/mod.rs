@@ -66,6 +66,9 @@ pub fn python_times(script: &str) -> Option<Vec<(String, f64, f64)>> {
     )
 }
 
+/// The Python side's `(case, torch seconds, NumPy seconds)`.
+pub type PyTimes = Vec<(String, f64, f64)>;
+
 /// Times both sides `sets` times in turn: tessera's cases (`rows`), then `script`'s torch
 /// and NumPy figures (skipped when `script` is `None` or Python is missing), then again;
 /// each case keeps each side's fastest set. The machine's load then hits every side alike
@@ -75,9 +78,9 @@ pub fn alternating(
     sets: usize,
     script: Option<&str>,
     mut rows: impl FnMut() -> Vec<(String, f64)>,
-) -> (Vec<(String, f64)>, Option<Vec<(String, f64, f64)>>) {
+) -> (Vec<(String, f64)>, Option<PyTimes>) {
     let mut best_rows: Vec<(String, f64)> = vec![];
-    let mut best_py: Option<Vec<(String, f64, f64)>> = None;
+    let mut best_py: Option<PyTimes> = None;
     for _ in 0..sets.max(1) {
         for (name, t) in rows() {
             match best_rows.iter_mut().find(|r| r.0 == name) {
