@@ -414,7 +414,9 @@ pub(super) fn forward_kernel<T: Float + Default>(
         if b.is_some() || epi.is_some() {
             for o in o0..o1 {
                 let at = first + (o - o0) * hwo;
-                // SAFETY: row `o` of this task's tile (see above).
+                // SAFETY: row `o` of this task's tile, `at .. at + (p1 - p0)`: it ends at or
+                // before `first + len` (`o < o1`), inside the output (asserted above); the
+                // tile is this task's alone (see `dst`), and `dst` is no longer used.
                 let row = unsafe { std::slice::from_raw_parts_mut(ptr.get().add(at), p1 - p0) };
                 if let Some(b) = b {
                     let bo = b[gi * og + o];
@@ -615,16 +617,7 @@ fn bias_grad<T: Float>(g: &Geom, gy: &[T]) -> Vec<T> {
 /// has a stride, or the padded input is smaller than the dilated kernel.
 pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOptions) -> Tensor {
     let g = geometry("conv2d", x, weight, &opts);
-    if let Some(b) = bias {
-        assert!(
-            b.shape() == [g.o] && b.dtype() == x.dtype(),
-            "conv2d: bias must have shape [{}] and dtype {}, got {:?} and {}",
-            g.o,
-            x.dtype(),
-            b.shape(),
-            b.dtype()
-        );
-    }
+    check_bias("conv2d", &g, x, bias);
     let xc = x.contiguous();
     let wc = weight.contiguous();
     let bc = bias.map(Tensor::contiguous);
@@ -648,25 +641,21 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
             let out = xc.with_contiguous(|xs: &[f32]| {
                 wc.with_contiguous(|ws: &[f32]| {
                     let mut out = Output::<f32>::zeroed("conv2d", g.n * g.o * g.hwo()).into_vec();
-                    match &bc {
-                        Some(b) => b.with_contiguous(|bs: &[f32]| {
-                            winograd::forward(&g, xs, ws, Some(bs), None, &mut out)
-                        }),
-                        None => winograd::forward(&g, xs, ws, None, None, &mut out),
-                    }
+                    with_opt(bc.as_ref(), |bs: Option<&[f32]>| {
+                        winograd::forward(&g, xs, ws, bs, None, &mut out)
+                    });
                     out
                 })
             });
             return Tensor::from_vec(out, &shape);
         }
         float_dispatch!("conv2d", x.dtype(), T => {
-            let out = with_columns(&fcols, |pre: Option<&[T]>| {
+            let out = with_opt(fcols.as_ref(), |pre: Option<&[T]>| {
                 xc.with_contiguous(|xs: &[T]| {
-                    wc.with_contiguous(|ws: &[T]| match &bc {
-                        Some(b) => b.with_contiguous(|bs: &[T]| {
-                            forward_kernel(&g, xs, ws, Some(bs), pre, None)
-                        }),
-                        None => forward_kernel(&g, xs, ws, None, pre, None),
+                    wc.with_contiguous(|ws: &[T]| {
+                        with_opt(bc.as_ref(), |bs: Option<&[T]>| {
+                            forward_kernel(&g, xs, ws, bs, pre, None)
+                        })
                     })
                 })
             });
@@ -711,7 +700,7 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
                 (None, None)
             } else {
                 float_dispatch!("conv2d backward", gy.dtype(), T => {
-                let (dx, dw) = with_columns(&cols, |pre: Option<&[T]>| {
+                let (dx, dw) = with_opt(cols.as_ref(), |pre: Option<&[T]>| {
                     xc.with_contiguous(|xs: &[T]| {
                         wc.with_contiguous(|ws: &[T]| {
                             gy.with_contiguous(|gs: &[T]| {
@@ -738,11 +727,26 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, opts: ConvOpti
     )
 }
 
-/// `f` of the kept columns' elements, if any.
-fn with_columns<T: Float, R>(cols: &Option<Tensor>, f: impl FnOnce(Option<&[T]>) -> R) -> R {
-    match cols {
-        Some(c) => c.with_contiguous(|s: &[T]| f(Some(s))),
+/// `f` of the tensor's contiguous elements, if there is a tensor (the kept columns, a
+/// bias, a residual).
+pub(super) fn with_opt<T: Float, R>(t: Option<&Tensor>, f: impl FnOnce(Option<&[T]>) -> R) -> R {
+    match t {
+        Some(t) => t.with_contiguous(|s: &[T]| f(Some(s))),
         None => f(None),
+    }
+}
+
+/// Panics (naming `op`) unless the bias, if any, is `[O]` of the input's dtype.
+pub(super) fn check_bias(op: &str, g: &Geom, x: &Tensor, bias: Option<&Tensor>) {
+    if let Some(b) = bias {
+        assert!(
+            b.shape() == [g.o] && b.dtype() == x.dtype(),
+            "{op}: bias must have shape [{}] and dtype {}, got {:?} and {}",
+            g.o,
+            x.dtype(),
+            b.shape(),
+            b.dtype()
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 //! written, while it is in cache: one pass and one buffer instead of three or four. The
 //! same float operations in the same order as the separate ops, so the same values.
 
-use super::conv::{self, ConvOptions};
+use super::conv::{self, check_bias, with_opt, ConvOptions};
 use super::norm::{batch_norm, eval_affine};
 use super::winograd;
 use crate::{float_dispatch, Float};
@@ -148,16 +148,7 @@ pub fn conv2d_bn(
         };
         return if relu { y.relu() } else { y };
     }
-    if let Some(b) = bias {
-        assert!(
-            b.shape() == [g.o] && b.dtype() == x.dtype(),
-            "conv2d_bn: bias must have shape [{}] and dtype {}, got {:?} and {}",
-            g.o,
-            x.dtype(),
-            b.shape(),
-            b.dtype()
-        );
-    }
+    check_bias("conv2d_bn", &g, x, bias);
     let (xc, wc) = (x.contiguous(), weight.contiguous());
     let bc = bias.map(Tensor::contiguous);
     let rc = residual.map(Tensor::contiguous);
@@ -198,12 +189,4 @@ pub fn conv2d_bn(
         });
         Tensor::from_vec(out, &shape)
     })
-}
-
-/// `f` of the tensor's contiguous elements, if there is a tensor.
-fn with_opt<T: Float, R>(t: Option<&Tensor>, f: impl FnOnce(Option<&[T]>) -> R) -> R {
-    match t {
-        Some(t) => t.with_contiguous(|s: &[T]| f(Some(s))),
-        None => f(None),
-    }
 }
