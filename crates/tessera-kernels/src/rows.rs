@@ -11,7 +11,7 @@
 use crate::dispatch::dispatch;
 use crate::simd::map::Elem;
 use crate::simd::rowops::{Affine, ExpOne, ExpRange, RowMax, RowStats, SubPairF32, SumExp};
-use crate::simd::softmax_f32::{fits, SoftmaxF32, SCRATCH};
+use crate::simd::softmax_f32::{fits, top_k, Outcome, SoftmaxF32, LIMIT, SCRATCH, UNCENTERED};
 
 /// The row's maximum and minimum, and whether every element is finite.
 fn row_max<T: Elem>(row: &[T]) -> RowStats {
@@ -125,26 +125,34 @@ fn sub_pair_f32<T: Elem>(row: &[T], out: &mut [T], stats: &RowStats, ls: f64) ->
 }
 
 /// softmax of an f32 row in f32 lanes, rounded once (`simd/softmax_f32.rs` has the method
-/// and its error analysis: about 0.67 ULP at worst). Returns false, writing nothing, for f64
+/// and its error analysis: within 0.67 ULP). Returns false, with garbage in `out`, for f64
 /// rows and rows outside its domain (non-finite entries, entries beyond +-170, a spread
-/// `max - min` above 72, more than 4096 entries).
-fn softmax_f32_lanes<T: Elem>(row: &[T], out: &mut [T], stats: &RowStats) -> bool {
-    if !T::IS_F32 || !fits(row.len(), stats.finite, stats.min, stats.max) {
+/// `max - min` above 72, more than 4096 entries). Tries the row uncentered first (one pass
+/// over the input for ordinary logits), then centered by the maximum that try found.
+fn softmax_f32_lanes<T: Elem>(row: &[T], out: &mut [T]) -> bool {
+    if !T::IS_F32 || row.is_empty() || row.len() > SCRATCH {
         return false;
     }
     assert_eq!(row.len(), out.len());
     // Written by the kernel's first pass before any read.
     let mut scratch = [core::mem::MaybeUninit::<f32>::uninit(); SCRATCH];
-    dispatch(SoftmaxF32 {
-        // `T` is f32 (IS_F32): the same layout.
-        src: row.as_ptr() as *const f32,
-        dst: out.as_mut_ptr() as *mut f32,
-        scratch: scratch.as_mut_ptr() as *mut f32,
-        len: row.len(),
-        // An f32 entry (or its widening): exact.
-        max: stats.max as f32,
-    });
-    true
+    let mut run = |kc: i32, limit: f32| {
+        dispatch(SoftmaxF32 {
+            // `T` is f32 (IS_F32): the same layout.
+            src: row.as_ptr() as *const f32,
+            dst: out.as_mut_ptr() as *mut f32,
+            scratch: scratch.as_mut_ptr() as *mut f32,
+            len: row.len(),
+            kc,
+            limit,
+        })
+    };
+    match run(0, UNCENTERED) {
+        Outcome::Done => true,
+        Outcome::Skipped { max, min } => {
+            fits(min, max, LIMIT) && run(top_k(max), LIMIT) == Outcome::Done
+        }
+    }
 }
 
 /// 2^100: [`sub_pair_f32`]'s limit on `m + ls`.
@@ -265,11 +273,11 @@ macro_rules! row_kernels {
                 row.len(),
                 out.len()
             );
-            let stats = row_max(row);
             // f32 rows of a moderate range: one rounding, in f32 lanes.
-            if softmax_f32_lanes(row, out, &stats) {
+            if softmax_f32_lanes(row, out) {
                 return;
             }
+            let stats = row_max(row);
             // Otherwise always `e^(x - m)`: the maximum's term is then exactly 1, so rows of equal
             // entries give exactly `1 / n` (an uncentered `e^x`, rounded to f32 in `out`
             // before the scaling, gave 0.49999997 for `[1, 1]`).
@@ -330,7 +338,7 @@ row_kernels!(
     "f32: the sum is accumulated in f64. logsumexp and log_softmax round once from f64: \
      within 1 ULP (0.5 measured). softmax rounds once on rows whose entries lie within \
      ±170 with a spread `max - min` of at most 72 and at most 4096 entries (f32 lanes: \
-     within 0.67 ULP by its error analysis, 0.57 measured); other rows round twice, the \
+     within 0.67 ULP by its error analysis, 0.56 measured); other rows round twice, the \
      exponential to f32 in `out` and then the scaling: within 1.5 ULP (1.38 measured; the \
      tests `softmax_f32_error_stays_within_its_bound` and \
      `softmax_f32_rounds_once_inside_its_fast_domain` rerun the measurements)."

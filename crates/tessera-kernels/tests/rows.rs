@@ -200,6 +200,12 @@ fn non_finite_entries_anywhere_in_long_rows() {
         assert!(out.iter().all(|v| v.is_nan()), "log_softmax NaN at {pos}");
         assert!(logsumexp_f32(&row).is_nan());
 
+        // +inf is the maximum: inf - inf is NaN everywhere, as in PyTorch.
+        row[pos] = INF;
+        for out in on_every_backend(&format!("softmax +inf at {pos}"), &row, softmax_f32) {
+            assert!(out.iter().all(|v| v.is_nan()), "softmax +inf at {pos}");
+        }
+
         row[pos] = f32::NEG_INFINITY;
         softmax_f32(&row, &mut out);
         assert_eq!(out[pos], 0.0, "softmax -inf at {pos}");
@@ -345,8 +351,8 @@ fn log_softmax_f32_rounds_once_on_every_kind_of_row() {
 fn softmax_f32_rounds_once_inside_its_fast_domain() {
     // Rows of entries within +-170, spread at most 72 and at most 4096 entries take the
     // f32-lane path (one rounding, 0.67 ULP by the error analysis of
-    // `simd/softmax_f32.rs`); every backend gives the same bits, at every length, on both
-    // sides of each limit.
+    // `simd/softmax_f32.rs`): uncentered within +-64, centered by the maximum beyond; every
+    // backend gives the same bits, at every length, on both sides of each limit.
     let mut rng = Rng(61);
     let mut worst = 0.0f64;
     let kinds = [
@@ -357,6 +363,11 @@ fn softmax_f32_rounds_once_inside_its_fast_domain() {
         (-1.0e-3, 1.0e-3),
         (-40.0, 40.0),
         (100.0, 180.0),
+        // Across the uncentered try's limit (+-64): the centered run takes over.
+        (30.0, 70.0),
+        (-70.0, -10.0),
+        (-64.0, 8.0),
+        (56.0, 64.0),
     ];
     for (k, &(lo, hi)) in kinds.iter().enumerate() {
         for len in [1usize, 2, 3, 7, 15, 16, 17, 33, 100, 1000, 4096, 4097] {
