@@ -13,8 +13,10 @@ no 40 MB temporaries. NumPy has no sigmoid/softplus/softmax: the usual idioms ar
 The Rust side times tessera's f32 kernels in both precision grades (dtype `f32` for the
 default, correctly rounded ones, `f32 high` for tessera_kernels::high) against the same
 f32 lines printed here. Arguments: the function names to time (default: all). Run it with OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE unset (the Rust benchmark does).
+OPENBLAS_L2_SIZE unset (the Rust benchmark does). TORCH_THREADS sets torch's thread count
+(default 2; the Rust benchmark's `--torch-threads` sets it).
 """
+import os
 import time
 
 import numpy as np
@@ -22,7 +24,7 @@ import torch
 
 N = 10_000_000
 REPS = 15
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 
 
 def inputs(lo, hi, n):

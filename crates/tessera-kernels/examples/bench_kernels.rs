@@ -18,7 +18,10 @@
 //! ```text
 //! cargo run --release -p tessera-kernels --example bench_kernels [-- --no-python] [--only NAME,...]
 //! ```
-//! `--only expm1,softmax` times only those functions.
+//! `--only expm1,softmax` times only those functions. `--torch-threads 1` times torch on one
+//! thread and compares it with tessera's one-thread column (the kernels alone, without
+//! either side's thread pool: on this virtual machine a sleeping rayon worker wakes late and
+//! sometimes shares a core with the caller, while torch's OpenMP threads spin between calls).
 
 use std::process::Command;
 use std::time::Instant;
@@ -175,12 +178,14 @@ fn bench_rows(name: &str, high: bool, rows: usize, pool: &rayon::ThreadPool) -> 
     )
 }
 
-/// Runs the Python reference benchmark for one function; returns (lib, fn, dtype, Gelem/s).
-fn python_refs(name: &str) -> Vec<(String, String, String, f64)> {
+/// Runs the Python reference benchmark for one function, torch on `torch_threads`
+/// threads; returns (lib, fn, dtype, Gelem/s).
+fn python_refs(name: &str, torch_threads: usize) -> Vec<(String, String, String, f64)> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench_ref.py");
     let out = Command::new("python3")
         .arg(script)
         .arg(name)
+        .env("TORCH_THREADS", torch_threads.to_string())
         .env_remove("OPENBLAS_CORETYPE")
         .env_remove("OPENBLAS_L2_SIZE")
         .output();
@@ -215,6 +220,14 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(|v| v.split(',').map(String::from).collect());
+    let torch_threads: usize = args
+        .iter()
+        .position(|a| a == "--torch-threads")
+        .and_then(|i| args.get(i + 1))
+        .map_or(THREADS, |v| {
+            v.parse()
+                .expect("bench_kernels: --torch-threads takes a number")
+        });
     let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
@@ -222,7 +235,8 @@ fn main() {
         .unwrap();
     println!(
         "backend: {:?}; {N} elements; best of 2 sets x {REPS} runs for every side; \
-         threads: tessera 1T/2T, torch 2, numpy 1; every side writes into a preallocated output",
+         threads: tessera 1T/2T, torch {torch_threads}, numpy 1; every side writes into a \
+         preallocated output",
         current_backend()
     );
     // Each function: tessera, torch and numpy, then all three again; every side keeps the
@@ -234,7 +248,7 @@ fn main() {
         for _ in 0..2 {
             sets.push(run());
             if !no_python {
-                for r in python_refs(name) {
+                for r in python_refs(name, torch_threads) {
                     match refs
                         .iter_mut()
                         .find(|q| (&q.0, &q.1, &q.2) == (&r.0, &r.1, &r.2))
@@ -292,8 +306,10 @@ fn main() {
             .find(|r| r.0 == lib && r.1 == f && r.2 == d)
             .map(|r| r.3)
     };
+    // torch is compared with tessera on as many threads (1 or 2); NumPy with 2 threads.
+    let same = if torch_threads == 1 { "1T" } else { "2T" };
     println!(
-        "| function | dtype | tessera 1T | tessera 2T | torch 2T | numpy 1T | 2T / torch | 2T / numpy |"
+        "| function | dtype | tessera 1T | tessera 2T | torch {torch_threads}T | numpy 1T | {same} / torch | 2T / numpy |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
@@ -304,7 +320,7 @@ fn main() {
             "| {f} | {d} | {t1:.3} | {t2:.3} | {} | {} | {} | {} |",
             fmt(tt),
             fmt(nn),
-            ratio(*t2, tt),
+            ratio(if torch_threads == 1 { *t1 } else { *t2 }, tt),
             ratio(*t2, nn)
         );
     }

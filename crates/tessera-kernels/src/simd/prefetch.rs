@@ -4,6 +4,12 @@
 //! beyond L2), f32 `expm1` ran at 0.74 Gelem/s per thread without prefetch against 1.96
 //! when the data sat in L2; asking for the lines 4 KiB ahead brought it to about 1.6. The
 //! hardware prefetcher alone does not keep up with a loop that spends this long per line.
+//! The row kernels (softmax, log_softmax, logsumexp) do not prefetch: they pass over each
+//! row several times while it sits in L1, and asking for the next row 4 KiB ahead made them
+//! 13-50% slower per thread at `[10000, 1000]` (2026-12-07, same process, alternating);
+//! the hardware prefetcher keeps up with their first pass. In that measurement the
+//! elementwise loops (f32 `expm1`, `exp`, `tanh`, the `High` sigmoid) ran within a few
+//! percent of the same speed with and without their prefetch, which stays.
 //! Prefetches never fault, so reading past the end of a slice is harmless; the addresses
 //! are formed with `wrapping_add` and never dereferenced.
 

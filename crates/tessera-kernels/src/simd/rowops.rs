@@ -6,7 +6,6 @@ use super::exp::exp_f64_raw;
 use super::exp_t16::{exp_t16_rows, exp_t16_rows_high};
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, Elem, MAX_LANES};
-use super::prefetch::prefetch_ahead;
 use super::vec::Fv;
 use crate::dispatch::LanesOp;
 
@@ -99,7 +98,6 @@ impl<T: Elem> LanesOp for RowMax<T> {
             unsafe {
                 while i + 4 * n <= self.len {
                     for k in 0..4 {
-                        prefetch_ahead(p.add(i + k * n), core::ptr::null_mut(), n);
                         step(k, (p.add(i + k * n) as *const S::f32s).read_unaligned());
                     }
                     i += 4 * n;
@@ -125,8 +123,6 @@ impl<T: Elem> LanesOp for RowMax<T> {
         // SAFETY: reads at indices < len, or in the padded stack buffer.
         unsafe {
             while i + n <= self.len {
-                // The first pass over a row: fetch what follows (the next row, usually).
-                prefetch_ahead(self.p.add(i), core::ptr::null_mut(), n);
                 let v = T::load(s, self.p.add(i));
                 acc = s.max_f64s(acc, v);
                 low = s.min_f64s(low, v);
@@ -246,14 +242,12 @@ impl<T: Elem> SumExp<T> {
         unsafe {
             // Two blocks per iteration, added in order: the same sums as one at a time.
             while i + 2 * BLOCK <= self.len {
-                prefetch_ahead(core::ptr::null(), dst(i), 2 * BLOCK);
                 let (p, q) = (self.p.add(i), self.p.add(i + BLOCK));
                 self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, p, dst(i), acc);
                 self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, q, dst(i + BLOCK), acc);
                 i += 2 * BLOCK;
             }
             while i + BLOCK <= self.len {
-                prefetch_ahead(core::ptr::null(), dst(i), BLOCK);
                 let p = self.p.add(i);
                 self.block::<S, FINITE, IN_DOMAIN, STORE, SUB, HIGH>(s, p, dst(i), acc);
                 i += BLOCK;

@@ -49,7 +49,6 @@ use super::high::sigmoid::{table_exp, INV_LN2_16, SHIFT, T_BITS};
 use super::high::v32::Gv;
 use super::lanes::Lanes;
 use super::map::{load_small, store_small, MAX_LANES};
-use super::prefetch::prefetch_ahead;
 use super::rowops::{combine_partial_sums, BLOCK};
 use crate::dispatch::LanesOp;
 
@@ -208,8 +207,6 @@ impl LanesOp for SoftmaxF32 {
             let mut range = (first, first);
             let mut i = 0;
             while i + n <= len {
-                // The first pass over a row: fetch what follows (the next row, usually).
-                prefetch_ahead(src.add(i), core::ptr::null_mut(), n);
                 let x = Gv::new(s, (src.add(i) as *const S::f32s).read_unaligned());
                 pass1(x, &hrow, dst.add(i), scr.add(i), &mut range);
                 i += n;
