@@ -290,6 +290,48 @@ mod tests {
         }
     }
 
+    /// One run of the kernel on `row`, centered by `2^kc`.
+    fn run(row: &[f32], kc: i32, limit: f32) -> (Outcome, Vec<f32>) {
+        let mut out = vec![0.0f32; row.len()];
+        let mut scratch = vec![0.0f32; row.len()];
+        let o = crate::dispatch::dispatch(SoftmaxF32 {
+            src: row.as_ptr(),
+            dst: out.as_mut_ptr(),
+            scratch: scratch.as_mut_ptr(),
+            len: row.len(),
+            kc,
+            limit,
+        });
+        (o, out)
+    }
+
+    #[test]
+    fn the_first_try_keeps_ordinary_rows_and_reports_the_others() {
+        // Ordinary logits stand uncentered, with the centered run's bits (exact scalings).
+        let row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 9.0).collect();
+        let (first, a) = run(&row, 0, UNCENTERED);
+        assert_eq!(first, Outcome::Done);
+        let max = row.iter().fold(f32::MIN, |a, &b| a.max(b));
+        let (again, b) = run(&row, top_k(max), LIMIT);
+        assert_eq!(again, Outcome::Done);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        // Beyond +-64 (in the tail too), the maximum and minimum come back for the rerun.
+        let mut far = row.clone();
+        far[36] = 65.0;
+        let (o, _) = run(&far, 0, UNCENTERED);
+        let min = far.iter().fold(f32::MAX, |a, &b| a.min(b));
+        assert_eq!(o, Outcome::Skipped { max: 65.0, min });
+        // A non-finite entry shows as a NaN sum, whatever the range says.
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut r = row.clone();
+            r[5] = bad;
+            assert!(
+                matches!(run(&r, 0, UNCENTERED).0, Outcome::Skipped { .. }),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn fits_checks_the_limit_and_the_spread() {
         assert!(!fits(-64.0, 64.0, UNCENTERED));
