@@ -195,7 +195,7 @@ fn run(plan: &Plan, what: &str, mut cmd: Command, log: &mut String) -> Result<()
     }
     log.push_str(&line);
     log.push('\n');
-    let out = cmd.output().map_err(|e| {
+    let out = crate::process::output(&mut cmd).map_err(|e| {
         Error::Msg(format!(
             "extension `{}`: cannot run the compiler for {what} ({}): {e}",
             plan.name,

@@ -109,7 +109,7 @@ fn kind_by_name(path: &Path) -> Option<CompilerKind> {
 
 /// stdout and stderr of `program args`, or the error of starting it.
 fn run(program: &Path, args: &[&str]) -> std::io::Result<(bool, String)> {
-    let out = Command::new(program).args(args).output()?;
+    let out = crate::process::output(Command::new(program).args(args))?;
     let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
     s.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok((out.status.success(), s))
@@ -317,7 +317,9 @@ pub(crate) fn meets_minimum(info: &CompilerInfo) -> bool {
 /// - `TESSERA_DONT_CHECK_COMPILER_ABI=1` (or `ON`, `YES`, `TRUE`, `Y`) skips the check:
 ///   `(true, 0.0.0)`, as PyTorch does.
 /// - A compiler that cannot be found or run gives `(false, 0.0.0)` and a warning on
-///   stderr, never a panic.
+///   stderr, never a panic. A program file still open for writing somewhere (Linux's
+///   "Text file busy", as a wrapper script just written can be for an instant) is started
+///   again for up to half a second first; builds do the same.
 /// - An unknown family or a version below the minimum gives `false`, the version, and a
 ///   warning on stderr.
 ///

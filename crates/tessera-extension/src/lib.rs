@@ -75,6 +75,7 @@ mod compiler;
 mod extension;
 mod load;
 mod paths;
+mod process;
 
 pub use abi::{dtype_code, dtype_from_code, ABI_VERSION};
 pub use compiler::{

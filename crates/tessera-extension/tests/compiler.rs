@@ -104,6 +104,27 @@ fn fake_compilers_report_the_version_they_print() {
 }
 
 #[test]
+fn a_compiler_still_open_for_writing_is_waited_for() {
+    // Linux will not run a file that is open for writing ("Text file busy"): the check
+    // starts it again until the writer is gone (here 50 ms later), as it must when
+    // another thread's fork holds a copy of the descriptor for an instant.
+    let dir = tempfile::tempdir().unwrap();
+    let gcc = fake(
+        dir.path(),
+        "busy-gcc-14",
+        "gcc version 14.1.0 (fake)",
+        "14.1.0",
+    );
+    let writer = std::fs::OpenOptions::new().append(true).open(&gcc).unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(writer);
+    });
+    assert_eq!(check(s(&gcc)), (true, Version::new(14, 1, 0)));
+    release.join().unwrap();
+}
+
+#[test]
 fn a_missing_compiler_is_false_zero() {
     assert_eq!(
         check("no-such-compiler-anywhere"),
