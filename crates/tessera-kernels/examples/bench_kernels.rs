@@ -215,19 +215,17 @@ fn python_refs(name: &str, torch_threads: usize) -> Vec<(String, String, String,
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let no_python = args.iter().any(|a| a == "--no-python");
-    let only: Option<Vec<String>> = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.split(',').map(String::from).collect());
-    let torch_threads: usize = args
-        .iter()
-        .position(|a| a == "--torch-threads")
-        .and_then(|i| args.get(i + 1))
-        .map_or(THREADS, |v| {
-            v.parse()
-                .expect("bench_kernels: --torch-threads takes a number")
-        });
+    // The word after `flag`, if the flag is given.
+    let value = |flag: &str| {
+        let i = args.iter().position(|a| a == flag)?;
+        args.get(i + 1)
+    };
+    let only: Option<Vec<String>> =
+        value("--only").map(|v| v.split(',').map(String::from).collect());
+    let torch_threads: usize = value("--torch-threads").map_or(THREADS, |v| {
+        v.parse()
+            .expect("bench_kernels: --torch-threads takes a number")
+    });
     let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
@@ -307,7 +305,8 @@ fn main() {
             .map(|r| r.3)
     };
     // torch is compared with tessera on as many threads (1 or 2); NumPy with 2 threads.
-    let same = if torch_threads == 1 { "1T" } else { "2T" };
+    let one = torch_threads == 1;
+    let same = if one { "1T" } else { "2T" };
     println!(
         "| function | dtype | tessera 1T | tessera 2T | torch {torch_threads}T | numpy 1T | {same} / torch | 2T / numpy |"
     );
@@ -320,7 +319,7 @@ fn main() {
             "| {f} | {d} | {t1:.3} | {t2:.3} | {} | {} | {} | {} |",
             fmt(tt),
             fmt(nn),
-            ratio(if torch_threads == 1 { *t1 } else { *t2 }, tt),
+            ratio(if one { *t1 } else { *t2 }, tt),
             ratio(*t2, nn)
         );
     }
